@@ -1,0 +1,57 @@
+/**
+ * Typed access to every setting of `mcpTokens.*`. Features read settings only through this module,
+ * so each setting has one name, one type and one default (matching package.json).
+ */
+import * as vscode from 'vscode';
+import type { BackendId } from '../server/core/model';
+
+const SECTION = 'mcpTokens';
+
+function read<T>(key: string, fallback: T, scope?: vscode.ConfigurationScope): T {
+  const v = vscode.workspace.getConfiguration(SECTION, scope).get<T>(key);
+  return v === undefined || v === null ? fallback : v;
+}
+
+function clampNumber(v: unknown, min: number, max: number, fallback: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : fallback;
+}
+
+export const config = {
+  /** Days before expiry from which a token counts as "expiring soon". */
+  expiryWarningDays(): number {
+    return clampNumber(read('expiryWarningDays', 7), 0, 365, 7);
+  },
+  /** Seconds after which a copied value is cleared from the clipboard (0: never). */
+  clipboardClearSeconds(): number {
+    return clampNumber(read('clipboardClearSeconds', 30), 0, 3600, 30);
+  },
+  /** Length in characters of tokens made by "Generate Token" and rotation without a value. */
+  generatedTokenLength(): number {
+    return clampNumber(read('generatedTokenLength', 40), 16, 256, 40);
+  },
+  /** The backend new tokens go to. */
+  defaultBackend(): BackendId {
+    const v = read<string>('backend.default', 'secretStorage');
+    return v === 'keyring' || v === 'vault' ? v : 'secretStorage';
+  },
+  /** Per-namespace backend overrides, e.g. `{ "team": "vault" }`. */
+  namespaceBackends(): Record<string, BackendId> {
+    const raw = read<Record<string, unknown>>('backend.namespaces', {});
+    const out: Record<string, BackendId> = {};
+    for (const [ns, id] of Object.entries(raw ?? {})) {
+      if (id === 'secretStorage' || id === 'keyring' || id === 'vault') out[ns] = id;
+    }
+    return out;
+  },
+  backendFor(namespace: string): BackendId {
+    return config.namespaceBackends()[namespace] ?? config.defaultBackend();
+  },
+  /** Fires when any `mcpTokens.*` setting (or the one given) changes. */
+  onDidChange(listener: (e: vscode.ConfigurationChangeEvent) => void, key?: string): vscode.Disposable {
+    return vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(key ? `${SECTION}.${key}` : SECTION)) listener(e);
+    });
+  },
+};
+
+export type Config = typeof config;

@@ -1,0 +1,68 @@
+/**
+ * The contract every secret backend fulfils. Pure types: a backend is given to the TokenStore,
+ * which owns the metadata index; commands, views and the provider only talk to the store.
+ */
+import type { BackendId, TokenMetadata } from '../../server/core/model';
+import type { TokenKey } from '../../server/core/reference';
+import type { Event } from '../util/event';
+
+export interface BackendHealth {
+  readonly backend: BackendId;
+  /** The backend can be used on this machine (library present, configured). */
+  readonly available: boolean;
+  /** At least one namespace (or the default) is stored in it. */
+  readonly active: boolean;
+  readonly healthy: boolean;
+  /** What is wrong, in words a user understands; undefined when healthy. */
+  readonly cause?: string;
+  /** What the user can do about it. */
+  readonly fix?: string;
+  readonly detail?: string;
+}
+
+/** A token a backend knows of that the index may not (keyring registry entries, Vault LIST). */
+export interface DiscoveredToken extends TokenKey {
+  readonly type?: TokenMetadata['type'];
+  readonly provider?: string;
+  readonly createdAt?: string;
+  readonly expiresAt?: string;
+  readonly description?: string;
+}
+
+/** A backend error that is safe to show: it names the backend and the cause, never a value. */
+export class BackendError extends Error {
+  constructor(
+    readonly backend: BackendId,
+    message: string,
+    readonly retryable = false,
+  ) {
+    super(message);
+    this.name = 'BackendError';
+  }
+}
+
+export interface SecretBackend {
+  readonly id: BackendId;
+  /** The current value, or undefined when there is none. */
+  read(key: TokenKey): Promise<string | undefined>;
+  /** Writes the current value. `meta` lets a backend store the token in a richer shape (mcp-cli's StoredToken). */
+  write(key: TokenKey, value: string, meta: TokenMetadata): Promise<void>;
+  /** Removes the current and the previous value. */
+  remove(key: TokenKey): Promise<void>;
+  /** The value before the last rotation, if the backend keeps it. */
+  readPrevious(key: TokenKey): Promise<string | undefined>;
+  /** Keeps `value` as the previous one (undefined clears it). Versioned backends may ignore it. */
+  writePrevious(key: TokenKey, value: string | undefined, meta: TokenMetadata): Promise<void>;
+  /** Tokens stored outside this extension (another tool, a teammate) that should appear in the index. */
+  discover?(): Promise<DiscoveredToken[]>;
+  health(): Promise<BackendHealth>;
+  /** Fires when values change outside this window (another window, another tool). */
+  readonly onDidChange?: Event<void>;
+}
+
+/** Where the metadata index is persisted. */
+export interface IndexStorage {
+  load(): Promise<string | undefined>;
+  save(json: string): Promise<void>;
+  readonly onDidChange?: Event<void>;
+}

@@ -1,0 +1,178 @@
+/**
+ * The token model: types, namespaces, metadata and the index, validated with zod.
+ * Pure: imported by the extension host, the language server and the tests. Metadata never
+ * contains a value.
+ */
+import { z } from 'zod';
+import { NAME_MAX, NAMESPACE_MAX, SEGMENT_PATTERN, keyId, type TokenKey } from './reference';
+
+export const TOKEN_TYPES = ['oauth', 'bearer', 'api-key', 'basic', 'generic'] as const;
+export type TokenType = (typeof TOKEN_TYPES)[number];
+
+/** The namespaces every user has; any other valid namespace (e.g. `custom-team`) is user-defined. */
+export const BUILTIN_NAMESPACES = ['bearer', 'api-key', 'provider', 'oauth', 'generic'] as const;
+
+export const BACKEND_IDS = ['secretStorage', 'keyring', 'vault'] as const;
+export type BackendId = (typeof BACKEND_IDS)[number];
+
+export const TOKEN_TYPE_LABELS: Record<TokenType, string> = {
+  oauth: 'OAuth',
+  bearer: 'Bearer token',
+  'api-key': 'API key',
+  basic: 'Basic auth',
+  generic: 'Generic secret',
+};
+
+export const BACKEND_LABELS: Record<BackendId, string> = {
+  secretStorage: 'VS Code SecretStorage',
+  keyring: 'OS keyring',
+  vault: 'HashiCorp Vault',
+};
+
+/** The namespace a new token of `type` goes to when the user does not choose one. */
+export function defaultNamespaceFor(type: TokenType): string {
+  return type === 'basic' ? 'generic' : type;
+}
+
+export const namespaceSchema = z
+  .string()
+  .min(1, 'The namespace is empty.')
+  .max(NAMESPACE_MAX, `The namespace is longer than ${NAMESPACE_MAX} characters.`)
+  .regex(SEGMENT_PATTERN, 'The namespace may only contain letters, digits, "-", "_" and "." and must start with a letter or digit.');
+
+export const nameSchema = z
+  .string()
+  .min(1, 'The name is empty.')
+  .max(NAME_MAX, `The name is longer than ${NAME_MAX} characters.`)
+  .regex(SEGMENT_PATTERN, 'The name may only contain letters, digits, "-", "_" and "." and must start with a letter or digit.');
+
+export const tokenTypeSchema = z.enum(TOKEN_TYPES);
+export const backendIdSchema = z.enum(BACKEND_IDS);
+const isoDate = z.iso.datetime({ offset: true });
+
+/** Non-secret facts of an OAuth token; the access and refresh tokens themselves live in the backend. */
+export const oauthInfoSchema = z.object({
+  issuer: z.string().optional(),
+  resource: z.string().optional(),
+  serverUrl: z.string().optional(),
+  scopes: z.array(z.string()).optional(),
+  clientId: z.string().optional(),
+  /** Set when a refresh failed for good (`invalid_grant`) and the user must sign in again. */
+  signInRequired: z.boolean().optional(),
+  hasRefreshToken: z.boolean().optional(),
+});
+export type OAuthInfo = z.infer<typeof oauthInfoSchema>;
+
+export const tokenMetadataSchema = z.object({
+  namespace: namespaceSchema,
+  name: nameSchema,
+  type: tokenTypeSchema,
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  expiresAt: isoDate.optional(),
+  lastUsedAt: isoDate.optional(),
+  provider: z.string().max(64).optional(),
+  description: z.string().max(1024).optional(),
+  backend: backendIdSchema,
+  /** A previous value is kept (after a rotation) and can be restored. */
+  hasPrevious: z.boolean().optional(),
+  oauth: oauthInfoSchema.optional(),
+});
+export type TokenMetadata = z.infer<typeof tokenMetadataSchema>;
+
+export const INDEX_VERSION = 1;
+export const tokenIndexSchema = z.object({
+  version: z.literal(INDEX_VERSION),
+  tokens: z.array(tokenMetadataSchema),
+});
+export type TokenIndex = z.infer<typeof tokenIndexSchema>;
+
+/** What a caller gives to create or overwrite a token (the automation argument of `mcpTokens.setToken`). */
+export const setTokenArgsSchema = z.object({
+  namespace: namespaceSchema,
+  name: nameSchema,
+  value: z.string().min(1, 'The value is empty.').max(65536, 'The value is longer than 64 KiB.'),
+  type: tokenTypeSchema,
+  expiresAt: isoDate.optional(),
+  provider: z.string().max(64).optional(),
+  description: z.string().max(1024).optional(),
+  backend: backendIdSchema.optional(),
+});
+export type SetTokenArgs = z.infer<typeof setTokenArgsSchema>;
+
+export const tokenKeySchema = z.object({ namespace: namespaceSchema, name: nameSchema });
+
+/** Formats zod issues as one sentence a user can act on (never includes the offending value). */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}
+
+export type ExpiryState = 'none' | 'ok' | 'soon' | 'expired';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function expiryState(meta: Pick<TokenMetadata, 'expiresAt'>, now: Date, soonDays: number): ExpiryState {
+  if (!meta.expiresAt) return 'none';
+  const left = Date.parse(meta.expiresAt) - now.getTime();
+  if (left <= 0) return 'expired';
+  return left <= soonDays * DAY_MS ? 'soon' : 'ok';
+}
+
+/** "expires in 3 days", "expired 2 hours ago", "no expiry". */
+export function describeExpiry(meta: Pick<TokenMetadata, 'expiresAt'>, now: Date): string {
+  if (!meta.expiresAt) return 'no expiry';
+  const delta = Date.parse(meta.expiresAt) - now.getTime();
+  const span = humanSpan(Math.abs(delta));
+  return delta <= 0 ? `expired ${span} ago` : `expires in ${span}`;
+}
+
+/** "3 days", "1 hour", "less than a minute". */
+export function humanSpan(ms: number): string {
+  const units: [number, string][] = [
+    [365 * DAY_MS, 'year'],
+    [30 * DAY_MS, 'month'],
+    [DAY_MS, 'day'],
+    [60 * 60 * 1000, 'hour'],
+    [60 * 1000, 'minute'],
+  ];
+  for (const [size, unit] of units) {
+    if (ms >= size) {
+      const n = Math.floor(ms / size);
+      return `${n} ${unit}${n === 1 ? '' : 's'}`;
+    }
+  }
+  return 'less than a minute';
+}
+
+/**
+ * Parses a user's expiry: an ISO date or date-time, or a duration such as `30d`, `12h`, `90m`, `2w`.
+ * Returns an ISO string, or an error message.
+ */
+export function parseExpiryInput(input: string, now: Date): { expiresAt?: string; error?: string } {
+  const text = input.trim();
+  if (!text) return {};
+  const duration = /^(\d+)\s*([mhdw])$/i.exec(text);
+  if (duration) {
+    const n = Number(duration[1]);
+    const unitMs = { m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS }[duration[2].toLowerCase() as 'm' | 'h' | 'd' | 'w'];
+    if (n <= 0) return { error: 'The duration must be positive.' };
+    return { expiresAt: new Date(now.getTime() + n * unitMs).toISOString() };
+  }
+  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) {
+    const ms = Date.parse(text.length === 10 ? `${text}T23:59:59Z` : text);
+    if (!Number.isNaN(ms)) return { expiresAt: new Date(ms).toISOString() };
+  }
+  return { error: 'Enter a date (2026-12-31), a date-time (2026-12-31T18:00Z) or a duration (30d, 12h, 2w).' };
+}
+
+export function sameKey(a: TokenKey, b: TokenKey): boolean {
+  return a.namespace === b.namespace && a.name === b.name;
+}
+
+export function sortTokens<T extends TokenKey>(tokens: readonly T[]): T[] {
+  return [...tokens].sort((a, b) => keyId(a).localeCompare(keyId(b)));
+}
+
+export { keyId, type TokenKey };
