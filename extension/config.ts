@@ -46,6 +46,22 @@ export const config = {
   backendFor(namespace: string): BackendId {
     return config.namespaceBackends()[namespace] ?? config.defaultBackend();
   },
+  /**
+   * mcp-cli `server_config.json` files served by the MCP provider, per workspace folder: `true` for
+   * `server_config.json` in the folder root, or paths (relative to the folder or absolute); `[]` for none.
+   */
+  serversMcpCliConfig(scope?: vscode.ConfigurationScope): string[] {
+    const v = read<unknown>('servers.mcpCliConfig', false, scope);
+    if (v === true) return ['server_config.json'];
+    if (typeof v === 'string' && v.trim()) return [v.trim()];
+    if (Array.isArray(v)) return v.filter((p): p is string => typeof p === 'string' && p.trim() !== '').map((p) => p.trim());
+    return [];
+  },
+  /** What happens to a running server whose token was rotated or deleted. */
+  serversRestartOnTokenChange(): 'always' | 'ask' | 'never' {
+    const v = read<string>('servers.restartOnTokenChange', 'ask');
+    return v === 'always' || v === 'never' ? v : 'ask';
+  },
   /** Fires when any `mcpTokens.*` setting (or the one given) changes. */
   onDidChange(listener: (e: vscode.ConfigurationChangeEvent) => void, key?: string): vscode.Disposable {
     return vscode.workspace.onDidChangeConfiguration((e) => {

@@ -1,0 +1,700 @@
+/**
+ * The token commands. Each works interactively (no argument: quick picks and inputs) and, for
+ * automation, with one argument object validated by zod. Tree items pass their element, which
+ * carries `namespace` and `name`, so the same schemas accept them.
+ *
+ * Values: typed only into password inputs, copied only after a modal confirmation that no argument
+ * can skip, never logged, never shown except once by Generate Token.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as vscode from 'vscode';
+import { z } from 'zod';
+import {
+  BUILTIN_NAMESPACES,
+  TOKEN_TYPES,
+  TOKEN_TYPE_LABELS,
+  backendIdSchema,
+  defaultNamespaceFor,
+  describeIssues,
+  expiryState,
+  nameSchema,
+  namespaceSchema,
+  parseExpiryInput,
+  setTokenArgsSchema,
+  tokenTypeSchema,
+  type TokenMetadata,
+  type TokenType,
+} from '../../server/core/model';
+import { formatReference, keyId, nameError, namespaceError, parseKeyId, type TokenKey } from '../../server/core/reference';
+import type { Services } from '../services';
+import { message } from '../store/tokenStore';
+import { detailLines, shortDescription } from '../views/tokenDescription';
+import { candidateFor, findCredentials, parseEnvFile, type CredentialCandidate } from './envImport';
+
+// ---- argument schemas ---------------------------------------------------------------------------
+
+const keyArgs = z.object({ namespace: namespaceSchema, name: nameSchema });
+const setArgsPartial = z.object({
+  namespace: namespaceSchema.optional(),
+  name: nameSchema.optional(),
+  type: tokenTypeSchema.optional(),
+  expiresAt: setTokenArgsSchema.shape.expiresAt,
+  provider: setTokenArgsSchema.shape.provider,
+  description: setTokenArgsSchema.shape.description,
+  backend: backendIdSchema.optional(),
+  /** Overwrite an existing token without asking (automation only). */
+  overwrite: z.boolean().optional(),
+});
+const deleteArgs = keyArgs.extend({ force: z.boolean().optional() });
+const clearArgs = z.object({ namespace: namespaceSchema.optional(), expiredOnly: z.boolean().optional(), force: z.boolean().optional() });
+const rotateArgs = keyArgs.extend({ value: setTokenArgsSchema.shape.value.optional() });
+const generateArgs = z.object({
+  namespace: namespaceSchema,
+  name: nameSchema,
+  length: z.number().int().min(16).max(256).optional(),
+  type: tokenTypeSchema.optional(),
+  overwrite: z.boolean().optional(),
+});
+const copyReferenceArgs = keyArgs.extend({ form: z.enum(['angle', 'brace']).optional() });
+const importArgs = z.object({
+  /** Read from this `.env` file instead of the extension host's environment. */
+  file: z.string().optional(),
+  /** Variables to import, each mapped to `namespace:name` (the suggestion when empty). */
+  variables: z.record(z.string(), z.string()).optional(),
+  overwrite: z.boolean().optional(),
+});
+const listArgs = z.object({
+  type: tokenTypeSchema.optional(),
+  namespace: namespaceSchema.optional(),
+  expiry: z.enum(['expired', 'soon', 'ok', 'none']).optional(),
+  /** Return the matching metadata without showing the quick pick (automation). */
+  noUi: z.boolean().optional(),
+});
+
+/** Raised for bad command arguments: shown to the user, returned to automation callers. */
+class ArgumentError extends Error {}
+
+function parseArgs<T>(schema: z.ZodType<T>, raw: unknown, command: string): T {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new ArgumentError(`${command}: invalid arguments: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** A command's argument when it is an object (tree element or automation), else undefined. */
+function argObject(raw: unknown): Record<string, unknown> | undefined {
+  return raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+}
+
+/**
+ * The automation argument object, or undefined when the command runs interactively. A tree element
+ * (it carries `treeElement`) is not automation: its key prefills the interactive flow.
+ */
+function automationArgs(raw: unknown): Record<string, unknown> | undefined {
+  const obj = argObject(raw);
+  return obj && obj.treeElement !== true ? obj : undefined;
+}
+
+/** The key an argument names (automation object, tree element or `namespace:name` string), unvalidated. */
+function keyOf(raw: unknown): unknown {
+  const obj = argObject(raw);
+  return obj ? { namespace: obj.namespace, name: obj.name } : raw;
+}
+
+// ---- registration -------------------------------------------------------------------------------
+
+export function registerTokenCommands(services: Services): void {
+  const c = new TokenCommands(services);
+  const commands: Record<string, (arg?: unknown) => Promise<unknown>> = {
+    'mcpTokens.setToken': (a) => c.setToken(a),
+    'mcpTokens.showToken': (a) => c.showToken(a),
+    'mcpTokens.copyToken': (a) => c.copyToken(a),
+    'mcpTokens.copyReference': (a) => c.copyReference(a),
+    'mcpTokens.deleteToken': (a) => c.deleteToken(a),
+    'mcpTokens.clearTokens': (a) => c.clearTokens(a),
+    'mcpTokens.clearExpiredTokens': (a) => c.clearTokens({ ...argObject(a), expiredOnly: true }),
+    'mcpTokens.rotateToken': (a) => c.rotateToken(a),
+    'mcpTokens.restorePreviousToken': (a) => c.restorePrevious(a),
+    'mcpTokens.generateToken': (a) => c.generateToken(a),
+    'mcpTokens.importFromEnv': (a) => c.importFromEnv(a),
+    'mcpTokens.listTokens': (a) => c.listTokens(a),
+    'mcpTokens.refresh': () => c.refresh(),
+    'mcpTokens.showLog': async () => services.log.show(),
+  };
+  for (const [id, handler] of Object.entries(commands)) {
+    services.context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (arg?: unknown) => {
+        try {
+          return await handler(arg);
+        } catch (e) {
+          const text = message(e);
+          services.log.error(`${id} failed: ${text}`);
+          void vscode.window.showErrorMessage(text);
+          throw e instanceof Error ? e : new Error(text);
+        }
+      }),
+    );
+  }
+  services.context.subscriptions.push(c);
+}
+
+class TokenCommands implements vscode.Disposable {
+  private clipboardTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly s: Services) {}
+
+  dispose(): void {
+    if (this.clipboardTimer) clearTimeout(this.clipboardTimer);
+  }
+
+  private get store() {
+    return this.s.store;
+  }
+
+  // ---- set --------------------------------------------------------------------------------------
+
+  async setToken(raw?: unknown): Promise<TokenMetadata | undefined> {
+    await this.store.ready();
+    const obj = argObject(raw);
+    if (obj && typeof obj.value === 'string') {
+      const args = parseArgs(setTokenArgsSchema.extend({ overwrite: z.boolean().optional() }), obj, 'mcpTokens.setToken');
+      if (this.store.has(args) && !args.overwrite && !(await this.confirmOverwrite(args))) return undefined;
+      const meta = await this.store.set(args);
+      this.s.log.info(`Stored ${keyId(meta)} (${meta.type}) in ${meta.backend}.`);
+      return meta;
+    }
+    // Interactive, optionally prefilled ({namespace?, name?, type?, ...} or a namespace tree node).
+    const pre = obj ? parseArgs(setArgsPartial, obj.treeElement ? { namespace: obj.namespace, name: obj.name } : obj, 'mcpTokens.setToken') : {};
+    const existing = pre.namespace && pre.name ? this.store.get({ namespace: pre.namespace, name: pre.name }) : undefined;
+    const type = pre.type ?? existing?.type ?? (await this.pickType());
+    if (!type) return undefined;
+    const namespace = pre.namespace ?? (await this.pickNamespace(type));
+    if (!namespace) return undefined;
+    const name = pre.name ?? (await this.inputName(namespace));
+    if (!name) return undefined;
+    const key = { namespace, name };
+    if (this.store.has(key) && !pre.overwrite && !(await this.confirmOverwrite(key))) return undefined;
+    const value = await this.inputValue(key, type);
+    if (value === undefined) return undefined;
+    let expiresAt = pre.expiresAt;
+    if (!expiresAt) {
+      const expiry = await this.inputExpiry(existing?.expiresAt);
+      if (expiry === null) return undefined;
+      expiresAt = expiry;
+    }
+    const meta = await this.store.set({ ...key, type, value, expiresAt, provider: pre.provider, description: pre.description, backend: pre.backend });
+    this.s.log.info(`Stored ${keyId(meta)} (${meta.type}) in ${meta.backend}.`);
+    void this.announce(`Stored ${formatReference(meta)}.`, meta);
+    return meta;
+  }
+
+  private async pickType(): Promise<TokenType | undefined> {
+    const items = TOKEN_TYPES.map((t) => ({ label: TOKEN_TYPE_LABELS[t], description: t, type: t }));
+    const pick = await vscode.window.showQuickPick(items, { title: 'Set Token (1/4): type', placeHolder: 'What kind of credential is it?', ignoreFocusOut: true });
+    return pick?.type;
+  }
+
+  private async pickNamespace(type: TokenType): Promise<string | undefined> {
+    const preferred = defaultNamespaceFor(type);
+    const known = [...new Set([preferred, ...BUILTIN_NAMESPACES, ...this.store.namespaces()])];
+    const counts = new Map<string, number>();
+    for (const t of this.store.list()) counts.set(t.namespace, (counts.get(t.namespace) ?? 0) + 1);
+    const NEW = '$(add) New namespace…';
+    const items: vscode.QuickPickItem[] = [
+      ...known.map((ns) => ({ label: ns, description: ns === preferred ? 'suggested' : undefined, detail: counts.get(ns) ? `${counts.get(ns)} token(s)` : undefined })),
+      { label: NEW, alwaysShow: true },
+    ];
+    const pick = await vscode.window.showQuickPick(items, { title: 'Set Token (2/4): namespace', placeHolder: 'Namespace (the first part of $<TOKEN:namespace:name>)', ignoreFocusOut: true });
+    if (!pick) return undefined;
+    if (pick.label !== NEW) return pick.label;
+    return vscode.window.showInputBox({
+      title: 'New namespace',
+      prompt: 'Letters, digits, "-", "_" and ".", starting with a letter or digit (e.g. custom-team).',
+      value: 'custom-',
+      validateInput: (v) => namespaceError(v),
+      ignoreFocusOut: true,
+    });
+  }
+
+  private inputName(namespace: string): Thenable<string | undefined> {
+    return vscode.window.showInputBox({
+      title: 'Set Token (3/4): name',
+      prompt: `Name within "${namespace}": letters, digits, "-", "_" and ".". Referenced as $<TOKEN:${namespace}:name>.`,
+      placeHolder: 'e.g. github',
+      validateInput: (v) => nameError(v),
+      ignoreFocusOut: true,
+    });
+  }
+
+  private inputValue(key: TokenKey, type: TokenType): Thenable<string | undefined> {
+    return vscode.window.showInputBox({
+      title: `Set Token (4/4): value of ${keyId(key)}`,
+      prompt: type === 'basic' ? 'Enter username:password. It is stored encrypted and never shown.' : 'Paste the secret. It is stored encrypted and never shown.',
+      password: true,
+      validateInput: (v) => (v.length === 0 ? 'The value is empty.' : v.length > 65536 ? 'The value is longer than 64 KiB.' : undefined),
+      ignoreFocusOut: true,
+    });
+  }
+
+  /** Returns the ISO expiry, undefined for none, or null when cancelled. */
+  private async inputExpiry(current?: string): Promise<string | undefined | null> {
+    const text = await vscode.window.showInputBox({
+      title: 'Expiry (optional)',
+      prompt: 'When does it expire? A date (2026-12-31), date-time, or duration (30d, 12h, 2w). Leave empty for no expiry.',
+      value: current ?? '',
+      validateInput: (v) => parseExpiryInput(v, new Date()).error,
+      ignoreFocusOut: true,
+    });
+    if (text === undefined) return null;
+    return parseExpiryInput(text, new Date()).expiresAt;
+  }
+
+  private async confirmOverwrite(key: TokenKey): Promise<boolean> {
+    const answer = await vscode.window.showWarningMessage(
+      `A token ${keyId(key)} already exists. Overwrite its value?`,
+      { modal: true, detail: 'The current value will be replaced. Use Rotate Token to keep it as the previous value.' },
+      'Overwrite',
+    );
+    return answer === 'Overwrite';
+  }
+
+  // ---- pick a token -----------------------------------------------------------------------------
+
+  /** The token named by the argument (automation or tree element), or one the user picks. */
+  private async resolveKey(raw: unknown, command: string, title: string): Promise<TokenKey | undefined> {
+    await this.store.ready();
+    const obj = argObject(raw);
+    if (obj) {
+      const key = parseArgs(keyArgs, obj, command);
+      if (!this.store.has(key)) throw new Error(`No token ${keyId(key)} is stored.`);
+      return { namespace: key.namespace, name: key.name };
+    }
+    if (typeof raw === 'string') {
+      const key = parseKeyId(raw);
+      if (!key) throw new ArgumentError(`${command}: "${raw}" is not a namespace:name key.`);
+      if (!this.store.has(key)) throw new Error(`No token ${keyId(key)} is stored.`);
+      return key;
+    }
+    return this.pickToken(title);
+  }
+
+  private async pickToken(title: string, tokens = this.store.list()): Promise<TokenKey | undefined> {
+    if (tokens.length === 0) {
+      const set = await vscode.window.showInformationMessage('No MCP tokens are stored yet.', 'Set Token…');
+      if (set) await vscode.commands.executeCommand('mcpTokens.setToken');
+      return undefined;
+    }
+    const pick = await vscode.window.showQuickPick(this.tokenItems(tokens), { title, placeHolder: 'Pick a token', matchOnDescription: true, matchOnDetail: true });
+    return pick?.meta;
+  }
+
+  private tokenItems(tokens: readonly TokenMetadata[]): (vscode.QuickPickItem & { meta: TokenMetadata })[] {
+    const now = new Date();
+    const soon = this.s.config.expiryWarningDays();
+    return tokens.map((meta) => {
+      const state = expiryState(meta, now, soon);
+      const icon = state === 'expired' ? '$(warning)' : state === 'soon' ? '$(clock)' : '$(key)';
+      return { label: `${icon} ${keyId(meta)}`, description: shortDescription(meta, now), detail: meta.description ?? meta.provider, meta };
+    });
+  }
+
+  // ---- show / copy ------------------------------------------------------------------------------
+
+  async showToken(raw?: unknown): Promise<TokenMetadata | undefined> {
+    const key = await this.resolveKey(raw, 'mcpTokens.showToken', 'Show Token Details');
+    if (!key) return undefined;
+    const meta = this.store.get(key)!;
+    void vscode.window
+      .showInformationMessage(`${keyId(meta)}: ${shortDescription(meta, new Date())}`, { modal: false, detail: detailLines(meta, new Date()).join('\n') }, 'Copy Reference', 'Reveal in View')
+      .then((choice) => {
+        if (choice === 'Copy Reference') return vscode.commands.executeCommand('mcpTokens.copyReference', key);
+        if (choice === 'Reveal in View') return vscode.commands.executeCommand('mcpTokens.revealToken', key);
+        return undefined;
+      });
+    return meta;
+  }
+
+  /** Copies the value after a modal confirmation that no argument can skip. */
+  async copyToken(raw?: unknown): Promise<boolean> {
+    const key = await this.resolveKey(raw, 'mcpTokens.copyToken', 'Copy Token Value');
+    if (!key) return false;
+    const seconds = this.s.config.clipboardClearSeconds();
+    const answer = await vscode.window.showWarningMessage(
+      `Copy the value of ${keyId(key)} to the clipboard?`,
+      {
+        modal: true,
+        detail: seconds > 0 ? `Anything that can read the clipboard can read it. It is cleared after ${seconds} seconds if still there.` : 'Anything that can read the clipboard can read it.',
+      },
+      'Copy Value',
+    );
+    if (answer !== 'Copy Value') return false;
+    const value = await this.store.getValue(key);
+    if (value === undefined) throw new Error(`The value of ${keyId(key)} is missing from its backend.`);
+    await vscode.env.clipboard.writeText(value);
+    this.s.log.info(`Copied the value of ${keyId(key)} to the clipboard.`);
+    this.scheduleClipboardClear(value, seconds);
+    void vscode.window.setStatusBarMessage(`$(copy) Copied ${keyId(key)}${seconds ? `; clears in ${seconds} s` : ''}`, 4000);
+    return true;
+  }
+
+  private scheduleClipboardClear(value: string, seconds: number): void {
+    if (this.clipboardTimer) clearTimeout(this.clipboardTimer);
+    if (seconds <= 0) return;
+    this.clipboardTimer = setTimeout(async () => {
+      this.clipboardTimer = undefined;
+      try {
+        if ((await vscode.env.clipboard.readText()) === value) {
+          await vscode.env.clipboard.writeText('');
+          this.s.log.info('Cleared a copied token value from the clipboard.');
+        }
+      } catch (e) {
+        this.s.log.warn(`Could not clear the clipboard: ${message(e)}`);
+      }
+    }, seconds * 1000);
+  }
+
+  async copyReference(raw?: unknown): Promise<string | undefined> {
+    let form: 'angle' | 'brace' = 'angle';
+    const obj = automationArgs(raw);
+    if (obj) form = parseArgs(copyReferenceArgs, obj, 'mcpTokens.copyReference').form ?? 'angle';
+    const key = await this.resolveKey(keyOf(raw), 'mcpTokens.copyReference', 'Copy Token Reference');
+    if (!key) return undefined;
+    const ref = formatReference(key, form);
+    await vscode.env.clipboard.writeText(ref);
+    void vscode.window.setStatusBarMessage(`$(symbol-reference) Copied ${ref}`, 4000);
+    return ref;
+  }
+
+  // ---- delete / clear ---------------------------------------------------------------------------
+
+  async deleteToken(raw?: unknown): Promise<boolean> {
+    const obj = automationArgs(raw);
+    const force = obj ? parseArgs(deleteArgs.partial(), obj, 'mcpTokens.deleteToken').force === true : false;
+    const key = await this.resolveKey(keyOf(raw), 'mcpTokens.deleteToken', 'Delete Token');
+    if (!key) return false;
+    if (!force) {
+      const answer = await vscode.window.showWarningMessage(
+        `Delete the token ${keyId(key)}?`,
+        { modal: true, detail: `Its value and previous value are removed. MCP servers that reference ${formatReference(key)} will not start until it is set again.` },
+        'Delete',
+      );
+      if (answer !== 'Delete') return false;
+    }
+    await this.store.delete(key);
+    this.s.log.info(`Deleted ${keyId(key)}.`);
+    return true;
+  }
+
+  async clearTokens(raw?: unknown): Promise<TokenKey[]> {
+    await this.store.ready();
+    const obj = argObject(raw);
+    let args: z.infer<typeof clearArgs> = obj ? parseArgs(clearArgs, obj, 'mcpTokens.clearTokens') : {};
+    if (obj?.treeElement) args = { namespace: args.namespace, expiredOnly: args.expiredOnly };
+    if (!obj) {
+      const now = new Date();
+      const expired = this.store.list().filter((t) => expiryState(t, now, 0) === 'expired').length;
+      const items: (vscode.QuickPickItem & { args: z.infer<typeof clearArgs> })[] = [
+        { label: '$(warning) Expired tokens', description: `${expired} token(s)`, args: { expiredOnly: true } },
+        ...this.store.namespaces().map((ns) => ({
+          label: `$(folder) Namespace ${ns}`,
+          description: `${this.store.list().filter((t) => t.namespace === ns).length} token(s)`,
+          args: { namespace: ns },
+        })),
+        { label: '$(trash) All tokens', description: `${this.store.list().length} token(s)`, args: {} },
+      ];
+      const pick = await vscode.window.showQuickPick(items, { title: 'Clear Tokens', placeHolder: 'Which tokens should be deleted?' });
+      if (!pick) return [];
+      args = pick.args;
+    }
+    const now = new Date();
+    const victims = this.store
+      .list()
+      .filter((t) => (!args.namespace || t.namespace === args.namespace) && (!args.expiredOnly || expiryState(t, now, 0) === 'expired'));
+    if (victims.length === 0) {
+      void vscode.window.showInformationMessage(args.expiredOnly ? 'No token has expired.' : 'There are no tokens to clear.');
+      return [];
+    }
+    if (!args.force) {
+      const what = args.expiredOnly ? 'expired token' : args.namespace ? `token in namespace "${args.namespace}"` : 'token';
+      const answer = await vscode.window.showWarningMessage(
+        `Delete ${victims.length} ${what}${victims.length === 1 ? '' : 's'}?`,
+        { modal: true, detail: victims.slice(0, 20).map((v) => keyId(v)).join('\n') + (victims.length > 20 ? `\n… and ${victims.length - 20} more` : '') },
+        'Delete',
+      );
+      if (answer !== 'Delete') return [];
+    }
+    const deleted = await this.store.clear(args);
+    this.s.log.info(`Cleared ${deleted.length} token(s).`);
+    return deleted;
+  }
+
+  // ---- rotate / restore / generate --------------------------------------------------------------
+
+  async rotateToken(raw?: unknown): Promise<TokenMetadata | undefined> {
+    const obj = automationArgs(raw);
+    const args = obj ? parseArgs(rotateArgs.partial(), obj, 'mcpTokens.rotateToken') : {};
+    const key = await this.resolveKey(keyOf(raw), 'mcpTokens.rotateToken', 'Rotate Token');
+    if (!key) return undefined;
+    let value = args.value;
+    let generated = false;
+    if (value === undefined && !obj) {
+      const typed = await vscode.window.showInputBox({
+        title: `Rotate ${keyId(key)}`,
+        prompt: 'Paste the new value, or leave empty to generate a random one. The current value is kept as the previous value.',
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (typed === undefined) return undefined;
+      value = typed || undefined;
+    }
+    if (value === undefined) {
+      value = generateSecret(this.s.config.generatedTokenLength());
+      generated = true;
+    }
+    const meta = await this.store.rotate(key, value);
+    this.s.log.info(`Rotated ${keyId(key)}${generated ? ' (generated value)' : ''}.`);
+    if (generated && !obj) await this.showOnce(key, value);
+    else void this.announce(`Rotated ${keyId(key)}. The previous value can be restored.`, meta);
+    return meta;
+  }
+
+  async restorePrevious(raw?: unknown): Promise<TokenMetadata | undefined> {
+    const key = await this.resolveKey(raw, 'mcpTokens.restorePreviousToken', 'Restore Previous Token Value');
+    if (!key) return undefined;
+    const meta = await this.store.restorePrevious(key);
+    this.s.log.info(`Restored the previous value of ${keyId(key)}.`);
+    void vscode.window.showInformationMessage(`Restored the previous value of ${keyId(key)}. The replaced value is now the previous one.`);
+    return meta;
+  }
+
+  async generateToken(raw?: unknown): Promise<TokenMetadata | undefined> {
+    await this.store.ready();
+    const obj = automationArgs(raw);
+    const tree = argObject(raw);
+    let args: z.infer<typeof generateArgs>;
+    if (obj) {
+      args = parseArgs(generateArgs, obj, 'mcpTokens.generateToken');
+    } else {
+      const namespace = typeof tree?.namespace === 'string' ? tree.namespace : await this.pickNamespace('generic');
+      if (!namespace) return undefined;
+      const name = await this.inputName(namespace);
+      if (!name) return undefined;
+      args = { namespace, name };
+    }
+    const key = { namespace: args.namespace, name: args.name };
+    if (this.store.has(key) && !args.overwrite && !(await this.confirmOverwrite(key))) return undefined;
+    const value = generateSecret(args.length ?? this.s.config.generatedTokenLength());
+    const type = args.type ?? ((TOKEN_TYPES as readonly string[]).includes(args.namespace) ? (args.namespace as TokenType) : 'generic');
+    const meta = await this.store.set({ ...key, type, value });
+    this.s.log.info(`Generated and stored ${keyId(key)}.`);
+    // Shown once, interactively; automation callers use copyToken (which always confirms).
+    if (!obj) await this.showOnce(key, value);
+    else void this.announce(`Generated ${formatReference(key)}. Its value is not shown; use Copy Token Value.`, meta);
+    return meta;
+  }
+
+  /** The one place a value is displayed: right after it was generated, in a modal. */
+  private async showOnce(key: TokenKey, value: string): Promise<void> {
+    const choice = await vscode.window.showInformationMessage(
+      `New value of ${keyId(key)} (shown once)`,
+      { modal: true, detail: value },
+      'Copy Value',
+    );
+    if (choice === 'Copy Value') {
+      await vscode.env.clipboard.writeText(value);
+      this.scheduleClipboardClear(value, this.s.config.clipboardClearSeconds());
+    }
+  }
+
+  // ---- import -----------------------------------------------------------------------------------
+
+  async importFromEnv(raw?: unknown): Promise<TokenKey[]> {
+    await this.store.ready();
+    const obj = automationArgs(raw);
+    const args = obj ? parseArgs(importArgs, obj, 'mcpTokens.importFromEnv') : {};
+    let source: Record<string, string | undefined>;
+    let file = args.file;
+    if (!obj) {
+      const pick = await vscode.window.showQuickPick(
+        [
+          { label: '$(terminal) Environment variables', description: 'of the extension host', id: 'env' },
+          { label: '$(file) A .env file…', id: 'file' },
+        ],
+        { title: 'Import Tokens: source' },
+      );
+      if (!pick) return [];
+      if (pick.id === 'file') {
+        const uris = await vscode.window.showOpenDialog({ title: 'Pick a .env file', canSelectMany: false, openLabel: 'Import', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
+        if (!uris?.[0]) return [];
+        file = uris[0].fsPath;
+      }
+    }
+    if (file) {
+      try {
+        source = parseEnvFile(await readFile(file, 'utf8'));
+      } catch (e) {
+        throw new Error(`Could not read ${file}: ${(e as NodeJS.ErrnoException).code ?? message(e)}`);
+      }
+    } else {
+      source = process.env;
+    }
+    const candidates = findCredentials(source);
+    let chosen: { candidate: CredentialCandidate; key: TokenKey }[];
+    if (args.variables) {
+      chosen = [];
+      for (const [variable, target] of Object.entries(args.variables)) {
+        const candidate = candidates.find((c) => c.variable === variable) ?? candidateFor(variable, source[variable]);
+        if (!candidate) throw new ArgumentError(`mcpTokens.importFromEnv: ${variable} is not set${file ? ` in ${file}` : ''}.`);
+        const key = target ? parseKeyId(target) : candidate.suggested;
+        if (!key) throw new ArgumentError(`mcpTokens.importFromEnv: "${target}" is not a namespace:name key.`);
+        chosen.push({ candidate, key });
+      }
+    } else if (obj) {
+      chosen = candidates.map((candidate) => ({ candidate, key: candidate.suggested }));
+    } else {
+      if (candidates.length === 0) {
+        void vscode.window.showInformationMessage(`No variable that looks like a credential (*_TOKEN, *_API_KEY, *_SECRET, *_PAT, …) was found${file ? ` in ${file}` : ''}.`);
+        return [];
+      }
+      const picks = await vscode.window.showQuickPick(
+        candidates.map((c) => ({
+          label: c.variable,
+          description: `→ ${formatReference(c.suggested)}`,
+          detail: `${TOKEN_TYPE_LABELS[c.type]}, ${c.value.length} characters${this.store.has(c.suggested) ? ' · replaces an existing token' : ''}`,
+          picked: !this.store.has(c.suggested),
+          candidate: c,
+        })),
+        { title: 'Import Tokens: pick the variables', canPickMany: true, matchOnDescription: true },
+      );
+      if (!picks?.length) return [];
+      chosen = [];
+      for (const p of picks) {
+        const target = await vscode.window.showInputBox({
+          title: `Reference for ${p.candidate.variable}`,
+          prompt: 'namespace:name',
+          value: keyId(p.candidate.suggested),
+          validateInput: (v) => (parseKeyId(v) ? undefined : 'Enter namespace:name (letters, digits, "-", "_", ".").'),
+          ignoreFocusOut: true,
+        });
+        if (target === undefined) return [];
+        chosen.push({ candidate: p.candidate, key: parseKeyId(target)! });
+      }
+    }
+    const stored: TokenKey[] = [];
+    for (const { candidate, key } of chosen) {
+      if (this.store.has(key) && !args.overwrite && (obj || !(await this.confirmOverwrite(key)))) continue;
+      await this.store.set({ ...key, type: candidate.type, value: candidate.value, provider: candidate.provider, description: `Imported from ${candidate.variable}` });
+      stored.push(key);
+    }
+    this.s.log.info(`Imported ${stored.length} token(s): ${stored.map((k) => keyId(k)).join(', ') || 'none'}.`);
+    if (!obj || stored.length) void vscode.window.showInformationMessage(`Imported ${stored.length} token${stored.length === 1 ? '' : 's'}.`);
+    return stored;
+  }
+
+  // ---- list / refresh ---------------------------------------------------------------------------
+
+  async listTokens(raw?: unknown): Promise<TokenMetadata[]> {
+    await this.store.ready();
+    const obj = automationArgs(raw);
+    const args = obj ? parseArgs(listArgs, obj, 'mcpTokens.listTokens') : {};
+    const now = new Date();
+    const soon = this.s.config.expiryWarningDays();
+    const matches = (t: TokenMetadata, f: z.infer<typeof listArgs>) =>
+      (!f.type || t.type === f.type) && (!f.namespace || t.namespace === f.namespace) && (!f.expiry || expiryState(t, now, soon) === f.expiry);
+    if (args.noUi) return this.store.list().filter((t) => matches(t, args));
+
+    const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { meta?: TokenMetadata }>();
+    const filter = { ...args };
+    const filterButtons: (vscode.QuickInputButton & { id: 'type' | 'namespace' | 'expiry' | 'clear' })[] = [
+      { id: 'type', iconPath: new vscode.ThemeIcon('symbol-key'), tooltip: 'Filter by type' },
+      { id: 'namespace', iconPath: new vscode.ThemeIcon('folder'), tooltip: 'Filter by namespace' },
+      { id: 'expiry', iconPath: new vscode.ThemeIcon('clock'), tooltip: 'Filter by expiry' },
+      { id: 'clear', iconPath: new vscode.ThemeIcon('clear-all'), tooltip: 'Clear filters' },
+    ];
+    const render = () => {
+      const list = this.store.list().filter((t) => matches(t, filter));
+      const items: (vscode.QuickPickItem & { meta?: TokenMetadata })[] = [];
+      let ns: string | undefined;
+      for (const item of this.tokenItems(list)) {
+        if (item.meta.namespace !== ns) {
+          ns = item.meta.namespace;
+          items.push({ label: ns, kind: vscode.QuickPickItemKind.Separator });
+        }
+        items.push(item);
+      }
+      qp.items = items;
+      const active = [filter.type && `type ${filter.type}`, filter.namespace && `namespace ${filter.namespace}`, filter.expiry && `expiry ${filter.expiry}`].filter(Boolean);
+      qp.title = `MCP Tokens (${list.length})${active.length ? ` — ${active.join(', ')}` : ''}`;
+      return list;
+    };
+    qp.placeholder = 'Pick a token for its actions; the buttons filter by type, namespace and expiry';
+    qp.matchOnDescription = true;
+    qp.buttons = filterButtons;
+    const shown = render();
+    const done = new Promise<void>((resolve) => {
+      let choosingFilter = false;
+      qp.onDidTriggerButton(async (b) => {
+        const id = (b as (typeof filterButtons)[number]).id;
+        choosingFilter = true;
+        qp.hide();
+        if (id === 'clear') {
+          delete filter.type;
+          delete filter.namespace;
+          delete filter.expiry;
+        } else {
+          const options = id === 'type' ? [...TOKEN_TYPES] : id === 'namespace' ? this.store.namespaces() : ['expired', 'soon', 'ok', 'none'];
+          const value = await vscode.window.showQuickPick(['(any)', ...options], { title: `Filter by ${id}` });
+          if (value !== undefined) (filter as Record<string, unknown>)[id] = value === '(any)' ? undefined : value;
+        }
+        render();
+        choosingFilter = false;
+        qp.show();
+      });
+      qp.onDidAccept(async () => {
+        const meta = qp.selectedItems[0]?.meta;
+        qp.hide();
+        resolve();
+        if (meta) await this.tokenActions(meta);
+      });
+      qp.onDidHide(() => {
+        if (!choosingFilter) resolve();
+      });
+    });
+    qp.show();
+    void done.then(() => qp.dispose());
+    return shown;
+  }
+
+  private async tokenActions(meta: TokenMetadata): Promise<void> {
+    const key = { namespace: meta.namespace, name: meta.name };
+    const actions: [string, string][] = [
+      ['$(symbol-reference) Copy Reference', 'mcpTokens.copyReference'],
+      ['$(info) Show Details', 'mcpTokens.showToken'],
+      ['$(eye) Reveal in Tokens View', 'mcpTokens.revealToken'],
+      ['$(copy) Copy Value…', 'mcpTokens.copyToken'],
+      ['$(sync) Rotate…', 'mcpTokens.rotateToken'],
+      ['$(trash) Delete…', 'mcpTokens.deleteToken'],
+    ];
+    const pick = await vscode.window.showQuickPick(actions.map(([label, command]) => ({ label, command })), { title: keyId(meta) });
+    if (!pick) return;
+    // Rotate interactively: pass no value, but the key through the string form.
+    await vscode.commands.executeCommand(pick.command, pick.command === 'mcpTokens.rotateToken' ? keyId(key) : key);
+  }
+
+  async refresh(): Promise<number> {
+    await this.store.refresh();
+    return this.store.list().length;
+  }
+
+  private async announce(text: string, meta: TokenMetadata): Promise<void> {
+    const choice = await vscode.window.showInformationMessage(text, 'Copy Reference');
+    if (choice) await vscode.commands.executeCommand('mcpTokens.copyReference', { namespace: meta.namespace, name: meta.name });
+  }
+}
+
+/** A URL-safe random token of `length` characters (6 bits of entropy each). */
+export function generateSecret(length: number): string {
+  return randomBytes(Math.ceil((length * 3) / 4) + 3)
+    .toString('base64url')
+    .slice(0, length);
+}

@@ -1,0 +1,61 @@
+/** Words and Markdown that describe a token's metadata (never its value). Pure. */
+import { BACKEND_LABELS, TOKEN_TYPE_LABELS, describeExpiry, expiryState, type TokenMetadata } from '../../server/core/model';
+import { formatReference } from '../../server/core/reference';
+
+function when(iso: string | undefined): string {
+  return iso ? new Date(iso).toLocaleString() : '—';
+}
+
+/** One line for tree items and quick picks: "Bearer token · expires in 3 days". */
+export function shortDescription(meta: TokenMetadata, now: Date): string {
+  const parts = [TOKEN_TYPE_LABELS[meta.type]];
+  if (meta.expiresAt) parts.push(describeExpiry(meta, now));
+  if (meta.oauth?.signInRequired) parts.push('sign-in required');
+  return parts.join(' · ');
+}
+
+/** Plain-text lines, for a modal's detail. */
+export function detailLines(meta: TokenMetadata, now: Date): string[] {
+  return [
+    `Reference: ${formatReference(meta)}`,
+    `Type: ${TOKEN_TYPE_LABELS[meta.type]}`,
+    `Backend: ${BACKEND_LABELS[meta.backend]}`,
+    `Created: ${when(meta.createdAt)}`,
+    `Updated: ${when(meta.updatedAt)}`,
+    `Expires: ${meta.expiresAt ? `${when(meta.expiresAt)} (${describeExpiry(meta, now)})` : 'never'}`,
+    `Last used: ${when(meta.lastUsedAt)}`,
+    ...(meta.provider ? [`Provider: ${meta.provider}`] : []),
+    ...(meta.description ? [`Description: ${meta.description}`] : []),
+    ...(meta.hasPrevious ? ['A previous value is kept and can be restored.'] : []),
+    ...(meta.oauth?.issuer ? [`OAuth issuer: ${meta.oauth.issuer}`] : []),
+    ...(meta.oauth?.scopes?.length ? [`Scopes: ${meta.oauth.scopes.join(' ')}`] : []),
+  ];
+}
+
+function escapeMd(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
+
+/** A Markdown table of the metadata, for tooltips and hovers. */
+export function markdownDescription(meta: TokenMetadata, now: Date, soonDays: number): string {
+  const state = expiryState(meta, now, soonDays);
+  const rows: [string, string][] = [
+    ['Type', TOKEN_TYPE_LABELS[meta.type]],
+    ['Namespace', meta.namespace],
+    ['Backend', BACKEND_LABELS[meta.backend]],
+    ['Created', when(meta.createdAt)],
+    ['Updated', when(meta.updatedAt)],
+    ['Expires', meta.expiresAt ? `${when(meta.expiresAt)} (${describeExpiry(meta, now)})` : 'never'],
+    ['Last used', when(meta.lastUsedAt)],
+  ];
+  if (meta.provider) rows.push(['Provider', meta.provider]);
+  if (meta.description) rows.push(['Description', meta.description]);
+  if (meta.oauth?.issuer) rows.push(['Issuer', meta.oauth.issuer]);
+  if (meta.oauth?.scopes?.length) rows.push(['Scopes', meta.oauth.scopes.join(' ')]);
+  const warn = state === 'expired' ? '\n\n$(warning) **Expired.** Rotate or set a new value.' : state === 'soon' ? '\n\n$(clock) **Expires soon.**' : '';
+  return (
+    `**${escapeMd(meta.namespace)}:${escapeMd(meta.name)}**  \n\`${formatReference(meta)}\`\n\n| | |\n|---|---|\n` +
+    rows.map(([k, v]) => `| ${k} | ${escapeMd(v)} |`).join('\n') +
+    warn
+  );
+}

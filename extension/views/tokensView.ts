@@ -1,0 +1,282 @@
+/**
+ * The Tokens view (`mcpTokens.tokens`): namespaces, then tokens, each with type and expiry and a
+ * Markdown tooltip of its metadata; a filter; and children that other features contribute under a
+ * token (for example the servers allowed to use it).
+ */
+import * as vscode from 'vscode';
+import { TOKEN_TYPES, expiryState, type TokenMetadata } from '../../server/core/model';
+import { keyId, type TokenKey } from '../../server/core/reference';
+import type { Services } from '../services';
+import { markdownDescription, shortDescription } from './tokenDescription';
+
+/** Tree elements. `treeElement: true` tells commands this is a view item, not automation arguments. */
+export type TokenTreeElement = NamespaceElement | TokenElement | ChildElement;
+
+interface NamespaceElement {
+  readonly treeElement: true;
+  readonly kind: 'namespace';
+  readonly namespace: string;
+}
+
+interface TokenElement {
+  readonly treeElement: true;
+  readonly kind: 'token';
+  readonly namespace: string;
+  readonly name: string;
+  readonly meta: TokenMetadata;
+}
+
+/** A child under a token, contributed by another feature. */
+export interface TokenChild {
+  readonly id: string;
+  readonly label: string;
+  readonly description?: string;
+  readonly tooltip?: string;
+  readonly icon?: string;
+  readonly contextValue: string;
+  readonly command?: vscode.Command;
+  /** Anything the contributing feature needs back in its commands. */
+  readonly data?: unknown;
+}
+
+interface ChildElement extends TokenChild {
+  readonly treeElement: true;
+  readonly kind: 'child';
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export type TokenChildSource = (token: TokenKey) => TokenChild[];
+
+interface Filter {
+  text?: string;
+  type?: string;
+  expiry?: 'expired' | 'soon' | 'ok' | 'none';
+}
+
+class TokensTreeProvider implements vscode.TreeDataProvider<TokenTreeElement>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<TokenTreeElement | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly childSources: TokenChildSource[] = [];
+  private readonly namespaceNodes = new Map<string, NamespaceElement>();
+  private readonly tokenNodes = new Map<string, TokenElement>();
+  filter: Filter = {};
+
+  constructor(private readonly s: Services) {}
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  addChildSource(source: TokenChildSource): vscode.Disposable {
+    this.childSources.push(source);
+    this.refresh();
+    return new vscode.Disposable(() => {
+      const i = this.childSources.indexOf(source);
+      if (i >= 0) this.childSources.splice(i, 1);
+      this.refresh();
+    });
+  }
+
+  visibleTokens(): TokenMetadata[] {
+    const now = new Date();
+    const soon = this.s.config.expiryWarningDays();
+    const text = this.filter.text?.toLowerCase();
+    return this.s.store
+      .list()
+      .filter(
+        (t) =>
+          (!text || keyId(t).toLowerCase().includes(text) || t.description?.toLowerCase().includes(text) || t.provider?.toLowerCase().includes(text)) &&
+          (!this.filter.type || t.type === this.filter.type) &&
+          (!this.filter.expiry || expiryState(t, now, soon) === this.filter.expiry),
+      );
+  }
+
+  getChildren(element?: TokenTreeElement): TokenTreeElement[] {
+    if (!element) {
+      const namespaces = [...new Set(this.visibleTokens().map((t) => t.namespace))];
+      return namespaces.map((ns) => this.namespaceNode(ns));
+    }
+    if (element.kind === 'namespace') {
+      return this.visibleTokens()
+        .filter((t) => t.namespace === element.namespace)
+        .map((t) => this.tokenNode(t));
+    }
+    if (element.kind === 'token') {
+      return this.childrenOf(element).map((c) => ({ ...c, treeElement: true, kind: 'child', namespace: element.namespace, name: element.name }));
+    }
+    return [];
+  }
+
+  getParent(element: TokenTreeElement): TokenTreeElement | undefined {
+    if (element.kind === 'namespace') return undefined;
+    if (element.kind === 'token') return this.namespaceNode(element.namespace);
+    const meta = this.s.store.get(element);
+    return meta ? this.tokenNode(meta) : undefined;
+  }
+
+  /** Stable element objects, so `TreeView.reveal` finds them. */
+  namespaceNode(namespace: string): NamespaceElement {
+    let node = this.namespaceNodes.get(namespace);
+    if (!node) {
+      node = { treeElement: true, kind: 'namespace', namespace };
+      this.namespaceNodes.set(namespace, node);
+    }
+    return node;
+  }
+
+  tokenNode(meta: TokenMetadata): TokenElement {
+    const id = keyId(meta);
+    const node = this.tokenNodes.get(id);
+    if (node && node.meta === meta) return node;
+    const fresh: TokenElement = { treeElement: true, kind: 'token', namespace: meta.namespace, name: meta.name, meta };
+    this.tokenNodes.set(id, fresh);
+    return fresh;
+  }
+
+  private childrenOf(token: TokenKey): TokenChild[] {
+    return this.childSources.flatMap((source) => {
+      try {
+        return source(token);
+      } catch (e) {
+        this.s.log.warn(`A token child source failed: ${e instanceof Error ? e.message : String(e)}`);
+        return [];
+      }
+    });
+  }
+
+  getTreeItem(element: TokenTreeElement): vscode.TreeItem {
+    if (element.kind === 'namespace') {
+      const count = this.visibleTokens().filter((t) => t.namespace === element.namespace).length;
+      const item = new vscode.TreeItem(element.namespace, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `ns:${element.namespace}`;
+      item.description = `${count} token${count === 1 ? '' : 's'}`;
+      item.iconPath = new vscode.ThemeIcon('folder');
+      item.contextValue = 'namespace';
+      return item;
+    }
+    if (element.kind === 'token') {
+      const meta = element.meta;
+      const now = new Date();
+      const state = expiryState(meta, now, this.s.config.expiryWarningDays());
+      const hasChildren = this.childrenOf(meta).length > 0;
+      const item = new vscode.TreeItem(meta.name, hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+      item.id = `token:${keyId(meta)}`;
+      item.description = shortDescription(meta, now);
+      const tooltip = new vscode.MarkdownString(markdownDescription(meta, now, this.s.config.expiryWarningDays()), true);
+      tooltip.isTrusted = false;
+      item.tooltip = tooltip;
+      item.iconPath =
+        state === 'expired'
+          ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.errorForeground'))
+          : state === 'soon'
+            ? new vscode.ThemeIcon('clock', new vscode.ThemeColor('list.warningForeground'))
+            : meta.oauth?.signInRequired
+              ? new vscode.ThemeIcon('account', new vscode.ThemeColor('list.warningForeground'))
+              : new vscode.ThemeIcon(meta.type === 'oauth' ? 'account' : 'key');
+      item.contextValue = `token.${meta.type}.${state}${meta.hasPrevious ? '+previous' : ''}`;
+      item.accessibilityInformation = { label: `${keyId(meta)}, ${item.description}` };
+      return item;
+    }
+    const item = new vscode.TreeItem(element.label, vscode.TreeItemCollapsibleState.None);
+    item.id = `child:${keyId(element)}:${element.id}`;
+    item.description = element.description;
+    item.tooltip = element.tooltip;
+    item.iconPath = element.icon ? new vscode.ThemeIcon(element.icon) : undefined;
+    item.contextValue = element.contextValue;
+    item.command = element.command;
+    return item;
+  }
+}
+
+let provider: TokensTreeProvider | undefined;
+
+/** Lets another feature add children under each token (e.g. "Allowed servers"). */
+export function addTokenChildSource(source: TokenChildSource): vscode.Disposable {
+  if (!provider) throw new Error('The Tokens view is not registered yet.');
+  return provider.addChildSource(source);
+}
+
+/** Asks the Tokens view to redraw (after a change a child source depends on). */
+export function refreshTokensView(): void {
+  provider?.refresh();
+}
+
+export function registerTokensView(s: Services): void {
+  const tree = new TokensTreeProvider(s);
+  provider = tree;
+  const view = vscode.window.createTreeView('mcpTokens.tokens', { treeDataProvider: tree, showCollapseAll: true });
+  const updateContext = () => {
+    const count = s.store.list().length;
+    void vscode.commands.executeCommand('setContext', 'mcpTokens.tokenCount', count);
+    void vscode.commands.executeCommand('setContext', 'mcpTokens.ready', true);
+    const visible = tree.visibleTokens().length;
+    view.message = isFiltered(tree.filter) ? `Showing ${visible} of ${count} tokens (${describeFilter(tree.filter)}).` : undefined;
+  };
+  const setFilter = (filter: Filter) => {
+    tree.filter = filter;
+    void vscode.commands.executeCommand('setContext', 'mcpTokens.filtered', isFiltered(filter));
+    tree.refresh();
+    updateContext();
+  };
+
+  s.context.subscriptions.push(
+    tree,
+    view,
+    { dispose: () => (provider = undefined) },
+    s.store.onDidChange(() => {
+      tree.refresh();
+      updateContext();
+    }),
+    s.config.onDidChange(() => tree.refresh(), 'expiryWarningDays'),
+    vscode.commands.registerCommand('mcpTokens.revealToken', async (arg?: TokenKey) => {
+      await s.store.ready();
+      const meta = arg && typeof arg === 'object' ? s.store.get(arg) : undefined;
+      if (!meta) throw new Error(arg ? `No token ${keyId(arg)} is stored.` : 'mcpTokens.revealToken needs {namespace, name}.');
+      if (tree.filter && !tree.visibleTokens().some((t) => keyId(t) === keyId(meta))) setFilter({});
+      await view.reveal(tree.tokenNode(meta), { select: true, focus: true, expand: false });
+      return true;
+    }),
+    vscode.commands.registerCommand('mcpTokens.filterTokens', async (arg?: Filter) => {
+      if (arg && typeof arg === 'object') {
+        setFilter({ text: arg.text, type: arg.type, expiry: arg.expiry });
+        return tree.visibleTokens().length;
+      }
+      const pick = await vscode.window.showQuickPick(
+        [
+          { label: '$(search) Text…', id: 'text' as const },
+          ...TOKEN_TYPES.map((t) => ({ label: `$(symbol-key) Type: ${t}`, id: 'type' as const, value: t })),
+          { label: '$(warning) Expired', id: 'expiry' as const, value: 'expired' },
+          { label: '$(clock) Expiring soon', id: 'expiry' as const, value: 'soon' },
+        ],
+        { title: 'Filter Tokens' },
+      );
+      if (!pick) return undefined;
+      if (pick.id === 'text') {
+        const text = await vscode.window.showInputBox({ title: 'Filter Tokens', prompt: 'Show tokens whose name, description or provider contains', value: tree.filter.text });
+        if (text === undefined) return undefined;
+        setFilter({ ...tree.filter, text: text || undefined });
+      } else if (pick.id === 'type') {
+        setFilter({ ...tree.filter, type: pick.value });
+      } else {
+        setFilter({ ...tree.filter, expiry: pick.value as Filter['expiry'] });
+      }
+      return tree.visibleTokens().length;
+    }),
+    vscode.commands.registerCommand('mcpTokens.clearFilter', () => setFilter({})),
+  );
+  void vscode.commands.executeCommand('setContext', 'mcpTokens.filtered', false);
+  void s.store.ready().then(updateContext, () => updateContext());
+}
+
+function isFiltered(f: Filter): boolean {
+  return Boolean(f.text || f.type || f.expiry);
+}
+
+function describeFilter(f: Filter): string {
+  return [f.text && `"${f.text}"`, f.type && `type ${f.type}`, f.expiry && `expiry ${f.expiry}`].filter(Boolean).join(', ');
+}
