@@ -138,10 +138,9 @@ export function humanSpan(ms: number): string {
     [60 * 1000, 'minute'],
   ];
   for (const [size, unit] of units) {
-    if (ms >= size) {
-      const n = Math.floor(ms / size);
-      return `${n} ${unit}${n === 1 ? '' : 's'}`;
-    }
+    // Round to the nearest unit ("2 days 23 hours" reads "3 days"), but never up to a first minute.
+    const n = unit === 'minute' ? Math.floor(ms / size) : Math.round(ms / size);
+    if (n >= 1) return `${n} ${unit}${n === 1 ? '' : 's'}`;
   }
   return 'less than a minute';
 }

@@ -41,6 +41,9 @@ describe('token model', () => {
     assert.equal(describeExpiry({}, now), 'no expiry');
     assert.equal(humanSpan(59_000), 'less than a minute');
     assert.equal(humanSpan(60_000), '1 minute');
+    assert.equal(humanSpan(3 * 86_400_000 - 60_000), '3 days');
+    assert.equal(humanSpan(23.6 * 3_600_000), '1 day');
+    assert.equal(humanSpan(9.6 * 3_600_000), '10 hours');
   });
 
   it('parses expiry input', () => {
