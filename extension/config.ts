@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { BackendId } from '../server/core/model';
+import type { VaultSettings } from './store/vaultBackend';
 
 const SECTION = 'mcpTokens';
 
@@ -45,6 +46,50 @@ export const config = {
   },
   backendFor(namespace: string): BackendId {
     return config.namespaceBackends()[namespace] ?? config.defaultBackend();
+  },
+  /** `mcpTokens.vault.*`: where and how the Vault backend connects (credentials live in SecretStorage, never here). */
+  vault(): VaultSettings {
+    const str = (k: string, fallback = '') => {
+      const v = read<unknown>(`vault.${k}`, fallback);
+      return typeof v === 'string' ? v.trim() : fallback;
+    };
+    return {
+      address: str('address'),
+      namespace: str('namespace'),
+      mount: str('mount', 'secret').replace(/^\/+|\/+$/g, '') || 'secret',
+      pathPrefix: str('pathPrefix'),
+      layout: str('layout') === 'mcpCli' ? 'mcpCli' : 'mcpTokens',
+      authMethod: str('authMethod') === 'approle' ? 'approle' : 'token',
+      appRoleId: str('appRoleId'),
+      appRoleMount: str('appRoleMount', 'approle') || 'approle',
+      caFile: str('caFile'),
+      tlsSkipVerify: read<unknown>('vault.tlsSkipVerify', false) === true,
+      timeoutMs: clampNumber(read('vault.timeoutMs', 10000), 500, 120000, 10000),
+    };
+  },
+  /** `mcpTokens.keyring.service`: the keyring service name (mcp-cli's `mcp-cli` by default). */
+  keyringService(): string {
+    const v = read<unknown>('keyring.service', 'mcp-cli');
+    return typeof v === 'string' && v.trim() ? v.trim() : 'mcp-cli';
+  },
+  /** `mcpTokens.keyring.mcpCliRegistry`: keep mcp-cli's token registry file in step. */
+  keyringSyncRegistry(): boolean {
+    return read<unknown>('keyring.mcpCliRegistry', true) !== false;
+  },
+  /** `mcpTokens.keyring.registryPath`: mcp-cli's registry file (empty: `~/.chuk_oauth/token_registry.json`). */
+  keyringRegistryPath(): string | undefined {
+    const v = read<unknown>('keyring.registryPath', '');
+    return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+  },
+  /** `mcpTokens.languageServer.extraFiles`: extra globs of MCP config files the language server handles. */
+  languageServerExtraFiles(): string[] {
+    const v = read<unknown>('languageServer.extraFiles', []);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim().length > 0).slice(0, 256) : [];
+  },
+  /** HTTPS URL of this client's OAuth Client ID Metadata Document, used where a server supports it (empty: none). */
+  oauthClientMetadataUrl(): string | undefined {
+    const v = read<string>('oauth.clientMetadataUrl', '').trim();
+    return /^https:\/\/[^/]+\/.+/.test(v) ? v : undefined;
   },
   /**
    * mcp-cli `server_config.json` files served by the MCP provider, per workspace folder: `true` for

@@ -21,6 +21,7 @@ import {
   nameSchema,
   namespaceSchema,
   parseExpiryInput,
+  renewsItself,
   setTokenArgsSchema,
   tokenTypeSchema,
   type TokenMetadata,
@@ -392,7 +393,7 @@ class TokenCommands implements vscode.Disposable {
     if (obj?.treeElement) args = { namespace: args.namespace, expiredOnly: args.expiredOnly };
     if (!obj) {
       const now = new Date();
-      const expired = this.store.list().filter((t) => expiryState(t, now, 0) === 'expired').length;
+      const expired = this.store.list().filter((t) => expiryState(t, now, 0) === 'expired' && !renewsItself(t)).length;
       const items: (vscode.QuickPickItem & { args: z.infer<typeof clearArgs> })[] = [
         { label: '$(warning) Expired tokens', description: `${expired} token(s)`, args: { expiredOnly: true } },
         ...this.store.namespaces().map((ns) => ({
@@ -409,7 +410,7 @@ class TokenCommands implements vscode.Disposable {
     const now = new Date();
     const victims = this.store
       .list()
-      .filter((t) => (!args.namespace || t.namespace === args.namespace) && (!args.expiredOnly || expiryState(t, now, 0) === 'expired'));
+      .filter((t) => (!args.namespace || t.namespace === args.namespace) && (!args.expiredOnly || (expiryState(t, now, 0) === 'expired' && !renewsItself(t))));
     if (victims.length === 0) {
       void vscode.window.showInformationMessage(args.expiredOnly ? 'No token has expired.' : 'There are no tokens to clear.');
       return [];
@@ -417,7 +418,7 @@ class TokenCommands implements vscode.Disposable {
     if (!args.force) {
       const what = args.expiredOnly ? 'expired token' : args.namespace ? `token in namespace "${args.namespace}"` : 'token';
       const answer = await vscode.window.showWarningMessage(
-        `Delete ${victims.length} ${what}${victims.length === 1 ? '' : 's'}?`,
+        `Delete ${victims.length} ${what.replace(/^(expired token|token)/, (w) => (victims.length === 1 ? w : `${w}s`))}?`,
         { modal: true, detail: victims.slice(0, 20).map((v) => keyId(v)).join('\n') + (victims.length > 20 ? `\n… and ${victims.length - 20} more` : '') },
         'Delete',
       );

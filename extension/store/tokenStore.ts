@@ -11,6 +11,8 @@ import {
   INDEX_VERSION,
   describeIssues,
   expiryState,
+  isInternalNamespace,
+  renewsItself,
   sameKey,
   sortTokens,
   tokenIndexSchema,
@@ -84,8 +86,13 @@ export class TokenStore implements Disposable {
 
   // ---- reading -------------------------------------------------------------------------------
 
-  /** Metadata of every token, sorted by `namespace:name`. Call `ready()` first. */
+  /** Metadata of every user-visible token (internal namespaces excluded), sorted by `namespace:name`. Call `ready()` first. */
   list(): TokenMetadata[] {
+    return this.listAll().filter((t) => !isInternalNamespace(t.namespace));
+  }
+
+  /** Metadata of every entry, including internal namespaces (OAuth refresh tokens, client registrations). */
+  listAll(): TokenMetadata[] {
     return sortTokens([...this.tokens.values()]);
   }
 
@@ -104,6 +111,7 @@ export class TokenStore implements Disposable {
   expiring(soonDays: number): TokenMetadata[] {
     const now = this.now();
     return this.list().filter((t) => {
+      if (renewsItself(t)) return false;
       const s = expiryState(t, now, soonDays);
       return s === 'soon' || s === 'expired';
     });
@@ -208,6 +216,10 @@ export class TokenStore implements Disposable {
   delete(key: TokenKey): Promise<void> {
     return this.write(async () => {
       const existing = this.require(key);
+      // The value goes first: if the backend refuses, nothing changed and the token stays listed, so
+      // no secret is ever left behind unseen. If the index then cannot be saved, the entry stays
+      // (without a value) and deleting it again finishes the job.
+      await this.backend(existing.backend).remove(key);
       this.tokens.delete(keyId(key));
       try {
         await this.saveIndex();
@@ -215,7 +227,6 @@ export class TokenStore implements Disposable {
         this.tokens.set(keyId(key), existing);
         throw e;
       }
-      await this.backend(existing.backend).remove(key);
       this.changeEmitter.fire({ kind: 'delete', keys: [key], valueChanged: true });
     });
   }
@@ -225,23 +236,35 @@ export class TokenStore implements Disposable {
     return this.write(async () => {
       const now = this.now();
       const victims = this.list().filter(
-        (t) => (!filter.namespace || t.namespace === filter.namespace) && (!filter.expiredOnly || expiryState(t, now, 0) === 'expired'),
+        (t) =>
+          (!filter.namespace || t.namespace === filter.namespace) &&
+          (!filter.expiredOnly || (expiryState(t, now, 0) === 'expired' && !renewsItself(t))),
       );
       if (victims.length === 0) return [];
-      for (const v of victims) this.tokens.delete(keyId(v));
-      try {
-        await this.saveIndex();
-      } catch (e) {
-        for (const v of victims) this.tokens.set(keyId(v), v);
-        throw e;
-      }
+      // Values first (see delete); a token whose value could not be removed stays listed.
+      const removed: TokenMetadata[] = [];
       const failures: string[] = [];
       for (const v of victims) {
-        await this.backend(v.backend).remove(v).catch((e) => failures.push(`${keyId(v)}: ${message(e)}`));
+        try {
+          await this.backend(v.backend).remove(v);
+          removed.push(v);
+        } catch (e) {
+          failures.push(`${keyId(v)}: ${message(e)}`);
+        }
       }
-      if (failures.length) this.log('warn', `Some values could not be removed from their backend: ${failures.join('; ')}`);
-      const keys = victims.map((v) => ({ namespace: v.namespace, name: v.name }));
-      this.changeEmitter.fire({ kind: 'delete', keys, valueChanged: true });
+      for (const v of removed) this.tokens.delete(keyId(v));
+      try {
+        if (removed.length) await this.saveIndex();
+      } catch (e) {
+        for (const v of removed) this.tokens.set(keyId(v), v);
+        throw e;
+      }
+      const keys = removed.map((v) => ({ namespace: v.namespace, name: v.name }));
+      if (keys.length) this.changeEmitter.fire({ kind: 'delete', keys, valueChanged: true });
+      if (failures.length) {
+        this.log('warn', `Some tokens could not be deleted: ${failures.join('; ')}`);
+        throw new Error(`Deleted ${keys.length} of ${victims.length} tokens; these stay because their backend refused: ${failures.join('; ')}`);
+      }
       return keys;
     });
   }
@@ -323,6 +346,59 @@ export class TokenStore implements Disposable {
       }
       if (added) await this.saveIndex();
       this.changeEmitter.fire({ kind: 'refresh', keys: [], valueChanged: false });
+    });
+  }
+
+  /**
+   * Moves a token (value and previous value) to another backend: copies it, reads the copy back to
+   * verify it, saves the index, and only then removes the source. A failure before the index is saved
+   * leaves the token where it was (the partial copy is removed when possible); a failure while removing
+   * the source leaves a leftover copy there, reported in `leftover`, which a later call with `from`
+   * removes. `from` is the backend an earlier, interrupted move started from (resuming a migration).
+   */
+  moveToBackend(key: TokenKey, to: BackendId, from?: BackendId): Promise<{ meta: TokenMetadata; leftover?: string }> {
+    return this.write(async () => {
+      const existing = this.require(key);
+      const target = this.backend(to);
+      if (existing.backend === to) {
+        if (!from || from === to) return { meta: existing };
+        // Moved before the interruption: check the value is here, then remove what is left in `from`.
+        if ((await target.read(key)) === undefined) throw new BackendError(to, `The value of ${keyId(key)} is missing from ${to}; the copy in ${from} is kept.`);
+        try {
+          await this.backend(from).remove(key);
+          return { meta: existing };
+        } catch (e) {
+          return { meta: existing, leftover: `${from}: ${message(e)}` };
+        }
+      }
+      const sourceId = existing.backend;
+      const source = this.backend(sourceId);
+      const value = await source.read(key);
+      if (value === undefined) throw new BackendError(sourceId, `The value of ${keyId(key)} is missing from ${sourceId}; it was not moved.`);
+      const previous = existing.hasPrevious ? await source.readPrevious(key) : undefined;
+      const meta = this.validate({ ...existing, backend: to, hasPrevious: previous !== undefined ? true : undefined });
+      // A copy left by an earlier interrupted attempt is replaced.
+      await target.remove(key).catch(() => undefined);
+      const undoCopy = () => target.remove(key).catch((e) => this.log('warn', `Could not remove the partial copy of ${keyId(key)} from ${to}: ${message(e)}`));
+      try {
+        if (previous !== undefined) await target.writePrevious(key, previous, meta);
+        await target.write(key, value, meta);
+        const check = await target.read(key);
+        if (check !== value) throw new BackendError(to, `The copy of ${keyId(key)} in ${to} does not read back the same; it was not moved.`);
+      } catch (e) {
+        await undoCopy();
+        throw e;
+      }
+      await this.commit(key, meta, undoCopy);
+      let leftover: string | undefined;
+      try {
+        await source.remove(key);
+      } catch (e) {
+        leftover = `${sourceId}: ${message(e)}`;
+        this.log('warn', `${keyId(key)} moved to ${to}, but its copy in ${sourceId} could not be removed: ${message(e)}`);
+      }
+      this.changeEmitter.fire({ kind: 'metadata', keys: [key], valueChanged: false });
+      return { meta, leftover };
     });
   }
 
@@ -413,7 +489,7 @@ export class TokenStore implements Disposable {
   }
 
   private async saveIndex(): Promise<void> {
-    const index = { version: INDEX_VERSION, tokens: this.list() };
+    const index = { version: INDEX_VERSION, tokens: this.listAll() };
     await this.options.index.save(JSON.stringify(index));
   }
 

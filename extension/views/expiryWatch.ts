@@ -4,7 +4,7 @@
  * change, setting change, and every ten minutes (time passes without events).
  */
 import * as vscode from 'vscode';
-import { describeExpiry, expiryState } from '../../server/core/model';
+import { describeExpiry, expiryState, renewsItself } from '../../server/core/model';
 import { keyId } from '../../server/core/reference';
 import type { Services } from '../services';
 
@@ -19,7 +19,8 @@ export function registerExpiryWatch(s: Services): void {
   const update = () => {
     const now = new Date();
     const soonDays = s.config.expiryWarningDays();
-    const tokens = s.store.list();
+    // OAuth tokens with a refresh token renew themselves; only their sign-in state matters.
+    const tokens = s.store.list().filter((t) => !renewsItself(t));
     const expired = tokens.filter((t) => expiryState(t, now, soonDays) === 'expired');
     const soon = tokens.filter((t) => expiryState(t, now, soonDays) === 'soon');
     if (expired.length + soon.length === 0) {

@@ -12,6 +12,16 @@ export type TokenType = (typeof TOKEN_TYPES)[number];
 /** The namespaces every user has; any other valid namespace (e.g. `custom-team`) is user-defined. */
 export const BUILTIN_NAMESPACES = ['bearer', 'api-key', 'provider', 'oauth', 'generic'] as const;
 
+/**
+ * Namespaces a feature manages itself (an OAuth token's refresh token and client registration).
+ * They are stored like tokens but hidden from lists, views, completion and bulk clearing.
+ */
+export const INTERNAL_NAMESPACES: readonly string[] = ['oauth-refresh', 'oauth-client'];
+
+export function isInternalNamespace(namespace: string): boolean {
+  return INTERNAL_NAMESPACES.includes(namespace);
+}
+
 export const BACKEND_IDS = ['secretStorage', 'keyring', 'vault'] as const;
 export type BackendId = (typeof BACKEND_IDS)[number];
 
@@ -164,6 +174,11 @@ export function parseExpiryInput(input: string, now: Date): { expiresAt?: string
     if (!Number.isNaN(ms)) return { expiresAt: new Date(ms).toISOString() };
   }
   return { error: 'Enter a date (2026-12-31), a date-time (2026-12-31T18:00Z) or a duration (30d, 12h, 2w).' };
+}
+
+/** An OAuth token with a refresh token renews itself: its access-token expiry is not the user's concern. */
+export function renewsItself(meta: Pick<TokenMetadata, 'oauth'>): boolean {
+  return Boolean(meta.oauth?.hasRefreshToken && !meta.oauth.signInRequired);
 }
 
 export function sameKey(a: TokenKey, b: TokenKey): boolean {

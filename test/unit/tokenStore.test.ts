@@ -128,13 +128,15 @@ describe('TokenStore', () => {
     assert.equal(await store.getValue(key), 'keep');
   });
 
-  it('keeps metadata when the index cannot be saved on delete', async () => {
+  it('keeps the entry when the index cannot be saved on delete, and a second delete finishes', async () => {
     const { store, index } = make();
     await store.set({ ...key, type: 'bearer', value: 'keep' });
     index.failNextSave = true;
     await assert.rejects(store.delete(key), /injected index/);
-    assert.equal(store.has(key), true);
-    assert.equal(await store.getValue(key), 'keep');
+    assert.equal(store.has(key), true, 'the entry stays listed');
+    assert.equal(await store.getValue(key), undefined, 'the value is already gone');
+    await store.delete(key);
+    assert.equal(store.has(key), false, 'deleting again finishes the job');
   });
 
   it('serialises concurrent writes', async () => {
@@ -182,5 +184,40 @@ describe('TokenStore', () => {
     await store.set({ namespace: 'bearer', name: 'soon', type: 'bearer', value: '1', expiresAt: '2026-11-25T00:00:00Z' });
     await store.set({ namespace: 'bearer', name: 'late', type: 'bearer', value: '1', expiresAt: '2027-11-25T00:00:00Z' });
     assert.deepEqual(store.expiring(7).map((t) => t.name), ['soon']);
+  });
+
+  it('hides internal namespaces from list() but keeps them in the index', async () => {
+    const { store, index } = make();
+    await store.set({ namespace: 'oauth', name: 'notion', type: 'oauth', value: 'access' });
+    await store.set({ namespace: 'oauth-refresh', name: 'notion', type: 'oauth', value: 'refresh' });
+    assert.deepEqual(store.list().map((t) => t.namespace), ['oauth']);
+    assert.deepEqual(store.listAll().map((t) => t.namespace).sort(), ['oauth', 'oauth-refresh']);
+    assert.deepEqual(store.namespaces(), ['oauth']);
+    assert.equal(JSON.parse(index.json!).tokens.length, 2);
+    assert.equal(await store.getValue({ namespace: 'oauth-refresh', name: 'notion' }), 'refresh');
+  });
+
+  it('does not treat self-renewing OAuth tokens as expired', async () => {
+    const { store } = make();
+    await store.set({ namespace: 'oauth', name: 'a', type: 'oauth', value: 'x', expiresAt: '2026-11-01T00:00:00Z' });
+    await store.updateMetadata({ namespace: 'oauth', name: 'a' }, { oauth: { hasRefreshToken: true } });
+    await store.set({ namespace: 'oauth', name: 'b', type: 'oauth', value: 'y', expiresAt: '2026-11-01T00:00:00Z' });
+    assert.deepEqual(store.expiring(7).map((t) => t.name), ['b']);
+    assert.deepEqual((await store.clear({ expiredOnly: true })).map((k) => k.name), ['b']);
+    assert.equal(store.has({ namespace: 'oauth', name: 'a' }), true);
+  });
+
+  it('keeps a token listed when its backend refuses to delete the value', async () => {
+    const { store, backend } = make();
+    await store.set({ ...key, type: 'bearer', value: 'v' });
+    await store.set({ namespace: 'bearer', name: 'other', type: 'bearer', value: 'w' });
+    backend.failNext.add('remove');
+    await assert.rejects(store.delete(key), /injected remove/);
+    assert.equal(store.has(key), true);
+    assert.equal(await store.getValue(key), 'v');
+    backend.failNext.add('remove');
+    await assert.rejects(store.clear({}), /Deleted 1 of 2 tokens/);
+    assert.equal(store.list().length, 1);
+    assert.equal(backend.values.size, 1);
   });
 });

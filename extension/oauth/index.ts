@@ -1,0 +1,254 @@
+/**
+ * The OAuth feature's VS Code side: the browser (vscode.env.openExternal), the cancellable progress
+ * notification, the questions, the commands (Sign In, Sign Out, Refresh, Refresh All) and the
+ * `services.oauth` hooks the MCP provider calls at each server start. The protocol lives in the pure
+ * modules beside this one (flow, loopback, session, manager).
+ */
+import * as vscode from 'vscode';
+import { z } from 'zod';
+import { formatReference, keyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
+import { describeIssues, nameSchema, namespaceSchema } from '../../server/core/model';
+import type { Services } from '../services';
+import { OAuthFlowError, safeMessage } from './errors';
+import type { PreRegisteredClient } from './flow';
+import { OAuthManager, type OAuthServerRef, type OAuthUi, type RefreshOutcome } from './manager';
+import { ACCESS_NAMESPACE, refreshKey } from './session';
+
+const keyArgs = z.object({ namespace: namespaceSchema, name: nameSchema });
+const signInArgs = z.object({
+  url: z.url({ protocol: /^https?$/ }).optional(),
+  name: nameSchema.optional(),
+  namespace: namespaceSchema.optional(),
+  /** A pre-registered client: its id, and its secret as a token reference such as `$<TOKEN:oauth-client:acme>`. */
+  clientId: z.string().min(1).max(512).optional(),
+  clientSecret: z.string().max(300).optional(),
+});
+
+const OUTCOME_TEXT: Record<RefreshOutcome, string> = {
+  refreshed: 'refreshed',
+  fresh: 'still fresh',
+  'no-refresh-token': 'has no refresh token (sign in again when it expires)',
+  'sign-in-required': 'needs a new sign-in',
+  failed: 'could not be refreshed (see the log)',
+};
+
+function argObject(raw: unknown): Record<string, unknown> | undefined {
+  return raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+}
+
+function defaultName(url: string): string {
+  try {
+    const host = new URL(url).hostname.replace(/^(www|mcp|api)\./, '');
+    const name = host.split('.')[0].replace(/[^A-Za-z0-9._-]/g, '-');
+    return nameSchema.safeParse(name).success ? name : 'server';
+  } catch {
+    return 'server';
+  }
+}
+
+export function registerOAuth(s: Services): OAuthManager {
+  const ui: OAuthUi = {
+    openBrowser: async (url) => {
+      // Handed over as a string: VS Code then opens it exactly as given, without re-encoding the query.
+      const opened = await vscode.env.openExternal(url.href as unknown as vscode.Uri);
+      if (!opened) throw new OAuthFlowError('cancelled', 'The browser was not opened; sign-in stopped.');
+    },
+    withProgress: (title, task) =>
+      Promise.resolve(
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+          const abort = new AbortController();
+          const sub = token.onCancellationRequested(() => abort.abort());
+          return task((message) => progress.report({ message }), abort.signal).finally(() => sub.dispose());
+        }),
+      ),
+    confirmSignIn: async (key, server, reason) => {
+      const pick = await vscode.window.showInformationMessage(
+        `${reason} Sign in to ${server.name ?? server.url ?? keyId(key)} in the browser now?`,
+        'Sign In',
+      );
+      return pick === 'Sign In';
+    },
+    askClient: async (issuer) => {
+      const clientId = await vscode.window.showInputBox({
+        title: 'OAuth client id',
+        prompt: `${issuer} offers no client registration. Enter the client id registered for this app (from the provider's developer settings).`,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? undefined : 'Enter a client id.'),
+      });
+      if (!clientId) return undefined;
+      const clientSecret = await vscode.window.showInputBox({
+        title: 'OAuth client secret (optional)',
+        prompt: 'Leave empty for a public client.',
+        password: true,
+        ignoreFocusOut: true,
+      });
+      return { clientId: clientId.trim(), clientSecret: clientSecret || undefined };
+    },
+    notifySignInRequired: (key, message) => {
+      void vscode.window.showWarningMessage(message, 'Sign In').then((pick) => {
+        if (pick) void vscode.commands.executeCommand('mcpTokens.signIn', { namespace: key.namespace, name: key.name });
+      });
+    },
+  };
+
+  const manager = new OAuthManager(s.store, ui, {
+    log: (level, message) => s.log[level](message),
+    clientMetadataUrl: () => s.config.oauthClientMetadataUrl(),
+  });
+  s.context.subscriptions.push(
+    manager,
+    // A deleted OAuth token takes its refresh token with it: no secret is left behind unseen.
+    s.store.onDidChange((change) => {
+      if (change.kind !== 'delete') return;
+      for (const key of change.keys) {
+        const companion = refreshKey(key);
+        if (key.namespace === ACCESS_NAMESPACE && s.store.has(companion)) {
+          s.store.delete(companion).catch((e) => s.log.warn(`Could not delete the refresh token of ${keyId(key)}: ${safeMessage(e)}`));
+        }
+      }
+    }),
+  );
+  void s.store.ready().then(() => manager.schedule(), () => undefined);
+
+  s.oauth = {
+    ensureFresh: async (key, server) => {
+      try {
+        return await manager.ensureFresh(key, server);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Sign-in for ${formatReference(key)} failed: ${safeMessage(e)}`);
+        return false;
+      }
+    },
+  };
+
+  /** Picks an OAuth token (the argument's, or one the user chooses). */
+  const pickKey = async (raw: unknown, placeHolder: string): Promise<TokenKey | undefined> => {
+    const obj = argObject(raw);
+    if (obj) {
+      const parsed = keyArgs.safeParse({ namespace: obj.namespace, name: obj.name });
+      if (!parsed.success) throw new Error(`Invalid arguments: ${describeIssues(parsed.error)}`);
+      return parsed.data;
+    }
+    await s.store.ready();
+    const items = manager.sessions.list().map((t) => ({
+      label: keyId(t),
+      description: t.oauth?.signInRequired ? 'sign-in required' : t.oauth?.issuer,
+      key: { namespace: t.namespace, name: t.name },
+    }));
+    if (items.length === 0) {
+      void vscode.window.showInformationMessage('No OAuth token is stored yet. Use "MCP Tokens: Sign In to Server…" first.');
+      return undefined;
+    }
+    return (await vscode.window.showQuickPick(items, { placeHolder }))?.key;
+  };
+
+  const resolveSecret = async (value: string | undefined): Promise<string | undefined> => {
+    if (!value) return undefined;
+    const ref = parseWholeReference(value.trim());
+    if (!ref) throw new Error('The client secret must be given as a token reference such as $<TOKEN:namespace:name>, never as a value.');
+    const secret = await s.store.getValue(ref);
+    if (!secret) throw new Error(`The client secret reference ${formatReference(ref)} names no stored token.`);
+    return secret;
+  };
+
+  const signIn = async (raw: unknown) => {
+    const obj = argObject(raw);
+    const parsed = signInArgs.safeParse(obj ?? {});
+    if (!parsed.success) throw new Error(`Invalid arguments: ${describeIssues(parsed.error)}`);
+    const args = parsed.data;
+    const existing = args.name ? s.store.get({ namespace: args.namespace ?? ACCESS_NAMESPACE, name: args.name }) : undefined;
+    let url = args.url ?? existing?.oauth?.serverUrl;
+    if (!url) {
+      url = await vscode.window.showInputBox({
+        title: 'Sign In to MCP Server',
+        prompt: 'The URL of the HTTP MCP server (for example https://mcp.example.com/mcp).',
+        ignoreFocusOut: true,
+        validateInput: (v) => (/^https?:\/\/\S+$/.test(v.trim()) ? undefined : 'Enter an http(s) URL.'),
+      });
+      if (!url) return undefined;
+      url = url.trim();
+    }
+    let name = args.name;
+    if (!name) {
+      name = await vscode.window.showInputBox({
+        title: 'Token name',
+        prompt: 'Name of the OAuth token; reference it as $<TOKEN:oauth:name>.',
+        value: defaultName(url),
+        ignoreFocusOut: true,
+        validateInput: (v) => {
+          const r = nameSchema.safeParse(v);
+          return r.success ? undefined : describeIssues(r.error);
+        },
+      });
+      if (!name) return undefined;
+    }
+    const key = { namespace: args.namespace ?? ACCESS_NAMESPACE, name };
+    const preRegistered: PreRegisteredClient | undefined = args.clientId ? { clientId: args.clientId, clientSecret: await resolveSecret(args.clientSecret) } : undefined;
+    const server: OAuthServerRef = { name, url, preRegistered };
+    const meta = await manager.signIn(key, server);
+    const reference = formatReference(key);
+    void vscode.window.showInformationMessage(`Signed in: ${reference} holds the access token for ${url}.`, 'Copy Reference').then((pick) => {
+      if (pick) void vscode.env.clipboard.writeText(reference);
+    });
+    return { namespace: key.namespace, name: key.name, issuer: meta.oauth?.issuer, scopes: meta.oauth?.scopes, expiresAt: meta.expiresAt };
+  };
+
+  const signOut = async (raw: unknown) => {
+    const key = await pickKey(raw, 'Sign out of which OAuth token?');
+    if (!key) return undefined;
+    const automation = !!argObject(raw) && argObject(raw)!.treeElement !== true;
+    if (!automation) {
+      const ok = await vscode.window.showWarningMessage(
+        `Sign out of ${keyId(key)}? Its tokens are revoked where the server offers it and deleted; servers using it need a new sign-in.`,
+        { modal: true },
+        'Sign Out',
+      );
+      if (ok !== 'Sign Out') return undefined;
+    }
+    const result = await manager.signOut(key);
+    const detail = result.revoked ? ' The tokens were revoked.' : result.error ? ` Revocation failed (${result.error}); the tokens were deleted here.` : '';
+    void vscode.window.showInformationMessage(`Signed out of ${keyId(key)}.${detail}`);
+    return result;
+  };
+
+  const refreshToken = async (raw: unknown) => {
+    const key = await pickKey(raw, 'Refresh which OAuth token?');
+    if (!key) return undefined;
+    const outcome = await manager.refresh(key, { force: true });
+    if (outcome === 'sign-in-required') ui.notifySignInRequired!(key, `The refresh token of ${keyId(key)} was refused; sign in again.`);
+    else void vscode.window.showInformationMessage(`${keyId(key)} ${OUTCOME_TEXT[outcome]}.`);
+    return outcome;
+  };
+
+  const refreshAll = async () => {
+    const results = await manager.refreshAll();
+    const counts = new Map<RefreshOutcome, number>();
+    for (const o of results.values()) counts.set(o, (counts.get(o) ?? 0) + 1);
+    const summary = [...counts].map(([o, n]) => `${n} ${OUTCOME_TEXT[o]}`).join(', ') || 'no OAuth tokens';
+    void vscode.window.showInformationMessage(`OAuth tokens: ${summary}.`);
+    return Object.fromEntries(results);
+  };
+
+  const commands: Record<string, (arg?: unknown) => Promise<unknown>> = {
+    'mcpTokens.signIn': signIn,
+    'mcpTokens.signOut': signOut,
+    'mcpTokens.refreshToken': refreshToken,
+    'mcpTokens.refreshAllTokens': refreshAll,
+  };
+  for (const [id, handler] of Object.entries(commands)) {
+    s.context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (arg?: unknown) => {
+        try {
+          return await handler(arg);
+        } catch (e) {
+          const text = safeMessage(e);
+          if (!(e instanceof OAuthFlowError && e.failure === 'cancelled')) void vscode.window.showErrorMessage(text);
+          s.log.error(`${id}: ${text}`);
+          if (argObject(arg) && argObject(arg)!.treeElement !== true) throw new Error(text);
+          return undefined;
+        }
+      }),
+    );
+  }
+  return manager;
+}

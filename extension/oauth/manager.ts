@@ -1,0 +1,315 @@
+/**
+ * OAuthManager: sign-in, refresh (on a timer before expiry and on demand), "sign-in required",
+ * sign-out with revocation, for tokens kept in the TokenStore. Pure: the user interface (browser,
+ * progress, questions) is injected, so it runs the same in the extension, the CLI and the tests.
+ */
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { keyId, type TokenKey } from '../../server/core/reference';
+import type { TokenMetadata } from '../../server/core/model';
+import type { TokenStore } from '../store/tokenStore';
+import type { Disposable } from '../util/event';
+import { OAuthFlowError, safeMessage } from './errors';
+import { authorize, refresh, revoke, unionScopes, type Challenge, type PreRegisteredClient, type StoredClient } from './flow';
+import { OAuthSessions } from './session';
+
+export interface OAuthServerRef {
+  /** Display name (the server's name in its config file). */
+  readonly name?: string;
+  readonly url?: string;
+  readonly preRegistered?: PreRegisteredClient;
+}
+
+export interface OAuthUi {
+  /** Opens the authorization URL in the user's browser. */
+  openBrowser(url: URL): Promise<void>;
+  /** Runs `task` with a cancellable progress indicator; `signal` aborts when the user cancels. */
+  withProgress<T>(title: string, task: (report: (message: string) => void, signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** Asks whether to sign in now (`reason` says why); false: do not. */
+  confirmSignIn(key: TokenKey, server: OAuthServerRef, reason: string): Promise<boolean>;
+  /** Asks for a client id (and secret) when the server offers no registration. */
+  askClient?(issuer: string): Promise<PreRegisteredClient | undefined>;
+  /** Tells the user a background refresh failed for good and sign-in is required. */
+  notifySignInRequired?(key: TokenKey, message: string): void;
+}
+
+export interface OAuthManagerOptions {
+  readonly fetch?: FetchLike;
+  readonly now?: () => number;
+  readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Refresh this long before expiry (default 5 minutes; at most half the token's lifetime). */
+  readonly refreshMarginMs?: number;
+  readonly signInTimeoutMs?: number;
+  readonly clientMetadataUrl?: () => string | undefined;
+  readonly clientName?: string;
+}
+
+export type RefreshOutcome = 'refreshed' | 'fresh' | 'no-refresh-token' | 'sign-in-required' | 'failed';
+
+export interface SignInOptions {
+  readonly challenge?: Challenge;
+  /** Step-up: add the scopes already granted to the challenge's. */
+  readonly stepUp?: boolean;
+}
+
+const DEFAULT_MARGIN_MS = 5 * 60_000;
+const MAX_TIMER_MS = 2_147_000_000;
+
+export class OAuthManager implements Disposable {
+  readonly sessions: OAuthSessions;
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly subscription: Disposable;
+  private readonly now: () => number;
+  private disposed = false;
+
+  constructor(
+    private readonly store: TokenStore,
+    private readonly ui: OAuthUi,
+    private readonly options: OAuthManagerOptions = {},
+  ) {
+    this.sessions = new OAuthSessions(store);
+    this.now = options.now ?? Date.now;
+    this.subscription = store.onDidChange(() => this.schedule());
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.subscription.dispose();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.options.log?.(level, message);
+  }
+
+  /** One operation per token at a time: a second caller shares the first one's result. */
+  private once<T>(key: TokenKey, op: string, work: () => Promise<T>): Promise<T> {
+    const id = `${op}|${keyId(key)}`;
+    const running = this.inflight.get(id) as Promise<T> | undefined;
+    if (running) return running;
+    const p = work().finally(() => this.inflight.delete(id));
+    this.inflight.set(id, p);
+    return p;
+  }
+
+  /** Runs the browser sign-in for `key` against `server.url` and stores the tokens. */
+  signIn(key: TokenKey, server: OAuthServerRef, options: SignInOptions = {}): Promise<TokenMetadata> {
+    return this.once(key, 'signin', async () => {
+      await this.store.ready();
+      const existing = this.store.get(key);
+      const serverUrl = server.url ?? existing?.oauth?.serverUrl;
+      if (!serverUrl) throw new OAuthFlowError('not_protected', `No server URL is known for ${keyId(key)}; sign in from the server's entry or give its URL.`);
+      const title = `Signing in to ${server.name ?? new URL(serverUrl).host}`;
+      const result = await this.ui.withProgress(title, (report, signal) =>
+        authorize({
+          serverUrl,
+          challenge: options.challenge,
+          extraScopes: options.stepUp ? existing?.oauth?.scopes : undefined,
+          preRegistered: server.preRegistered,
+          clientMetadataUrl: this.options.clientMetadataUrl?.(),
+          clientName: this.options.clientName,
+          registry: this.sessions.registry(existing ? key : undefined),
+          openBrowser: (url) => this.ui.openBrowser(url),
+          askClient: this.ui.askClient ? (issuer) => this.ui.askClient!(issuer) : undefined,
+          timeoutMs: this.options.signInTimeoutMs,
+          fetch: this.options.fetch,
+          signal,
+          progress: report,
+        }),
+      );
+      const meta = await this.sessions.save({
+        key,
+        accessToken: result.tokens.access_token,
+        refreshToken: result.tokens.refresh_token,
+        expiresAt: result.expiresAt,
+        description: existing?.description ?? `OAuth sign-in to ${server.name ?? serverUrl}`,
+        oauth: {
+          issuer: result.info.metadata.issuer,
+          resource: result.info.resource,
+          serverUrl,
+          scopes: options.stepUp ? unionScopes(existing?.oauth?.scopes, result.scopes) : result.scopes,
+          clientId: result.client.client_id,
+          hasRefreshToken: !!result.tokens.refresh_token,
+        },
+      });
+      this.log('info', `Signed in ${keyId(key)} at ${result.info.metadata.issuer} (scopes: ${meta.oauth?.scopes?.join(' ') || 'none'}).`);
+      return meta;
+    });
+  }
+
+  private async clientFor(meta: TokenMetadata, server?: OAuthServerRef): Promise<StoredClient | undefined> {
+    const issuer = meta.oauth?.issuer;
+    if (!issuer) return undefined;
+    if (server?.preRegistered) {
+      return { issuer, client_id: server.preRegistered.clientId, client_secret: server.preRegistered.clientSecret, redirect_uris: [], source: 'pre-registered' };
+    }
+    const stored = await this.sessions.registry().load(issuer);
+    if (stored) return stored;
+    // A pre-registered client's secret is not stored: only its id is known here.
+    return meta.oauth?.clientId ? { issuer, client_id: meta.oauth.clientId, redirect_uris: [], source: 'pre-registered' } : undefined;
+  }
+
+  /** Refreshes `key` with its refresh token. `force`: even when it does not expire soon. */
+  refresh(key: TokenKey, options: { force?: boolean; server?: OAuthServerRef } = {}): Promise<RefreshOutcome> {
+    return this.once(key, 'refresh', async () => {
+      await this.store.ready();
+      const meta = this.store.get(key);
+      if (!meta) throw new OAuthFlowError('not_signed_in', `No OAuth token ${keyId(key)} is stored; sign in first.`);
+      if (meta.oauth?.signInRequired) return 'sign-in-required';
+      if (!options.force && !this.expiresSoon(meta)) return 'fresh';
+      const refreshToken = await this.sessions.refreshToken(key);
+      const client = await this.clientFor(meta, options.server);
+      if (!refreshToken || !client || !meta.oauth?.issuer) return 'no-refresh-token';
+      try {
+        const { tokens, expiresAt } = await refresh({
+          serverUrl: meta.oauth.serverUrl ?? '',
+          issuer: meta.oauth.issuer,
+          resource: meta.oauth.resource,
+          client,
+          refreshToken,
+          preRegistered: options.server?.preRegistered,
+          fetch: this.options.fetch,
+        });
+        await this.sessions.save({
+          key,
+          accessToken: tokens.access_token,
+          refreshToken: tokens.refresh_token ?? refreshToken,
+          expiresAt,
+          oauth: {
+            ...meta.oauth,
+            scopes: tokens.scope ? tokens.scope.split(/\s+/).filter(Boolean) : meta.oauth.scopes,
+            hasRefreshToken: true,
+          },
+        });
+        this.log('info', `Refreshed ${keyId(key)}${tokens.refresh_token && tokens.refresh_token !== refreshToken ? ' (the refresh token was rotated)' : ''}.`);
+        return 'refreshed';
+      } catch (e) {
+        if (e instanceof OAuthFlowError && e.failure === 'invalid_grant') {
+          await this.sessions.markSignInRequired(key);
+          this.log('warn', `${keyId(key)}: ${e.message}`);
+          return 'sign-in-required';
+        }
+        this.log('warn', `Could not refresh ${keyId(key)}: ${safeMessage(e, [refreshToken])}`);
+        return 'failed';
+      }
+    });
+  }
+
+  private expiresSoon(meta: TokenMetadata): boolean {
+    if (!meta.expiresAt) return false;
+    const expires = Date.parse(meta.expiresAt);
+    return expires - this.now() <= this.marginFor(meta);
+  }
+
+  private marginFor(meta: TokenMetadata): number {
+    const margin = this.options.refreshMarginMs ?? DEFAULT_MARGIN_MS;
+    if (!meta.expiresAt) return margin;
+    const lifetime = Date.parse(meta.expiresAt) - Date.parse(meta.updatedAt);
+    return lifetime > 0 ? Math.min(margin, lifetime / 2) : margin;
+  }
+
+  /**
+   * Before a server starts: refresh when the token expires soon, or sign in (after asking) when it is
+   * missing, refused, or expired without a refresh token. False: the server must not start.
+   */
+  async ensureFresh(key: TokenKey, server: OAuthServerRef): Promise<boolean> {
+    await this.store.ready();
+    const meta = this.store.get(key);
+    const ask = async (reason: string) => {
+      if (!(await this.ui.confirmSignIn(key, server, reason))) return false;
+      try {
+        await this.signIn(key, server);
+        return true;
+      } catch (e) {
+        this.log('error', `Sign-in for ${keyId(key)} failed: ${safeMessage(e)}`);
+        throw e;
+      }
+    };
+    if (!meta || !(await this.sessions.accessToken(key))) return ask(`${keyId(key)} is not signed in yet.`);
+    if (meta.oauth?.signInRequired) return ask(`The sign-in of ${keyId(key)} has expired or was revoked.`);
+    if (!this.expiresSoon(meta)) return true;
+    const outcome = await this.refresh(key, { server });
+    if (outcome === 'refreshed' || outcome === 'fresh') return true;
+    const expired = !!meta.expiresAt && Date.parse(meta.expiresAt) <= this.now();
+    if (outcome === 'failed' && !expired) return true; // still valid for a while: start with it
+    if (outcome === 'sign-in-required') return ask(`The refresh token of ${keyId(key)} was refused; sign in again.`);
+    return ask(`${keyId(key)} has expired and cannot be refreshed.`);
+  }
+
+  /** Revokes (RFC 7009, where the server offers it) and deletes the tokens of `key`. */
+  async signOut(key: TokenKey): Promise<{ revoked: boolean; error?: string }> {
+    await this.store.ready();
+    const meta = this.store.get(key);
+    if (!meta) return { revoked: false };
+    const access = await this.sessions.accessToken(key);
+    const refreshToken = await this.sessions.refreshToken(key);
+    let revoked = false;
+    let error: string | undefined;
+    const client = await this.clientFor(meta);
+    if (client && meta.oauth?.issuer && (access || refreshToken)) {
+      try {
+        revoked = await revoke({
+          issuer: meta.oauth.issuer,
+          client,
+          tokens: [
+            ...(refreshToken ? [{ token: refreshToken, hint: 'refresh_token' as const }] : []),
+            ...(access ? [{ token: access, hint: 'access_token' as const }] : []),
+          ],
+          fetch: this.options.fetch,
+        });
+      } catch (e) {
+        error = safeMessage(e, [access, refreshToken]);
+        this.log('warn', `Revocation for ${keyId(key)} failed: ${error}`);
+      }
+    }
+    await this.sessions.remove(key);
+    this.log('info', `Signed out ${keyId(key)}${revoked ? ' (tokens revoked)' : ''}.`);
+    return { revoked, error };
+  }
+
+  /** Refreshes every OAuth token that has a refresh token. */
+  async refreshAll(): Promise<Map<string, RefreshOutcome>> {
+    await this.store.ready();
+    const out = new Map<string, RefreshOutcome>();
+    for (const meta of this.sessions.list()) {
+      if (!meta.oauth?.hasRefreshToken) {
+        out.set(keyId(meta), 'no-refresh-token');
+        continue;
+      }
+      out.set(keyId(meta), await this.refresh(meta, { force: true }).catch(() => 'failed' as const));
+    }
+    return out;
+  }
+
+  /** (Re)arms one timer per OAuth token with a refresh token, firing `margin` before expiry. */
+  schedule(): void {
+    if (this.disposed) return;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const meta of this.sessions.list()) {
+      if (!meta.expiresAt || !meta.oauth?.hasRefreshToken || meta.oauth.signInRequired) continue;
+      const due = Math.max(0, Date.parse(meta.expiresAt) - this.marginFor(meta) - this.now());
+      const key = { namespace: meta.namespace, name: meta.name };
+      const timer = setTimeout(() => void this.onTimer(key), Math.min(due, MAX_TIMER_MS));
+      timer.unref?.();
+      this.timers.set(keyId(meta), timer);
+    }
+  }
+
+  private async onTimer(key: TokenKey): Promise<void> {
+    this.timers.delete(keyId(key));
+    const outcome = await this.refresh(key, { force: true }).catch((e: unknown) => {
+      this.log('warn', `Background refresh of ${keyId(key)} failed: ${safeMessage(e)}`);
+      return 'failed' as const;
+    });
+    if (outcome === 'sign-in-required') {
+      this.ui.notifySignInRequired?.(key, `The sign-in of ${keyId(key)} is no longer valid; sign in again.`);
+    } else if (outcome === 'failed' && !this.disposed) {
+      // Try again in a minute (network trouble); a refresh that succeeds re-arms through onDidChange.
+      const retry = setTimeout(() => void this.onTimer(key), 60_000);
+      retry.unref?.();
+      this.timers.set(keyId(key), retry);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * A TokenStore kept in memory, for the command-line client (it keeps nothing on disk) and the tests.
+ * Pure: no `vscode` import.
+ */
+import { keyId, type TokenKey } from '../../server/core/reference';
+import type { BackendHealth, IndexStorage, SecretBackend } from '../store/backend';
+import { TokenStore } from '../store/tokenStore';
+
+export class MemoryBackend implements SecretBackend {
+  readonly id = 'secretStorage' as const;
+  readonly values = new Map<string, string>();
+  private readonly previous = new Map<string, string>();
+
+  async read(key: TokenKey): Promise<string | undefined> {
+    return this.values.get(keyId(key));
+  }
+  async write(key: TokenKey, value: string): Promise<void> {
+    this.values.set(keyId(key), value);
+  }
+  async remove(key: TokenKey): Promise<void> {
+    this.values.delete(keyId(key));
+    this.previous.delete(keyId(key));
+  }
+  async readPrevious(key: TokenKey): Promise<string | undefined> {
+    return this.previous.get(keyId(key));
+  }
+  async writePrevious(key: TokenKey, value: string | undefined): Promise<void> {
+    if (value === undefined) this.previous.delete(keyId(key));
+    else this.previous.set(keyId(key), value);
+  }
+  async health(): Promise<BackendHealth> {
+    return { backend: this.id, available: true, active: true, healthy: true };
+  }
+}
+
+export class MemoryIndex implements IndexStorage {
+  json: string | undefined;
+  async load(): Promise<string | undefined> {
+    return this.json;
+  }
+  async save(json: string): Promise<void> {
+    this.json = json;
+  }
+}
+
+export function createMemoryTokenStore(now?: () => Date): { store: TokenStore; backend: MemoryBackend } {
+  const backend = new MemoryBackend();
+  const store = new TokenStore({ backends: [backend], index: new MemoryIndex(), backendFor: () => 'secretStorage', now });
+  return { store, backend };
+}

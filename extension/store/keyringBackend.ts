@@ -1,0 +1,302 @@
+/**
+ * The OS keyring backend (macOS Keychain, Windows Credential Manager, Linux Secret Service) through
+ * `@napi-rs/keyring`, in mcp-cli's layout so both tools share one store (see mcpCliLayout.ts):
+ * service `mcp-cli`, account `<namespace>:<name>`, the password a JSON StoredToken, and mcp-cli's
+ * registry file kept in step. The value before the last rotation is kept under the service
+ * `<service>/previous` (mcp-cli ignores it).
+ *
+ * The native module is loaded lazily, on first use: if it is missing or broken only this backend is
+ * unavailable, and health() says why. No `vscode` import.
+ */
+import type { TokenMetadata } from '../../server/core/model';
+import { keyId, type TokenKey } from '../../server/core/reference';
+import { BackendError, type BackendHealth, type DiscoveredToken, type SecretBackend } from './backend';
+import { describeStoredToken, mcpCliAccount, MCP_CLI_SERVICE, parseStoredToken, StoredTokenError, toStoredToken, valueFromStoredToken } from './mcpCliLayout';
+import type { McpCliRegistry } from './mcpCliRegistry';
+import { withRetry } from './retry';
+
+/** The part of `@napi-rs/keyring`'s AsyncEntry this backend uses. */
+export interface AsyncEntryLike {
+  getPassword(signal?: AbortSignal | null): Promise<string | null>;
+  setPassword(password: string, signal?: AbortSignal | null): Promise<void>;
+  deletePassword(signal?: AbortSignal | null): Promise<boolean>;
+}
+
+export interface KeyringModule {
+  AsyncEntry: new (service: string, account: string, options?: { linux?: { store?: 'secret-service' | 'keyutils' } } | null) => AsyncEntryLike;
+}
+
+export interface KeyringBackendOptions {
+  /** Keyring service name (default `mcp-cli`, shared with mcp-cli). */
+  readonly service?: string;
+  /** mcp-cli's registry; undefined to leave it alone. */
+  readonly registry?: McpCliRegistry;
+  /** Loads the native module; throws when it is missing. Injected by tests. */
+  readonly load?: () => KeyringModule;
+  /** Time limit of one keyring call (default 15 s: an unlock prompt may be showing). */
+  readonly timeoutMs?: number;
+  /** Whether any namespace (or the default) is stored in the keyring. */
+  readonly isActive?: () => boolean;
+  readonly platform?: NodeJS.Platform;
+  readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  readonly retryDelayMs?: number;
+}
+
+export type KeyringFaultKind = 'module' | 'noService' | 'locked' | 'noCollection' | 'timeout' | 'denied' | 'other';
+
+export interface KeyringFault {
+  readonly kind: KeyringFaultKind;
+  readonly cause: string;
+  readonly fix: string;
+  readonly retryable: boolean;
+}
+
+function storeName(platform: NodeJS.Platform): string {
+  if (platform === 'darwin') return 'the macOS Keychain';
+  if (platform === 'win32') return 'the Windows Credential Manager';
+  return 'the Secret Service (gnome-keyring or KWallet)';
+}
+
+/** Turns a keyring library error into a cause and a fix. Pure; the message never holds a value. */
+export function classifyKeyringError(error: unknown, platform: NodeJS.Platform = process.platform): KeyringFault {
+  const text = error instanceof Error ? `${error.message} ${error.cause instanceof Error ? error.cause.message : ''}` : String(error);
+  const store = storeName(platform);
+  if ((error as { name?: string })?.name === 'AbortError' || (error as { name?: string })?.name === 'TimeoutError' || /timed? ?out|aborted/i.test(text)) {
+    return {
+      kind: 'timeout',
+      cause: `${store} did not answer in time (an unlock prompt may be waiting).`,
+      fix: 'Unlock the keyring when asked, then try again.',
+      retryable: false,
+    };
+  }
+  if (/unlock prompt|dismissed|locked|is locked/i.test(text)) {
+    return {
+      kind: 'locked',
+      cause: 'The keyring is locked and could not be unlocked (the unlock prompt was dismissed or cannot be shown).',
+      fix: 'Unlock the login keyring (e.g. with Seahorse, or log in to a desktop session), then run "MCP Tokens: Check Backends".',
+      retryable: false,
+    };
+  }
+  if (/DBUS_SESSION_BUS_ADDRESS|autolaunch|ServiceUnknown|org\.freedesktop\.secrets|was not provided by any \.service|Platform failure: DBus|Couldn't connect|NoReply/i.test(text)) {
+    return {
+      kind: 'noService',
+      cause: 'No Secret Service is running: there is no D-Bus session or no keyring daemon answers on it.',
+      fix: 'Start a Secret Service (gnome-keyring-daemon --start --components=secrets, or KWallet) in your desktop session, or choose another backend in "mcpTokens.backend.default".',
+      retryable: false,
+    };
+  }
+  if (/no result found|no such collection|NoSuchObject|default collection/i.test(text)) {
+    return {
+      kind: 'noCollection',
+      cause: 'The Secret Service has no default keyring (collection) to store secrets in.',
+      fix: 'Create and unlock a default "login" keyring (e.g. with Seahorse), then try again.',
+      retryable: false,
+    };
+  }
+  if (/AccessDenied|access denied|not permitted|permission/i.test(text)) {
+    return {
+      kind: 'denied',
+      cause: `${store} refused access.`,
+      fix: 'Allow VS Code to use the keyring (on macOS, answer the Keychain prompt with "Always Allow").',
+      retryable: false,
+    };
+  }
+  return {
+    kind: 'other',
+    cause: `${store} failed: ${text.trim().slice(0, 300)}`,
+    fix: 'Check that the OS keyring works (e.g. with `secret-tool` or Keychain Access), then run "MCP Tokens: Check Backends".',
+    retryable: true,
+  };
+}
+
+const HEALTH_ACCOUNT = '__mcp-tokens-health-check__';
+
+export class KeyringBackend implements SecretBackend {
+  readonly id = 'keyring' as const;
+  private module: KeyringModule | undefined;
+  private loadError: string | undefined;
+  private readonly platform: NodeJS.Platform;
+  private options: KeyringBackendOptions;
+
+  constructor(options: KeyringBackendOptions = {}) {
+    this.options = options;
+    this.platform = options.platform ?? process.platform;
+  }
+
+  get service(): string {
+    return this.options.service ?? MCP_CLI_SERVICE;
+  }
+
+  /** Applies changed settings (service name, mcp-cli registry) without a restart. */
+  configure(change: Pick<KeyringBackendOptions, 'service' | 'registry'>): void {
+    this.options = { ...this.options, service: change.service, registry: change.registry };
+  }
+
+  get previousService(): string {
+    return `${this.service}/previous`;
+  }
+
+  async read(key: TokenKey): Promise<string | undefined> {
+    const text = await this.retrying('read', key, (signal) => this.entry(this.service, key).getPassword(signal));
+    if (text === null || text === undefined) return undefined;
+    return this.decode(key, text);
+  }
+
+  async write(key: TokenKey, value: string, meta: TokenMetadata): Promise<void> {
+    const json = JSON.stringify(toStoredToken(key, value, meta));
+    await this.call('write', key, (signal) => this.entry(this.service, key).setPassword(json, signal));
+    await this.options.registry?.register(key, meta).catch((e) => this.registryFailed('register', key, e));
+  }
+
+  async remove(key: TokenKey): Promise<void> {
+    await this.call('delete', key, (signal) => this.entry(this.service, key).deletePassword(signal));
+    await this.call('delete', key, (signal) => this.entry(this.previousService, key).deletePassword(signal));
+    await this.options.registry?.unregister(key).catch((e) => this.registryFailed('unregister', key, e));
+  }
+
+  async readPrevious(key: TokenKey): Promise<string | undefined> {
+    const text = await this.retrying('read', key, (signal) => this.entry(this.previousService, key).getPassword(signal));
+    if (text === null || text === undefined) return undefined;
+    return this.decode(key, text);
+  }
+
+  async writePrevious(key: TokenKey, value: string | undefined, meta: TokenMetadata): Promise<void> {
+    if (value === undefined) {
+      await this.call('delete', key, (signal) => this.entry(this.previousService, key).deletePassword(signal));
+      return;
+    }
+    const json = JSON.stringify(toStoredToken(key, value, meta));
+    await this.call('write', key, (signal) => this.entry(this.previousService, key).setPassword(json, signal));
+  }
+
+  /** Tokens in mcp-cli's registry whose keyring entry exists (set with mcp-cli or another window). */
+  async discover(): Promise<DiscoveredToken[]> {
+    // Only when the keyring is in use: listing reads the keyring (which may ask to unlock it).
+    if (!this.options.registry || (this.options.isActive && !this.options.isActive())) return [];
+    const listed = await this.options.registry.list();
+    const found: DiscoveredToken[] = [];
+    for (const d of listed) {
+      let text: string | null;
+      try {
+        text = await this.retrying('read', d, (signal) => this.entry(this.service, d).getPassword(signal));
+      } catch (e) {
+        // The keyring itself is unusable (no service, locked, no module): report it once.
+        if (found.length === 0 && e instanceof BackendError && !e.retryable) throw e;
+        this.options.log?.('warn', `Keyring: could not check ${keyId(d)} from mcp-cli's registry: ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
+      if (text === null) continue;
+      try {
+        const facts = describeStoredToken(text);
+        found.push({ ...d, type: facts.type ?? d.type, provider: facts.provider ?? d.provider, expiresAt: facts.expiresAt ?? d.expiresAt });
+      } catch {
+        found.push(d);
+      }
+    }
+    return found;
+  }
+
+  async health(): Promise<BackendHealth> {
+    const active = this.options.isActive?.() ?? false;
+    const base = { backend: this.id, active } as const;
+    let mod: KeyringModule;
+    try {
+      mod = this.load();
+    } catch (e) {
+      return {
+        ...base,
+        available: false,
+        healthy: false,
+        cause: `The native keyring module (@napi-rs/keyring) could not be loaded: ${e instanceof Error ? e.message : String(e)}`,
+        fix: 'Reinstall the extension for this platform; until then, use SecretStorage or Vault.',
+      };
+    }
+    try {
+      // A real round trip: a locked keyring answers lookups of missing entries, but not writes.
+      const entry = new mod.AsyncEntry(`${this.service}/health`, HEALTH_ACCOUNT, this.entryOptions());
+      const signal = AbortSignal.timeout(this.options.timeoutMs ?? 15_000);
+      const probe = `probe-${Date.now()}`;
+      await entry.setPassword(probe, signal);
+      const back = await entry.getPassword(signal);
+      await entry.deletePassword(signal);
+      if (back !== probe) throw new Error('the keyring did not return what was just stored');
+      return {
+        ...base,
+        available: true,
+        healthy: true,
+        detail: `Values are stored in ${storeName(this.platform)} under the service "${this.service}"${this.options.registry ? `; mcp-cli's registry is ${this.options.registry.path}` : ''}.`,
+      };
+    } catch (e) {
+      const fault = classifyKeyringError(e, this.platform);
+      return { ...base, available: fault.kind !== 'noService', healthy: false, cause: fault.cause, fix: fault.fix };
+    }
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private decode(key: TokenKey, text: string): string {
+    // Entries not written in mcp-cli's shape (a plain password) are read as they are.
+    try {
+      parseStoredToken(text);
+    } catch {
+      return text;
+    }
+    try {
+      return valueFromStoredToken(text);
+    } catch (e) {
+      throw new BackendError(this.id, `OS keyring: the entry of ${keyId(key)} cannot be read: ${e instanceof StoredTokenError ? e.message : 'unexpected shape'}`);
+    }
+  }
+
+  private registryFailed(op: string, key: TokenKey, e: unknown): void {
+    this.options.log?.('warn', `Keyring: could not ${op} ${keyId(key)} in mcp-cli's registry (${this.options.registry?.path}): ${e instanceof Error ? e.message : String(e)}. mcp-cli will not list it until the next change.`);
+  }
+
+  private load(): KeyringModule {
+    if (this.module) return this.module;
+    if (this.loadError) throw new Error(this.loadError);
+    try {
+      // Loaded on first use so that a missing native module only disables this backend.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      this.module = this.options.load ? this.options.load() : (require('@napi-rs/keyring') as KeyringModule);
+      return this.module;
+    } catch (e) {
+      this.loadError = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      throw new Error(this.loadError);
+    }
+  }
+
+  private entryOptions() {
+    // Pin Linux to the Secret Service: the kernel keyring fallback is neither persistent nor shared with mcp-cli.
+    return this.platform === 'linux' ? { linux: { store: 'secret-service' as const } } : undefined;
+  }
+
+  private entry(service: string, key: TokenKey): AsyncEntryLike {
+    let mod: KeyringModule;
+    try {
+      mod = this.load();
+    } catch (e) {
+      throw new BackendError(this.id, `OS keyring is unavailable: the native module could not be loaded (${e instanceof Error ? e.message : String(e)}).`);
+    }
+    return new mod.AsyncEntry(service, mcpCliAccount(key), this.entryOptions());
+  }
+
+  private async call<T>(op: 'read' | 'write' | 'delete', key: TokenKey, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    try {
+      return await work(AbortSignal.timeout(this.options.timeoutMs ?? 15_000));
+    } catch (e) {
+      if (e instanceof BackendError) throw e;
+      const fault = classifyKeyringError(e, this.platform);
+      throw new BackendError(this.id, `OS keyring could not ${op} ${keyId(key)}: ${fault.cause} ${fault.fix}`, fault.retryable);
+    }
+  }
+
+  private retrying<T>(op: 'read', key: TokenKey, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return withRetry(() => this.call(op, key, work), {
+      attempts: 3,
+      baseDelayMs: this.options.retryDelayMs ?? 150,
+      retryable: (e) => e instanceof BackendError && e.retryable,
+      onRetry: (n, e) => this.options.log?.('info', `Keyring: retrying a read of ${keyId(key)} (attempt ${n + 1}): ${e instanceof Error ? e.message : String(e)}`),
+    });
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The Servers view (`mcpTokens.servers`): the servers of the token-aware files, each with its
+ * credential state (ready, token missing, expired, consent needed, sign-in needed...) and the tokens
+ * it uses; actions start it, set a missing token, or open its definition.
+ */
+import * as vscode from 'vscode';
+import { TOKEN_TYPES } from '../../server/core/model';
+import { formatReference, keyId, type TokenKey } from '../../server/core/reference';
+import type { Services } from '../services';
+import type { ServedServer } from '../runtime/files';
+import { needsOf } from '../runtime/resolve';
+import type { CredentialState, McpRuntime } from '../runtime/provider';
+
+type Element = { kind: 'server'; served: ServedServer } | { kind: 'token'; served: ServedServer; key: TokenKey };
+
+const STATE_TEXT: Record<CredentialState, string> = {
+  ready: 'ready',
+  'token-missing': 'token missing',
+  expired: 'token expired',
+  'consent-needed': 'consent needed',
+  denied: 'denied',
+  'sign-in-needed': 'sign-in needed',
+  untrusted: 'workspace not trusted',
+};
+
+const STATE_ICON: Record<CredentialState, vscode.ThemeIcon> = {
+  ready: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
+  'token-missing': new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')),
+  expired: new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')),
+  'consent-needed': new vscode.ThemeIcon('question'),
+  denied: new vscode.ThemeIcon('circle-slash'),
+  'sign-in-needed': new vscode.ThemeIcon('account'),
+  untrusted: new vscode.ThemeIcon('shield'),
+};
+
+class ServersTree implements vscode.TreeDataProvider<Element> {
+  private readonly changed = new vscode.EventEmitter<Element | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(
+    private readonly s: Services,
+    private readonly runtime: McpRuntime,
+  ) {}
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  getChildren(element?: Element): Element[] {
+    if (!element) return this.runtime.files.servers().map((served) => ({ kind: 'server', served }));
+    if (element.kind === 'server') return needsOf(element.served.entry).tokens.map((key) => ({ kind: 'token', served: element.served, key }));
+    return [];
+  }
+
+  getTreeItem(element: Element): vscode.TreeItem {
+    const { served } = element;
+    if (element.kind === 'token') {
+      const meta = this.s.store.get(element.key);
+      const item = new vscode.TreeItem(formatReference(element.key), vscode.TreeItemCollapsibleState.None);
+      item.description = meta ? meta.type : 'not stored';
+      item.iconPath = new vscode.ThemeIcon(meta ? 'key' : 'warning');
+      item.contextValue = meta ? 'serverToken' : 'serverToken+missing';
+      item.command = meta ? { title: 'Reveal', command: 'mcpTokens.revealToken', arguments: [{ namespace: element.key.namespace, name: element.key.name }] } : undefined;
+      return item;
+    }
+    const status = this.runtime.status(served);
+    const item = new vscode.TreeItem(served.label, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `${served.file.uri.toString()}#${served.entry.name}`;
+    item.description = `${served.entry.kind} · ${STATE_TEXT[status.state]}`;
+    item.iconPath = STATE_ICON[status.state];
+    item.contextValue = `server+${status.state}`;
+    const where = served.file.scope === 'user' ? 'user servers file' : vscode.workspace.asRelativePath(served.file.uri);
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${served.label}** (${served.entry.kind}) from \`${where}\`\n\n`);
+    md.appendMarkdown(`State: **${STATE_TEXT[status.state]}**${status.keys.length ? `: ${status.keys.map((k) => `\`${formatReference(k)}\``).join(', ')}` : ''}\n\n`);
+    md.appendMarkdown(`VS Code server id: \`${this.runtime.serverId(served.label)}\``);
+    item.tooltip = md;
+    return item;
+  }
+}
+
+function asServed(runtime: McpRuntime, arg: unknown): ServedServer | undefined {
+  if (arg && typeof arg === 'object') {
+    const a = arg as { kind?: unknown; served?: ServedServer; label?: unknown };
+    if (a.served) return a.served;
+    if (typeof a.label === 'string') return runtime.files.servers().find((x) => x.label === a.label);
+  }
+  return undefined;
+}
+
+async function pickServer(runtime: McpRuntime, arg: unknown): Promise<ServedServer | undefined> {
+  const given = asServed(runtime, arg);
+  if (given) return given;
+  if (arg !== undefined) throw new Error('Expected a server of the MCP Tokens Servers view or {label}.');
+  const servers = runtime.files.servers();
+  if (servers.length === 0) {
+    void vscode.window.showInformationMessage('No server is defined in an MCP Tokens file yet.');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    servers.map((x) => ({ label: x.label, description: x.entry.kind, served: x })),
+    { placeHolder: 'MCP server' },
+  );
+  return pick?.served;
+}
+
+export function registerServersView(s: Services, runtime: McpRuntime): void {
+  const tree = new ServersTree(s, runtime);
+  const view = vscode.window.createTreeView('mcpTokens.servers', { treeDataProvider: tree, showCollapseAll: true });
+  const updateContext = () => void vscode.commands.executeCommand('setContext', 'mcpTokens.serverCount', runtime.files.servers().length);
+  s.context.subscriptions.push(
+    tree,
+    view,
+    runtime.onDidChangeMcpServerDefinitions(() => {
+      tree.refresh();
+      updateContext();
+    }),
+    vscode.commands.registerCommand('mcpTokens.refreshServers', () => runtime.files.reload()),
+    vscode.commands.registerCommand('mcpTokens.startServer', async (arg?: unknown) => {
+      const served = await pickServer(runtime, arg);
+      if (!served) return;
+      await vscode.commands.executeCommand('workbench.mcp.startServer', runtime.serverId(served.label));
+    }),
+    vscode.commands.registerCommand('mcpTokens.setServerToken', async (arg?: unknown) => {
+      const served = await pickServer(runtime, arg);
+      if (!served) return;
+      const missing = needsOf(served.entry).tokens.filter((k) => !s.store.has(k));
+      const key =
+        missing.length <= 1
+          ? missing[0]
+          : (await vscode.window.showQuickPick(missing.map((k) => ({ label: formatReference(k), key: k })), { placeHolder: 'Token to set' }))?.key;
+      if (!key) {
+        if (missing.length === 0) void vscode.window.showInformationMessage(`Every token "${served.label}" uses is stored.`);
+        return;
+      }
+      const type = (TOKEN_TYPES as readonly string[]).includes(key.namespace) ? key.namespace : undefined;
+      await vscode.commands.executeCommand('mcpTokens.setToken', { namespace: key.namespace, name: key.name, ...(type ? { type } : {}) });
+    }),
+    vscode.commands.registerCommand('mcpTokens.openServerDefinition', async (arg?: unknown) => {
+      const served = await pickServer(runtime, arg);
+      if (!served) return;
+      const doc = await vscode.workspace.openTextDocument(served.file.uri);
+      const start = doc.positionAt(served.entry.nameSpan.start);
+      const end = doc.positionAt(served.entry.nameSpan.end);
+      await vscode.window.showTextDocument(doc, { selection: new vscode.Range(start, end) });
+    }),
+  );
+  void runtime.files.ready().then(updateContext);
+  void keyId; // (keys are shown with formatReference)
+}
