@@ -9,6 +9,11 @@ import { createTokenStore } from './store';
 import { registerTokenCommands } from './commands/tokenCommands';
 import { registerTokensView } from './views/tokensView';
 import { registerExpiryWatch } from './views/expiryWatch';
+import { registerBackendCommands } from './commands/backendCommands';
+import { registerBackendsView } from './views/backendsView';
+import { registerMcpRuntime } from './runtime';
+import { registerOAuth } from './oauth';
+import { registerLanguageClient } from './languageClient';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel('MCP Tokens', { log: true });
@@ -18,6 +23,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerTokenCommands(services);
   registerTokensView(services);
   registerExpiryWatch(services);
+  registerBackendCommands(services);
+  registerBackendsView(services);
+  registerOAuth(services);
+  registerMcpRuntime(services);
+  registerLanguageClient(services);
   await store.ready().catch((e) => log.error(`Could not load the token index: ${e instanceof Error ? e.message : String(e)}`));
 }
 

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { TOKEN_TYPES } from '../../server/core/model';
-import { formatReference, keyId, type TokenKey } from '../../server/core/reference';
+import { formatReference, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
 import type { ServedServer } from '../runtime/files';
 import { needsOf } from '../runtime/resolve';
@@ -150,5 +150,4 @@ export function registerServersView(s: Services, runtime: McpRuntime): void {
     }),
   );
   void runtime.files.ready().then(updateContext);
-  void keyId; // (keys are shown with formatReference)
 }

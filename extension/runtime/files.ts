@@ -1,0 +1,157 @@
+/**
+ * The token-aware server files: which exist, their parsed servers, and a change event.
+ *  - `.vscode/mcp.tokens.json` in each workspace folder (scope "workspace");
+ *  - `mcp.tokens.json` in the extension's global storage folder (scope "user"), opened by
+ *    "MCP Tokens: Open User Servers File";
+ *  - mcp-cli `server_config.json` files named by `mcpTokens.servers.mcpCliConfig` (scope "workspace").
+ * VS Code reads none of them itself, so no server is started twice.
+ */
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { parseMcpConfig, WORKSPACE_TOKENS_FILE, USER_TOKENS_FILE, type ConfigFlavor, type ParsedMcpConfig, type ServerEntry } from '../../server/core/mcpConfig';
+import type { Services } from '../services';
+
+export interface ServerFile {
+  readonly uri: vscode.Uri;
+  readonly scope: 'workspace' | 'user';
+  readonly flavor: ConfigFlavor;
+  readonly folder?: vscode.WorkspaceFolder;
+  readonly text: string;
+  readonly parsed: ParsedMcpConfig;
+}
+
+export interface ServedServer {
+  /** Unique across files: the name, or `name (folder)` when two files define the same name. */
+  readonly label: string;
+  readonly entry: ServerEntry;
+  readonly file: ServerFile;
+}
+
+export function userServersFile(context: vscode.ExtensionContext): vscode.Uri {
+  return vscode.Uri.joinPath(context.globalStorageUri, USER_TOKENS_FILE);
+}
+
+export class ServerFiles implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private watchers: vscode.Disposable[] = [];
+  private files: ServerFile[] = [];
+  private loading: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly s: Services) {
+    this.disposables.push(
+      this.changed,
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.rewatch()),
+      s.config.onDidChange(() => this.rewatch(), 'servers.mcpCliConfig'),
+      vscode.workspace.onDidSaveTextDocument((d) => {
+        if (this.isServerFile(d.uri)) this.schedule();
+      }),
+    );
+    this.rewatch();
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of [...this.watchers, ...this.disposables]) d.dispose();
+  }
+
+  /** Every file location, whether it exists or not. */
+  locations(): { uri: vscode.Uri; scope: 'workspace' | 'user'; flavor: ConfigFlavor; folder?: vscode.WorkspaceFolder }[] {
+    const out: { uri: vscode.Uri; scope: 'workspace' | 'user'; flavor: ConfigFlavor; folder?: vscode.WorkspaceFolder }[] = [];
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      out.push({ uri: vscode.Uri.joinPath(folder.uri, WORKSPACE_TOKENS_FILE), scope: 'workspace', flavor: 'vscode', folder });
+      for (const p of this.s.config.serversMcpCliConfig(folder.uri)) {
+        const uri = path.isAbsolute(p) ? vscode.Uri.file(p) : vscode.Uri.joinPath(folder.uri, p);
+        out.push({ uri, scope: 'workspace', flavor: 'mcp-cli', folder });
+      }
+    }
+    out.push({ uri: userServersFile(this.s.context), scope: 'user', flavor: 'vscode', folder: vscode.workspace.workspaceFolders?.[0] });
+    return out;
+  }
+
+  private isServerFile(uri: vscode.Uri): boolean {
+    return this.locations().some((l) => l.uri.toString() === uri.toString());
+  }
+
+  private rewatch(): void {
+    for (const w of this.watchers) w.dispose();
+    this.watchers = [];
+    for (const loc of this.locations()) {
+      const dir = vscode.Uri.joinPath(loc.uri, '..');
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(dir, path.posix.basename(loc.uri.path)));
+      watcher.onDidChange(() => this.schedule());
+      watcher.onDidCreate(() => this.schedule());
+      watcher.onDidDelete(() => this.schedule());
+      this.watchers.push(watcher);
+    }
+    this.schedule(0);
+  }
+
+  private schedule(delay = 150): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.loading = this.load().then(
+        () => this.changed.fire(),
+        (e) => this.s.log.error(`Could not read the MCP Tokens server files: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }, delay);
+  }
+
+  /** Reads every file now (also used by tests and commands that need fresh data). */
+  async load(): Promise<void> {
+    const out: ServerFile[] = [];
+    for (const loc of this.locations()) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await vscode.workspace.fs.readFile(loc.uri);
+      } catch {
+        continue; // does not exist
+      }
+      const text = new TextDecoder().decode(bytes);
+      const parsed = parseMcpConfig(text, loc.flavor);
+      for (const p of parsed.problems.filter((x) => x.severity === 'error')) {
+        this.s.log.warn(`${vscode.workspace.asRelativePath(loc.uri)}: ${p.message}`);
+      }
+      out.push({ ...loc, text, parsed });
+    }
+    this.files = out;
+  }
+
+  /** Reads every file now and tells listeners (the provider, the Servers view). */
+  async reload(): Promise<void> {
+    this.loading = this.load();
+    await this.loading;
+    this.changed.fire();
+  }
+
+  async ready(): Promise<void> {
+    if (!this.loading) this.loading = this.load();
+    await this.loading;
+  }
+
+  all(): readonly ServerFile[] {
+    return this.files;
+  }
+
+  /** Servers of every file, with unique labels. Workspace files come first. */
+  servers(): ServedServer[] {
+    const out: ServedServer[] = [];
+    const used = new Set<string>();
+    for (const file of this.files) {
+      for (const entry of file.parsed.servers) {
+        let label = entry.name;
+        if (used.has(label)) {
+          const where = file.scope === 'user' ? 'user' : file.flavor === 'mcp-cli' ? `mcp-cli, ${file.folder?.name ?? ''}` : (file.folder?.name ?? 'workspace');
+          label = `${entry.name} (${where})`;
+          for (let n = 2; used.has(label); n++) label = `${entry.name} (${where} ${n})`;
+        }
+        used.add(label);
+        out.push({ label, entry, file });
+      }
+    }
+    return out;
+  }
+}

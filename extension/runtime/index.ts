@@ -1,0 +1,224 @@
+/**
+ * The MCP runtime feature: token-aware server files, the server definition provider, consent,
+ * audit, the Servers view, and the commands around them. `registerMcpRuntime(services)` is the one
+ * call `activate` makes.
+ */
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { formatReference, parseKeyId, type TokenKey } from '../../server/core/reference';
+import { tokenKeySchema } from '../../server/core/model';
+import { z } from 'zod';
+import type { Services } from '../services';
+import { AUDIT_FILE, AuditLog, formatAudit } from './audit';
+import { ConsentStore } from './consent';
+import { ServerFiles, userServersFile } from './files';
+import { McpRuntime, PROVIDER_ID } from './provider';
+import { moveServer, MoveServerError } from './moveServer';
+import { registerServersView } from '../views/serversView';
+import { addTokenChildSource, refreshTokensView } from '../views/tokensView';
+import { WORKSPACE_TOKENS_FILE } from '../../server/core/mcpConfig';
+
+export const AUDIT_SCHEME = 'mcp-tokens-audit';
+
+const USER_FILE_TEMPLATE = `{
+\t// MCP servers served by MCP Token Manager, with $<TOKEN:namespace:name> references resolved at
+\t// each start. Same schema as VS Code's mcp.json; VS Code does not read this file itself.
+\t"servers": {},
+\t"inputs": []
+}
+`;
+
+const moveArgsSchema = z.object({ uri: z.union([z.string(), z.custom<vscode.Uri>((v) => v instanceof vscode.Uri)]), serverName: z.string().min(1) });
+const revokeArgsSchema = tokenKeySchema.extend({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/).optional() });
+
+export function registerMcpRuntime(s: Services): McpRuntime {
+  const files = new ServerFiles(s);
+  const consent = new ConsentStore(s.context.globalState);
+  const audit = new AuditLog(path.join(s.context.globalStorageUri.fsPath, AUDIT_FILE));
+  const runtime = new McpRuntime(s, files, consent, audit);
+  s.context.subscriptions.push(files, consent, audit, runtime);
+
+  const lm = vscode.lm as Partial<typeof vscode.lm>;
+  if (typeof lm.registerMcpServerDefinitionProvider === 'function') {
+    s.context.subscriptions.push(lm.registerMcpServerDefinitionProvider(PROVIDER_ID, runtime));
+  } else {
+    s.log.warn('This VS Code has no MCP server definition provider API; token-aware MCP servers are not served.');
+  }
+
+  // Audit log document.
+  const auditChanged = new vscode.EventEmitter<vscode.Uri>();
+  const auditUri = vscode.Uri.from({ scheme: AUDIT_SCHEME, path: '/MCP Tokens Audit Log' });
+  s.context.subscriptions.push(
+    auditChanged,
+    vscode.workspace.registerTextDocumentContentProvider(AUDIT_SCHEME, {
+      onDidChange: auditChanged.event,
+      provideTextDocumentContent: async () => formatAudit(await audit.list()),
+    }),
+    audit.onDidChange(() => auditChanged.fire(auditUri)),
+    vscode.commands.registerCommand('mcpTokens.showAuditLog', async () => {
+      const doc = await vscode.workspace.openTextDocument(auditUri);
+      await vscode.window.showTextDocument(doc, { preview: true });
+      return audit.list();
+    }),
+  );
+
+  // Files.
+  s.context.subscriptions.push(
+    vscode.commands.registerCommand('mcpTokens.openUserServersFile', async () => {
+      const uri = userServersFile(s.context);
+      await ensureFile(uri, USER_FILE_TEMPLATE);
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    }),
+    vscode.commands.registerCommand('mcpTokens.openWorkspaceServersFile', async () => {
+      const folders = vscode.workspace.workspaceFolders ?? [];
+      const folder = folders.length <= 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick();
+      if (!folder) {
+        if (folders.length === 0) void vscode.window.showInformationMessage('Open a folder first; the workspace servers file is .vscode/mcp.tokens.json in it.');
+        return;
+      }
+      const uri = vscode.Uri.joinPath(folder.uri, WORKSPACE_TOKENS_FILE);
+      await ensureFile(uri, USER_FILE_TEMPLATE);
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    }),
+    vscode.commands.registerCommand('mcpTokens.moveServerToTokenFile', (arg?: unknown) => moveServerCommand(s, arg)),
+  );
+
+  // Consent: revocation, and "Allowed servers" under each token in the Tokens view.
+  s.context.subscriptions.push(
+    vscode.commands.registerCommand('mcpTokens.revokeConsent', async (arg?: unknown) => {
+      const a = arg as { treeElement?: boolean; namespace?: string; name?: string; data?: unknown } | undefined;
+      let key: TokenKey;
+      let fp: string | undefined;
+      if (a?.treeElement) {
+        key = { namespace: String(a.namespace), name: String(a.name) };
+        fp = typeof a.data === 'string' ? a.data : undefined;
+      } else if (arg !== undefined) {
+        const parsed = revokeArgsSchema.safeParse(arg);
+        if (!parsed.success) throw new Error('mcpTokens.revokeConsent expects {namespace, name, fingerprint?}.');
+        key = { namespace: parsed.data.namespace, name: parsed.data.name };
+        fp = parsed.data.fingerprint;
+      } else {
+        const picks = consent.tokens().flatMap((id) => {
+          const k = parseKeyId(id);
+          return k ? consent.listForToken(k).map((r) => ({ label: `${r.server}`, description: `${r.decision} · ${formatReference(k)}`, detail: `${r.target} · ${r.file}`, key: k, fp: r.fingerprint })) : [];
+        });
+        if (picks.length === 0) {
+          void vscode.window.showInformationMessage('No server has been allowed or denied a token yet.');
+          return false;
+        }
+        const pick = await vscode.window.showQuickPick(picks, { placeHolder: 'Forget the decision for…' });
+        if (!pick) return false;
+        key = pick.key;
+        fp = pick.fp;
+      }
+      const done = await consent.revoke(key, fp);
+      if (done) s.log.info(`Revoked consent for ${formatReference(key)}${fp ? ` (server ${fp.slice(0, 12)})` : ' (all servers)'}.`);
+      return done;
+    }),
+  );
+  hookAllowedServers(s, consent);
+
+  registerServersView(s, runtime);
+  return runtime;
+}
+
+/** Adds "Allowed servers" children under each token, if the Tokens view offers child sources. */
+function hookAllowedServers(s: Services, consent: ConsentStore): void {
+  try {
+    s.context.subscriptions.push(
+      addTokenChildSource((token) =>
+        consent.listForToken(token).map((r) => ({
+          id: `consent:${r.fingerprint}`,
+          label: r.server,
+          description: r.decision === 'always' ? 'allowed' : 'denied',
+          tooltip: `${r.decision === 'always' ? 'Allowed' : 'Denied'} on ${r.decidedAt}\n${r.kind === 'http' ? 'URL origin' : 'Command'}: ${r.target}\nFile: ${r.file}`,
+          icon: r.decision === 'always' ? 'pass' : 'circle-slash',
+          contextValue: 'consent',
+          data: r.fingerprint,
+        })),
+      ),
+      consent.onDidChange(() => refreshTokensView()),
+    );
+  } catch (e) {
+    s.log.info(`The Tokens view does not show allowed servers: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+async function ensureFile(uri: vscode.Uri, template: string): Promise<void> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+  } catch {
+    await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(uri, '..'));
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(template));
+  }
+}
+
+/** Where a server moved out of `source` goes: the folder's `.vscode/mcp.tokens.json`, else the user file. */
+export function moveTarget(s: Services, source: vscode.Uri): vscode.Uri {
+  if (source.path.endsWith('/.vscode/mcp.json')) return vscode.Uri.joinPath(source, '..', 'mcp.tokens.json');
+  return userServersFile(s.context);
+}
+
+async function readText(uri: vscode.Uri): Promise<string | undefined> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (open) return open.getText();
+  try {
+    return new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+  } catch {
+    return undefined;
+  }
+}
+
+async function moveServerCommand(s: Services, arg?: unknown): Promise<boolean> {
+  let uri: vscode.Uri;
+  let serverName: string;
+  if (arg !== undefined) {
+    const parsed = moveArgsSchema.safeParse(arg);
+    if (!parsed.success) throw new Error('mcpTokens.moveServerToTokenFile expects {uri, serverName}.');
+    uri = typeof parsed.data.uri === 'string' ? vscode.Uri.parse(parsed.data.uri) : parsed.data.uri;
+    serverName = parsed.data.serverName;
+  } else {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || !/mcp\.json$/.test(editor.document.uri.path)) {
+      void vscode.window.showInformationMessage('Open the mcp.json that defines the server, then run "Move Server to MCP Tokens" again.');
+      return false;
+    }
+    uri = editor.document.uri;
+    const { parseMcpConfig } = await import('../../server/core/mcpConfig');
+    const names = parseMcpConfig(editor.document.getText()).servers.map((x) => x.name);
+    const pick = await vscode.window.showQuickPick(names, { placeHolder: 'Server to move to the MCP Tokens file' });
+    if (!pick) return false;
+    serverName = pick;
+  }
+  const sourceText = await readText(uri);
+  if (sourceText === undefined) throw new Error(`Cannot read ${uri.toString()}.`);
+  const target = moveTarget(s, uri);
+  const targetText = await readText(target);
+  let result;
+  try {
+    result = moveServer(sourceText, targetText, serverName);
+  } catch (e) {
+    if (e instanceof MoveServerError) {
+      void vscode.window.showErrorMessage(e.message);
+      return false;
+    }
+    throw e;
+  }
+  const edit = new vscode.WorkspaceEdit();
+  const whole = (text: string) => {
+    const lines = text.split('\n');
+    return new vscode.Range(0, 0, lines.length - 1, lines[lines.length - 1].length);
+  };
+  edit.replace(uri, whole(sourceText), result.source);
+  if (targetText === undefined) {
+    edit.createFile(target, { ignoreIfExists: true, contents: new TextEncoder().encode(result.target) });
+  } else {
+    edit.replace(target, whole(targetText), result.target);
+  }
+  const ok = await vscode.workspace.applyEdit(edit, { isRefactoring: true });
+  if (!ok) throw new Error('The edit could not be applied.');
+  // Save both so VS Code stops serving the server and MCP Tokens starts serving it.
+  for (const u of [uri, target]) await vscode.workspace.textDocuments.find((d) => d.uri.toString() === u.toString())?.save();
+  s.log.info(`Moved MCP server "${serverName}" to ${vscode.workspace.asRelativePath(target)}${result.copiedInputs.length ? ` with inputs ${result.copiedInputs.join(', ')}` : ''}.`);
+  return true;
+}

@@ -1,0 +1,247 @@
+/**
+ * MCP server config files, parsed. Pure: no `vscode`, no `vscode-languageserver`; used by the MCP
+ * server provider (extension/runtime) and available to the language server.
+ *
+ * Two shapes are read:
+ *  - VS Code's `mcp.json` shape (`servers`, `inputs`), used by the token-aware files
+ *    `.vscode/mcp.tokens.json` and the user-level `mcp.tokens.json`;
+ *  - mcp-cli's `server_config.json` (`mcpServers`).
+ *
+ * Files are JSONC (comments, trailing commas). One invalid server does not hide the others: each
+ * entry is validated on its own with zod and its problems are reported with the entry's offsets.
+ */
+import { z } from 'zod';
+import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+
+/** The name of the per-workspace-folder token-aware file, relative to the folder. */
+export const WORKSPACE_TOKENS_FILE = '.vscode/mcp.tokens.json';
+/** The name of the user-level token-aware file (in the extension's global storage folder). */
+export const USER_TOKENS_FILE = 'mcp.tokens.json';
+/** mcp-cli's config file name, read from the workspace root when `mcpTokens.servers.mcpCliConfig` is `true`. */
+export const MCP_CLI_CONFIG_FILE = 'server_config.json';
+
+export type ConfigFlavor = 'vscode' | 'mcp-cli';
+
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+interface EntryBase {
+  readonly name: string;
+  /** The property (key and value) in the file. */
+  readonly span: Span;
+  /** The key (with quotes). */
+  readonly nameSpan: Span;
+}
+
+export interface StdioServerEntry extends EntryBase {
+  readonly kind: 'stdio';
+  readonly command: string;
+  readonly args: readonly string[];
+  /** `null` removes a variable from the inherited environment. */
+  readonly env: Readonly<Record<string, string | null>>;
+  readonly cwd?: string;
+  readonly envFile?: string;
+}
+
+export interface HttpServerEntry extends EntryBase {
+  readonly kind: 'http';
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export type ServerEntry = StdioServerEntry | HttpServerEntry;
+
+export interface PromptInput {
+  readonly type: 'promptString';
+  readonly id: string;
+  readonly description?: string;
+  readonly password: boolean;
+  readonly default?: string;
+}
+
+export interface PickInput {
+  readonly type: 'pickString';
+  readonly id: string;
+  readonly description?: string;
+  readonly options: readonly string[];
+  readonly default?: string;
+}
+
+export type InputDefinition = PromptInput | PickInput;
+
+export interface ConfigProblem {
+  readonly message: string;
+  readonly span: Span;
+  readonly severity: 'error' | 'warning';
+}
+
+export interface ParsedMcpConfig {
+  readonly flavor: ConfigFlavor;
+  readonly servers: readonly ServerEntry[];
+  readonly inputs: readonly InputDefinition[];
+  readonly problems: readonly ConfigProblem[];
+}
+
+const stringMap = z.record(z.string(), z.string());
+
+const stdioSchema = z.object({
+  type: z.literal('stdio').optional(),
+  command: z.string().min(1, 'The command is empty.'),
+  args: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.union([z.string(), z.number(), z.null()])).optional(),
+  cwd: z.string().optional(),
+  envFile: z.string().optional(),
+});
+
+const httpSchema = z.object({
+  type: z.enum(['http', 'sse']).optional(),
+  url: z.string().min(1, 'The url is empty.'),
+  headers: stringMap.optional(),
+});
+
+const inputSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('promptString'),
+    id: z.string().min(1),
+    description: z.string().optional(),
+    password: z.boolean().optional(),
+    default: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('pickString'),
+    id: z.string().min(1),
+    description: z.string().optional(),
+    options: z.array(z.union([z.string(), z.object({ value: z.string() }).transform((o) => o.value)])).min(1),
+    default: z.string().optional(),
+  }),
+]);
+
+function issues(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+function spanOf(node: Node): Span {
+  return { start: node.offset, end: node.offset + node.length };
+}
+
+/** Parses `text` as a config of the given flavor. Never throws. */
+export function parseMcpConfig(text: string, flavor: ConfigFlavor = 'vscode'): ParsedMcpConfig {
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
+  const problems: ConfigProblem[] = errors.map((e) => ({
+    message: `JSON syntax: ${printParseErrorCode(e.error)}`,
+    span: { start: e.offset, end: e.offset + e.length },
+    severity: 'error',
+  }));
+  const servers: ServerEntry[] = [];
+  const inputs: InputDefinition[] = [];
+  if (!root) return { flavor, servers, inputs, problems };
+  if (root.type !== 'object') {
+    problems.push({ message: 'The file must contain a JSON object.', span: spanOf(root), severity: 'error' });
+    return { flavor, servers, inputs, problems };
+  }
+  const serversKey = flavor === 'vscode' ? 'servers' : 'mcpServers';
+  const serversNode = findNodeAtLocation(root, [serversKey]);
+  if (serversNode && serversNode.type !== 'object') {
+    problems.push({ message: `"${serversKey}" must be an object of servers by name.`, span: spanOf(serversNode), severity: 'error' });
+  } else if (serversNode) {
+    const seen = new Set<string>();
+    for (const prop of serversNode.children ?? []) {
+      const [keyNode, valueNode] = prop.children ?? [];
+      if (!keyNode || !valueNode) continue;
+      const name = String(keyNode.value);
+      if (seen.has(name)) {
+        problems.push({ message: `The server "${name}" is defined twice; the first definition is used.`, span: spanOf(keyNode), severity: 'warning' });
+        continue;
+      }
+      seen.add(name);
+      const entry = parseServer(name, prop, keyNode, valueNode, problems);
+      if (entry) servers.push(entry);
+    }
+  }
+  const inputsNode = flavor === 'vscode' ? findNodeAtLocation(root, ['inputs']) : undefined;
+  if (inputsNode && inputsNode.type !== 'array') {
+    problems.push({ message: '"inputs" must be an array.', span: spanOf(inputsNode), severity: 'error' });
+  } else if (inputsNode) {
+    for (const item of inputsNode.children ?? []) {
+      const value = getNodeValue(item) as unknown;
+      if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'command') {
+        problems.push({
+          message: 'Inputs of type "command" are not supported in token-aware files: VS Code would keep their values in plain text. Store the secret as a token and reference it as $<TOKEN:namespace:name>.',
+          span: spanOf(item),
+          severity: 'error',
+        });
+        continue;
+      }
+      const parsed = inputSchema.safeParse(value);
+      if (!parsed.success) {
+        problems.push({ message: `Invalid input: ${issues(parsed.error)}`, span: spanOf(item), severity: 'error' });
+        continue;
+      }
+      const d = parsed.data;
+      inputs.push(
+        d.type === 'promptString'
+          ? { type: 'promptString', id: d.id, description: d.description, password: d.password ?? false, default: d.default }
+          : { type: 'pickString', id: d.id, description: d.description, options: d.options, default: d.default },
+      );
+    }
+  }
+  return { flavor, servers, inputs, problems };
+}
+
+function parseServer(name: string, prop: Node, keyNode: Node, valueNode: Node, problems: ConfigProblem[]): ServerEntry | undefined {
+  const base = { name, span: spanOf(prop), nameSpan: spanOf(keyNode) };
+  const raw = getNodeValue(valueNode) as unknown;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push({ message: `The server "${name}" must be an object.`, span: spanOf(valueNode), severity: 'error' });
+    return undefined;
+  }
+  const obj = raw as Record<string, unknown>;
+  const isHttp = obj.type === 'http' || obj.type === 'sse' || (obj.type === undefined && typeof obj.url === 'string' && obj.command === undefined);
+  if (isHttp) {
+    const parsed = httpSchema.safeParse(obj);
+    if (!parsed.success) {
+      problems.push({ message: `Server "${name}": ${issues(parsed.error)}`, span: spanOf(valueNode), severity: 'error' });
+      return undefined;
+    }
+    return { ...base, kind: 'http', url: parsed.data.url, headers: parsed.data.headers ?? {} };
+  }
+  const parsed = stdioSchema.safeParse(obj);
+  if (!parsed.success) {
+    problems.push({ message: `Server "${name}": ${issues(parsed.error)}`, span: spanOf(valueNode), severity: 'error' });
+    return undefined;
+  }
+  const env: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(parsed.data.env ?? {})) env[k] = v === null ? null : String(v);
+  return {
+    ...base,
+    kind: 'stdio',
+    command: parsed.data.command,
+    args: parsed.data.args ?? [],
+    env,
+    cwd: parsed.data.cwd,
+    envFile: parsed.data.envFile,
+  };
+}
+
+/** Every string of an entry that may hold references or variables, with where it goes. */
+export function entryStrings(entry: ServerEntry): { field: string; value: string }[] {
+  if (entry.kind === 'http') {
+    return [{ field: 'url', value: entry.url }, ...Object.entries(entry.headers).map(([k, v]) => ({ field: `headers.${k}`, value: v }))];
+  }
+  const out = [{ field: 'command', value: entry.command }, ...entry.args.map((a, i) => ({ field: `args[${i}]`, value: a }))];
+  for (const [k, v] of Object.entries(entry.env)) if (v !== null) out.push({ field: `env.${k}`, value: v });
+  if (entry.cwd !== undefined) out.push({ field: 'cwd', value: entry.cwd });
+  return out;
+}
+
+/** The JSON node of `servers.<name>` (or `mcpServers.<name>`), for edits. */
+export function findServerNode(text: string, name: string, flavor: ConfigFlavor = 'vscode'): { root: Node; property: Node } | undefined {
+  const root = parseTree(text, [], { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
+  if (!root) return undefined;
+  const value = findNodeAtLocation(root, [flavor === 'vscode' ? 'servers' : 'mcpServers', name]);
+  if (!value?.parent) return undefined;
+  return { root, property: value.parent };
+}
