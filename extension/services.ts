@@ -20,5 +20,14 @@ export interface OAuthHooks {
    * soon, or runs the sign-in flow when it is missing or marked "sign-in required".
    * Resolves false when the user cancelled or sign-in failed (the server must not start).
    */
-  ensureFresh(key: import('../server/core/reference').TokenKey, server: { name: string; url?: string }): Promise<boolean>;
+  ensureFresh(
+    key: import('../server/core/reference').TokenKey,
+    server: {
+      name: string;
+      /** The MCP server URL (the resource); undefined: the URL the token was signed in at. */
+      url?: string;
+      /** The server entry's pre-registered client (`oauth` in the token-aware file), its secret resolved. */
+      preRegistered?: import('./oauth/flow').PreRegisteredClient;
+    },
+  ): Promise<boolean>;
 }

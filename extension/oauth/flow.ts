@@ -51,6 +51,8 @@ export function parseChallenge(response: Response): Challenge {
 export interface PreRegisteredClient {
   readonly clientId: string;
   readonly clientSecret?: string;
+  /** Where `clientSecret` came from, as a token reference (kept in the token's metadata; never the value). */
+  readonly clientSecretRef?: string;
   readonly authorizationEndpoint?: string;
   readonly tokenEndpoint?: string;
   readonly scopes?: readonly string[];

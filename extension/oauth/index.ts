@@ -183,7 +183,9 @@ export function registerOAuth(s: Services): OAuthManager {
       if (!name) return undefined;
     }
     const key = { namespace: args.namespace ?? ACCESS_NAMESPACE, name };
-    const preRegistered: PreRegisteredClient | undefined = args.clientId ? { clientId: args.clientId, clientSecret: await resolveSecret(args.clientSecret) } : undefined;
+    const preRegistered: PreRegisteredClient | undefined = args.clientId
+      ? { clientId: args.clientId, clientSecret: await resolveSecret(args.clientSecret), ...(args.clientSecret?.trim() ? { clientSecretRef: args.clientSecret.trim() } : {}) }
+      : undefined;
     const server: OAuthServerRef = { name, url, preRegistered };
     const meta = await manager.signIn(key, server);
     const reference = formatReference(key);

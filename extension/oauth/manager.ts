@@ -4,7 +4,7 @@
  * progress, questions) is injected, so it runs the same in the extension, the CLI and the tests.
  */
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { keyId, type TokenKey } from '../../server/core/reference';
+import { keyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
 import type { TokenMetadata } from '../../server/core/model';
 import type { TokenStore } from '../store/tokenStore';
 import type { Disposable } from '../util/event';
@@ -130,6 +130,7 @@ export class OAuthManager implements Disposable {
           serverUrl,
           scopes: options.stepUp ? unionScopes(existing?.oauth?.scopes, result.scopes) : result.scopes,
           clientId: result.client.client_id,
+          ...(server.preRegistered?.clientSecretRef ? { clientSecretRef: server.preRegistered.clientSecretRef } : {}),
           hasRefreshToken: !!result.tokens.refresh_token,
         },
       });
@@ -144,10 +145,24 @@ export class OAuthManager implements Disposable {
     if (server?.preRegistered) {
       return { issuer, client_id: server.preRegistered.clientId, client_secret: server.preRegistered.clientSecret, redirect_uris: [], source: 'pre-registered' };
     }
+    const clientId = meta.oauth?.clientId;
     const stored = await this.sessions.registry().load(issuer);
-    if (stored) return stored;
-    // A pre-registered client's secret is not stored: only its id is known here.
-    return meta.oauth?.clientId ? { issuer, client_id: meta.oauth.clientId, redirect_uris: [], source: 'pre-registered' } : undefined;
+    // The issuer's stored registration, unless the token was issued to another (pre-registered) client.
+    if (stored && (!clientId || stored.client_id === clientId)) return stored;
+    if (!clientId) return undefined;
+    // A pre-registered client: its secret is read through the reference kept in the metadata.
+    const clientSecret = await this.secretOf(meta);
+    return { issuer, client_id: clientId, ...(clientSecret !== undefined ? { client_secret: clientSecret } : {}), redirect_uris: [], source: 'pre-registered' };
+  }
+
+  /** The value of the token `meta.oauth.clientSecretRef` names; undefined (logged, without value) when unavailable. */
+  private async secretOf(meta: TokenMetadata): Promise<string | undefined> {
+    const ref = meta.oauth?.clientSecretRef;
+    if (!ref) return undefined;
+    const key = parseWholeReference(ref);
+    const value = key ? await this.store.getValue(key).catch(() => undefined) : undefined;
+    if (value === undefined) this.log('warn', `The client secret ${ref} of ${keyId(meta)} is not stored; the client is used without it.`);
+    return value;
   }
 
   /** Refreshes `key` with its refresh token. `force`: even when it does not expire soon. */

@@ -44,8 +44,21 @@ export function urlOrigin(url: string): string {
 
 export function identityOf(file: string, entry: ServerEntry): ServerIdentity {
   return entry.kind === 'http'
-    ? { file, server: entry.name, kind: 'http', target: urlOrigin(entry.url) }
+    ? { file, server: entry.name, kind: 'http', target: httpTarget(entry) }
     : { file, server: entry.name, kind: 'stdio', target: [entry.command, ...entry.args].map((a) => JSON.stringify(a)).join(' ') };
+}
+
+/**
+ * The origin of an HTTP server's URL; with a pre-registered OAuth client whose endpoints the file
+ * names, also the token endpoint's origin when it differs (the client secret is sent there), so a
+ * changed token URL asks again. Unchanged for entries without `oauth.tokenUrl`.
+ */
+function httpTarget(entry: Extract<ServerEntry, { kind: 'http' }>): string {
+  const origin = urlOrigin(entry.url);
+  const tokenUrl = entry.oauth?.tokenUrl;
+  if (!tokenUrl) return origin;
+  const tokenOrigin = urlOrigin(tokenUrl);
+  return tokenOrigin === origin ? origin : `${origin} (token endpoint ${tokenOrigin})`;
 }
 
 /** SHA-256 (hex) of the identity's canonical JSON. */

@@ -18,14 +18,15 @@
 import * as vscode from 'vscode';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TOKEN_TYPES, expiryState, type TokenType } from '../../server/core/model';
+import { TOKEN_TYPES, expiryState, type TokenMetadata, type TokenType } from '../../server/core/model';
 import { formatReference, keyId, type TokenKey } from '../../server/core/reference';
-import type { ServerEntry } from '../../server/core/mcpConfig';
+import type { HttpServerEntry, ServerEntry } from '../../server/core/mcpConfig';
 import type { Services } from '../services';
 import type { AuditEntry, AuditLog } from './audit';
 import { fingerprint, identityOf, type ConsentStore } from './consent';
 import type { ServedServer, ServerFiles } from './files';
-import { ResolveError, definitionVersion, needsOf, resolveEntry, unresolvedText, type ResolvedLaunch } from './resolve';
+import { ResolveError, definitionVersion, needsOf, resolveEntry, resolveString, unresolvedText, type ResolvedLaunch, type VariableContext } from './resolve';
+import { planToken, preRegisteredClient, type PreRegisteredClientValue } from './tokenPlan';
 
 export const PROVIDER_ID = 'mcpTokens.servers';
 
@@ -154,28 +155,50 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
       if (choice === 'always') for (const k of ask) await this.consent.record(k, identity, 'always');
     }
 
-    // Tokens: present, fresh (OAuth), and their values.
+    // Tokens: present, fresh (OAuth), and their values. The entry's OAuth client secret, if any, is
+    // first in `needs.tokens`, so its value is known before an OAuth token of the server needs a sign-in.
     await this.s.store.ready();
     const values = new Map<string, string>();
+    const ctx: VariableContext = { workspaceFolder: file.folder?.uri.fsPath, userHome: os.homedir(), pathSeparator: path.sep, env: process.env };
     for (const key of needs.tokens) {
       if (cancel?.isCancellationRequested) return fail('failed', 'The start was cancelled.');
+      const ref = formatReference(key);
+      const plan = (meta: TokenMetadata | undefined) =>
+        planToken({ key, meta, serverUrl: entry.kind === 'http' ? serverUrlOf(entry, ctx) : undefined, oauthAvailable: !!this.s.oauth, now: new Date() });
       let meta = this.s.store.get(key);
-      if (!meta) {
+      let step = plan(meta);
+      if (step.kind === 'offer-set') {
         meta = await this.offerToSet(label, key);
-        if (!meta) return fail('missing', `The MCP server "${label}" needs the token ${formatReference(key)}, which is not stored. Set it with "MCP Tokens: Set Token".`, [key]);
+        if (!meta) return fail('missing', `The MCP server "${label}" needs the token ${ref}, which is not stored. Set it with "MCP Tokens: Set Token".`, [key]);
+        step = plan(meta);
       }
-      if (meta.type === 'oauth' || key.namespace === 'oauth') {
-        if (this.s.oauth) {
-          const ok = await this.s.oauth.ensureFresh(key, { name: label, url: entry.kind === 'http' ? entry.url : undefined });
-          if (!ok) return fail('failed', `The MCP server "${label}" needs a signed-in OAuth token ${formatReference(key)}; sign-in was cancelled or failed.`, [key]);
-        } else if (meta.oauth?.signInRequired) {
-          return fail('failed', `The OAuth token ${formatReference(key)} needs a new sign-in before "${label}" can use it.`, [key]);
+      if (step.kind === 'fail' || step.kind === 'offer-set') {
+        return fail(
+          'failed',
+          step.kind === 'fail' && step.reason === 'no-url'
+            ? `The OAuth token ${ref} used by "${label}" needs a new sign-in, and no server URL is known for it; sign in with "MCP Tokens: Sign In to Server…".`
+            : `The OAuth token ${ref} needs a new sign-in before "${label}" can use it.`,
+          [key],
+        );
+      }
+      if (step.kind === 'oauth') {
+        let preRegistered: PreRegisteredClientValue | undefined;
+        try {
+          preRegistered = preRegisteredClient(entry, (k) => values.get(keyId(k)));
+        } catch (e) {
+          return fail('missing', e instanceof Error ? e.message : String(e), [key]);
         }
-      } else if (expiryState(meta, new Date(), 0) === 'expired') {
-        void vscode.window.showWarningMessage(`The token ${formatReference(key)} used by the MCP server "${label}" has expired; the server may reject it.`);
+        const ok = await this.s.oauth!.ensureFresh(key, { name: label, url: step.url, preRegistered });
+        if (!ok) {
+          return step.signIn && !meta
+            ? fail('missing', `The MCP server "${label}" needs the OAuth token ${ref}, which is not signed in; the sign-in was declined or failed. Sign in with "MCP Tokens: Sign In to Server…" or start the server again.`, [key])
+            : fail('failed', `The MCP server "${label}" needs a signed-in OAuth token ${ref}; sign-in was cancelled or failed.`, [key]);
+        }
+      } else if (step.expired) {
+        void vscode.window.showWarningMessage(`The token ${ref} used by the MCP server "${label}" has expired; the server may reject it.`);
       }
       const value = await this.s.store.getValue(key);
-      if (value === undefined) return fail('missing', `The value of the token ${formatReference(key)} is missing from its backend.`, [key]);
+      if (value === undefined) return fail('missing', `The value of the token ${ref} is missing from its backend.`, [key]);
       values.set(keyId(key), value);
     }
 
@@ -189,11 +212,7 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
 
     let launch: ResolvedLaunch;
     try {
-      launch = resolveEntry(
-        entry,
-        { workspaceFolder: file.folder?.uri.fsPath, userHome: os.homedir(), pathSeparator: path.sep, env: process.env },
-        { token: (k) => values.get(keyId(k)), input: (id) => inputs.get(id) },
-      );
+      launch = resolveEntry(entry, ctx, { token: (k) => values.get(keyId(k)), input: (id) => inputs.get(id) });
     } catch (e) {
       return fail('failed', e instanceof ResolveError ? `The MCP server "${label}" cannot be started: ${e.message}` : String(e));
     }
@@ -247,7 +266,12 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     if (served.file.scope === 'workspace' && !vscode.workspace.isTrusted) return { state: 'untrusted', keys: [] };
     const { tokens } = needsOf(served.entry);
     const missing = tokens.filter((k) => !this.s.store.has(k));
-    if (missing.length) return { state: 'token-missing', keys: missing };
+    if (missing.length) {
+      // A missing OAuth token of an HTTP server is obtained by signing in when the server starts.
+      const url = served.entry.kind === 'http' ? served.entry.url : undefined;
+      const toSet = missing.filter((key) => planToken({ key, meta: undefined, serverUrl: url, oauthAvailable: !!this.s.oauth, now: new Date() }).kind !== 'oauth');
+      return toSet.length ? { state: 'token-missing', keys: toSet } : { state: 'sign-in-needed', keys: missing };
+    }
     const signIn = tokens.filter((k) => this.s.store.get(k)?.oauth?.signInRequired);
     if (signIn.length) return { state: 'sign-in-needed', keys: signIn };
     const now = new Date();
@@ -292,6 +316,23 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
         this.s.log.warn(`Could not ${deleted ? 'stop' : 'restart'} MCP server "${label}": ${e instanceof Error ? e.message : String(e)}`);
       }
     }
+  }
+}
+
+/**
+ * The HTTP server's URL with its variables filled in: the MCP resource an OAuth sign-in is for (it is
+ * kept in the token's metadata). Undefined when it holds a token reference (a value must never land
+ * in metadata) or cannot be resolved.
+ */
+function serverUrlOf(entry: HttpServerEntry, ctx: VariableContext): string | undefined {
+  const problems: string[] = [];
+  const url = resolveString(entry.url, 'url', ctx, { token: () => undefined, input: () => undefined }, problems);
+  if (problems.length) return undefined;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -12,6 +12,8 @@
  */
 import { z } from 'zod';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { isInternalNamespace } from './model';
+import { parseWholeReference, type TokenKey } from './reference';
 
 /** The name of the per-workspace-folder token-aware file, relative to the folder. */
 export const WORKSPACE_TOKENS_FILE = '.vscode/mcp.tokens.json';
@@ -49,6 +51,26 @@ export interface HttpServerEntry extends EntryBase {
   readonly kind: 'http';
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
+  /** A pre-registered OAuth client for this server (used when its `oauth:` token needs a sign-in). */
+  readonly oauth?: OAuthClientConfig;
+}
+
+/**
+ * `servers.<name>.oauth` of an HTTP server: an OAuth client registered out of band with the
+ * authorization server. The secret is never written in the file: `clientSecret` is one whole token
+ * reference, resolved from the store when the server starts.
+ */
+export interface OAuthClientConfig {
+  readonly clientId: string;
+  /** The reference as written (`$<TOKEN:ns:name>` or `${TOKEN:ns:name}`). */
+  readonly clientSecret?: string;
+  /** The token `clientSecret` names. */
+  readonly clientSecretKey?: TokenKey;
+  /** Used only when the authorization server publishes no metadata (both or neither). */
+  readonly authorizationUrl?: string;
+  readonly tokenUrl?: string;
+  /** Requested when neither the server's challenge nor its resource metadata names scopes. */
+  readonly scopes?: readonly string[];
 }
 
 export type ServerEntry = StdioServerEntry | HttpServerEntry;
@@ -95,11 +117,51 @@ const stdioSchema = z.object({
   envFile: z.string().optional(),
 });
 
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/** Namespaces a client secret may not live in: the OAuth feature's own (hidden or with OAuth semantics). */
+const RESERVED_SECRET_NAMESPACES = ['oauth'];
+
+export const oauthClientSchema = z
+  .object({
+    clientId: z.string().min(1, 'The client id is empty.').max(512),
+    // Never echo the value in a message: it may be a secret pasted by mistake.
+    clientSecret: z
+      .string()
+      .optional()
+      .superRefine((v, ctx) => {
+        if (v === undefined) return;
+        const ref = parseWholeReference(v.trim());
+        if (!ref) {
+          ctx.addIssue({ code: 'custom', message: 'must be one token reference such as $<TOKEN:api-key:my-client-secret>, never the secret itself' });
+        } else if (RESERVED_SECRET_NAMESPACES.includes(ref.namespace) || isInternalNamespace(ref.namespace)) {
+          ctx.addIssue({ code: 'custom', message: `must name a token in a namespace of your own (e.g. api-key), not "${ref.namespace}", which the OAuth feature uses for its own entries` });
+        }
+      }),
+    authorizationUrl: httpUrl.optional(),
+    tokenUrl: httpUrl.optional(),
+    scopes: z.array(z.string().min(1).regex(/^\S+$/, 'a scope has no spaces')).optional(),
+  })
+  .strict()
+  .refine((o) => (o.authorizationUrl === undefined) === (o.tokenUrl === undefined), { message: 'authorizationUrl and tokenUrl go together (both or neither)' });
+
 const httpSchema = z.object({
   type: z.enum(['http', 'sse']).optional(),
   url: z.string().min(1, 'The url is empty.'),
   headers: stringMap.optional(),
+  oauth: oauthClientSchema.optional(),
 });
+
+function toOAuthClient(o: z.infer<typeof oauthClientSchema>): OAuthClientConfig {
+  const ref = o.clientSecret === undefined ? undefined : parseWholeReference(o.clientSecret.trim());
+  return {
+    clientId: o.clientId,
+    ...(o.clientSecret !== undefined ? { clientSecret: o.clientSecret.trim() } : {}),
+    ...(ref ? { clientSecretKey: { namespace: ref.namespace, name: ref.name } } : {}),
+    ...(o.authorizationUrl ? { authorizationUrl: o.authorizationUrl, tokenUrl: o.tokenUrl } : {}),
+    ...(o.scopes?.length ? { scopes: o.scopes } : {}),
+  };
+}
 
 const inputSchema = z.discriminatedUnion('type', [
   z.object({
@@ -206,7 +268,13 @@ function parseServer(name: string, prop: Node, keyNode: Node, valueNode: Node, p
       problems.push({ message: `Server "${name}": ${issues(parsed.error)}`, span: spanOf(valueNode), severity: 'error' });
       return undefined;
     }
-    return { ...base, kind: 'http', url: parsed.data.url, headers: parsed.data.headers ?? {} };
+    return {
+      ...base,
+      kind: 'http',
+      url: parsed.data.url,
+      headers: parsed.data.headers ?? {},
+      ...(parsed.data.oauth ? { oauth: toOAuthClient(parsed.data.oauth) } : {}),
+    };
   }
   const parsed = stdioSchema.safeParse(obj);
   if (!parsed.success) {
@@ -226,10 +294,18 @@ function parseServer(name: string, prop: Node, keyNode: Node, valueNode: Node, p
   };
 }
 
-/** Every string of an entry that may hold references or variables, with where it goes. */
+/**
+ * Every string of an entry that may hold references or variables, with where it goes. An HTTP
+ * server's `oauth.clientSecret` comes first: it is needed (for the sign-in) before the headers'
+ * OAuth token can be obtained; it goes to the authorization server, never into the launch.
+ */
 export function entryStrings(entry: ServerEntry): { field: string; value: string }[] {
   if (entry.kind === 'http') {
-    return [{ field: 'url', value: entry.url }, ...Object.entries(entry.headers).map(([k, v]) => ({ field: `headers.${k}`, value: v }))];
+    return [
+      ...(entry.oauth?.clientSecret !== undefined ? [{ field: 'oauth.clientSecret', value: entry.oauth.clientSecret }] : []),
+      { field: 'url', value: entry.url },
+      ...Object.entries(entry.headers).map(([k, v]) => ({ field: `headers.${k}`, value: v })),
+    ];
   }
   const out = [{ field: 'command', value: entry.command }, ...entry.args.map((a, i) => ({ field: `args[${i}]`, value: a }))];
   for (const [k, v] of Object.entries(entry.env)) if (v !== null) out.push({ field: `env.${k}`, value: v });

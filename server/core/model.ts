@@ -67,6 +67,11 @@ export const oauthInfoSchema = z.object({
   serverUrl: z.string().optional(),
   scopes: z.array(z.string()).optional(),
   clientId: z.string().optional(),
+  /**
+   * A pre-registered client's secret as a token reference (`$<TOKEN:ns:name>`, never the value), so a
+   * refresh or a revocation outside a server start can authenticate the client.
+   */
+  clientSecretRef: z.string().max(300).optional(),
   /** Set when a refresh failed for good (`invalid_grant`) and the user must sign in again. */
   signInRequired: z.boolean().optional(),
   hasRefreshToken: z.boolean().optional(),
