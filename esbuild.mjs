@@ -38,11 +38,16 @@ const common = {
   minify: production,
   logLevel: 'info',
   legalComments: 'none',
+  // Prefer ESM builds: UMD ones (jsonc-parser, vscode-json-languageservice) load their parts with a
+  // dynamic require('./impl/…') that a bundle cannot resolve ("Cannot find module './impl/format'").
+  mainFields: ['module', 'main'],
 };
 
 const builds = [
   { ...common, entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist', external: ['vscode', ...NATIVE] },
   { ...common, entryPoints: { server: 'server/server.ts' }, outdir: 'dist', external: [] },
+  // The OAuth command-line client (conformance suite, debugging); in dist/cli/, not shipped in the .vsix.
+  { ...common, entryPoints: { 'mcp-tokens-oauth-cli': 'extension/oauth/cli.ts' }, outdir: 'dist/cli', external: [] },
 ].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));
 
 if (watch) {

@@ -2,8 +2,8 @@
 // `all`. Each suite is a list of node:test files run through tsx; suites with a `setup` run it first.
 // Exits non-zero when any suite fails.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -25,8 +25,16 @@ function run(cmd, args, env = {}) {
   return r.status === 0;
 }
 
-const nodeTest = (list, extra = []) =>
-  list.length === 0 ? true : run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...list]);
+const nodeTest = (list, extra = [], env = {}) =>
+  list.length === 0 ? true : run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...list], env);
+
+/** The e2e tests install this private copy of the vsix: any build started meanwhile (npm run build, the lsp suite, the demo test) empties dist/. */
+const E2E_VSIX = join(root, 'test-results', 'e2e', 'mcp-token-manager.vsix');
+function copyVsix() {
+  mkdirSync(dirname(E2E_VSIX), { recursive: true });
+  copyFileSync('dist/mcp-token-manager.vsix', E2E_VSIX);
+  return true;
+}
 
 /** Suites in the order `all` runs them: fast and pure first, the real VS Code last. */
 const suites = {
@@ -41,7 +49,8 @@ const suites = {
   e2e: () =>
     run('bash', ['test/e2e/setup.sh']) &&
     run('npm', ['run', '--silent', 'package']) &&
-    nodeTest(files('test/e2e', '.e2e.ts'), ['--test-concurrency=1', '--test-timeout=900000']),
+    copyVsix() &&
+    nodeTest(files('test/e2e', '.e2e.ts'), ['--test-concurrency=1', '--test-timeout=900000'], { MCP_TOKENS_E2E_VSIX: E2E_VSIX }),
   bench: () => files('test/bench', '.bench.ts').every((f) => run(process.execPath, ['--import', 'tsx', '--expose-gc', f])),
 };
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need, outside the repo:
 #  - Debian packages: chromium (driven by playwright-core), headers for code-server's native modules,
-#    gnome-keyring + dbus for the keyring tests, python3-keyring for mcp-cli interoperability.
+#    gnome-keyring + dbus for the keyring tests, python3-keyring (+ python3-secretstorage, to lock the
+#    test keyring) for mcp-cli interoperability, openssl for the Vault TLS test certificates.
 #  - Node 24 (npm package node@24) and code-server 4.139.1 built against it, in $MCP_TOKENS_CACHE.
 # Idempotent: a second run only checks.
 set -euo pipefail
@@ -15,7 +16,7 @@ flock 9
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 need_apt=()
-for pkg in chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev gnome-keyring dbus-x11 python3-keyring; do
+for pkg in chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev gnome-keyring dbus-x11 python3-keyring python3-secretstorage openssl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -46,6 +47,16 @@ if [ ! -f "$CS_DIR/.complete" ]; then
       npm install --no-audit --no-fund --loglevel=error --unsafe-perm "code-server@$CODE_SERVER_VERSION" >/dev/null)
   touch "$CS_DIR/.complete"
 fi
+# The official MCP conformance suite (needs Node >= 22), used by test/conformance/run.sh.
+CONFORMANCE_VERSION="0.1.16"
+CONF_DIR="$CACHE/conformance-$CONFORMANCE_VERSION"
+if [ ! -x "$CONF_DIR/node_modules/.bin/conformance" ]; then
+  log "installing @modelcontextprotocol/conformance@$CONFORMANCE_VERSION into $CONF_DIR"
+  mkdir -p "$CONF_DIR"
+  (cd "$CONF_DIR" && npm init -y >/dev/null &&
+    PATH="$NODE24_BIN:$PATH" npm install --no-audit --no-fund --loglevel=error "@modelcontextprotocol/conformance@$CONFORMANCE_VERSION" >/dev/null)
+fi
+
 cat > "$CACHE/env.sh" <<ENV
 export MCP_TOKENS_NODE24_BIN="$NODE24_BIN"
 export MCP_TOKENS_CODE_SERVER="$CS_DIR/node_modules/.bin/code-server"
