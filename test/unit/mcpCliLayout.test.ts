@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  describeStoredToken,
+  mcpCliAccount,
+  parseRegistry,
+  registerToken,
+  registryTokens,
+  toStoredToken,
+  unregisterToken,
+  valueFromStoredToken,
+} from '../../extension/store/mcpCliLayout';
+import { McpCliRegistry, defaultRegistryPath } from '../../extension/store/mcpCliRegistry';
+
+const tmp = mkdtempSync(join(tmpdir(), 'mcp-cli-layout-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('mcp-cli StoredToken layout', () => {
+  it('writes bearer, api_key and oauth tokens in mcp-cli\'s shape', () => {
+    assert.deepEqual(toStoredToken({ namespace: 'bearer', name: 'gh' }, 'tok', { type: 'bearer' }), {
+      token_type: 'bearer',
+      name: 'gh',
+      data: { token: 'tok' },
+      metadata: { namespace: 'bearer' },
+    });
+    assert.deepEqual(toStoredToken({ namespace: 'api-key', name: 'oa' }, 'sk-1', { type: 'api-key', provider: 'openai' }), {
+      token_type: 'api_key',
+      name: 'oa',
+      data: { provider: 'openai', key: 'sk-1' },
+      metadata: { namespace: 'api-key' },
+    });
+    const expiring = toStoredToken({ namespace: 'bearer', name: 'e' }, 'v', { type: 'bearer', expiresAt: '2030-01-01T00:00:00.000Z' });
+    assert.equal(expiring.data.expires_at, Date.parse('2030-01-01T00:00:00Z') / 1000);
+    const oauth = toStoredToken({ namespace: 'oauth', name: 'srv' }, 'at-1', { type: 'oauth' });
+    assert.deepEqual(oauth.data, { access_token: 'at-1', token_type: 'Bearer' });
+    // Generic secrets are stored like mcp-cli's store_generic (bearer) and keep their own type.
+    const generic = toStoredToken({ namespace: 'generic', name: 'g' }, 'gv', { type: 'generic' });
+    assert.equal(generic.token_type, 'bearer');
+    assert.equal(describeStoredToken(JSON.stringify(generic)).type, 'generic');
+  });
+
+  it('reads the value of every mcp-cli token type', () => {
+    const s = (o: unknown) => JSON.stringify(o);
+    assert.equal(valueFromStoredToken(s({ token_type: 'bearer', name: 'a', data: { token: 'b1' } })), 'b1');
+    assert.equal(valueFromStoredToken(s({ token_type: 'api_key', name: 'a', data: { provider: 'x', key: 'k1' }, metadata: null })), 'k1');
+    assert.equal(valueFromStoredToken(s({ token_type: 'oauth', name: 'a', data: { access_token: 'at', token_type: 'Bearer' } })), 'at');
+    const full = { access_token: 'at', refresh_token: 'rt', expires_in: 3600 };
+    assert.deepEqual(JSON.parse(valueFromStoredToken(s({ token_type: 'oauth', name: 'a', data: full }))), full);
+    assert.equal(valueFromStoredToken(s({ token_type: 'basic_auth', name: 'a', data: { username: 'u', password: 'p' } })), 'p');
+  });
+
+  it('rejects malformed entries without echoing them', () => {
+    assert.throws(() => valueFromStoredToken('not json SECRETVALUE'), (e: Error) => !e.message.includes('SECRETVALUE'));
+    assert.throws(() => valueFromStoredToken(JSON.stringify({ token_type: 'bearer', name: 'a', data: { nope: 'SECRETVALUE' } })), (e: Error) => /"token"/.test(e.message) && !e.message.includes('SECRETVALUE'));
+    assert.throws(() => valueFromStoredToken(JSON.stringify({ token_type: 'weird', name: 'a', data: {} })), /shape/);
+  });
+
+  it('sanitizes the account like mcp-cli (letters, digits, - _ : kept)', () => {
+    assert.equal(mcpCliAccount({ namespace: 'bearer', name: 'my-token_1' }), 'bearer:my-token_1');
+    assert.equal(mcpCliAccount({ namespace: 'team.x', name: 'a.b' }), 'team_x:a_b');
+  });
+});
+
+describe('mcp-cli token registry', () => {
+  const now = new Date('2026-11-23T12:00:00Z');
+
+  it('registers and unregisters entries as mcp-cli does', () => {
+    let r = registerToken({}, { namespace: 'api-key', name: 'oa' }, { type: 'api-key', provider: 'openai' }, now);
+    assert.deepEqual(r['api-key:oa'], { name: 'oa', type: 'api_key', namespace: 'api-key', registered_at: now.getTime() / 1000, metadata: { provider: 'openai' } });
+    const later = new Date(now.getTime() + 60_000);
+    r = registerToken(r, { namespace: 'api-key', name: 'oa' }, { type: 'api-key', provider: 'openai', expiresAt: '2030-01-01T00:00:00Z' }, later);
+    assert.equal((r['api-key:oa'] as { registered_at: number }).registered_at, now.getTime() / 1000, 'registered_at is kept');
+    assert.equal((r['api-key:oa'] as { metadata: { expires_at: number } }).metadata.expires_at, Date.parse('2030-01-01T00:00:00Z') / 1000);
+    assert.deepEqual(unregisterToken(r, { namespace: 'api-key', name: 'oa' }), {});
+  });
+
+  it('lists registry entries as discovered tokens, skipping invalid ones', () => {
+    const text = JSON.stringify({
+      'bearer:py': { name: 'py', type: 'bearer', namespace: 'bearer', registered_at: 1700000000.5, metadata: { expires_at: 1900000000 } },
+      'provider:anthropic': { name: 'anthropic', type: 'api_key', namespace: 'provider', registered_at: 1700000000, metadata: { provider: 'anthropic' } },
+      'bad key': { name: 'bad key', type: 'bearer', namespace: 'x' },
+      'x:y': 'not an object',
+    });
+    const list = registryTokens(parseRegistry(text));
+    assert.deepEqual(
+      list.map((t) => [t.namespace, t.name, t.type, t.provider]),
+      [
+        ['bearer', 'py', 'bearer', undefined],
+        ['provider', 'anthropic', 'api-key', 'anthropic'],
+      ],
+    );
+    assert.equal(list[0].expiresAt, new Date(1900000000 * 1000).toISOString());
+    assert.equal(list[0].createdAt, new Date(1700000000500).toISOString());
+    assert.deepEqual(parseRegistry('{broken'), {});
+    assert.deepEqual(parseRegistry('[1,2]'), {});
+  });
+
+  it('keeps the registry file in step, mode 0600, preserving entries written by mcp-cli', async () => {
+    const path = defaultRegistryPath(tmp);
+    assert.equal(path, join(tmp, '.chuk_oauth', 'token_registry.json'));
+    mkdirSync(join(tmp, '.chuk_oauth'), { recursive: true });
+    writeFileSync(path, JSON.stringify({ 'oauth:server': { name: 'server', type: 'oauth', namespace: 'oauth', registered_at: 1, metadata: {}, extra: true } }));
+    const reg = new McpCliRegistry(path, () => now);
+    await reg.register({ namespace: 'bearer', name: 'vs' }, { type: 'bearer' });
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    const json = JSON.parse(readFileSync(path, 'utf8'));
+    assert.deepEqual(Object.keys(json).sort(), ['bearer:vs', 'oauth:server']);
+    assert.equal(json['oauth:server'].extra, true);
+    assert.deepEqual((await reg.list()).map((t) => `${t.namespace}:${t.name}`).sort(), ['bearer:vs', 'oauth:server']);
+    await reg.unregister({ namespace: 'bearer', name: 'vs' });
+    assert.deepEqual(Object.keys(JSON.parse(readFileSync(path, 'utf8'))), ['oauth:server']);
+    const missing = new McpCliRegistry(join(tmp, 'nope', 'token_registry.json'));
+    assert.deepEqual(await missing.list(), []);
+  });
+});
