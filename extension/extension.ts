@@ -2,6 +2,7 @@
  * Entry point. `activate` only wires: it builds the store and registers each feature; every
  * feature pushes its disposables to `context.subscriptions`.
  */
+import './zodSetup'; // first: before any module builds a schema
 import * as vscode from 'vscode';
 import { config } from './config';
 import type { Services } from './services';

@@ -20,6 +20,7 @@ import { describeMigration, loadMigration, resumeMigration, startMigration, type
 import { message } from '../store/tokenStore';
 import { VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET } from '../store/vaultBackend';
 import { healthIcon, healthSummary } from '../views/backendHealthText';
+import { registerCommands, type CommandHandler } from './register';
 
 const MIGRATION_KEY = 'mcpTokens.migrationJournal';
 const keySchema = z.object({ namespace: namespaceSchema, name: nameSchema });
@@ -53,7 +54,7 @@ function toKeys(list: ReadonlyArray<TokenKey | string>): TokenKey[] {
 
 export function registerBackendCommands(services: Services): void {
   const c = new BackendCommands(services);
-  const commands: Record<string, (arg?: unknown) => Promise<unknown>> = {
+  const commands: Record<string, CommandHandler> = {
     'mcpTokens.checkBackends': (a) => c.checkBackends(a),
     'mcpTokens.moveTokensToBackend': (a) => c.moveTokens(a),
     'mcpTokens.resumeMigration': () => c.resume(),
@@ -62,20 +63,7 @@ export function registerBackendCommands(services: Services): void {
     'mcpTokens.setVaultToken': (a) => c.setVaultToken(a),
     'mcpTokens.vaultLogin': (a) => c.vaultLogin(a),
   };
-  for (const [id, handler] of Object.entries(commands)) {
-    services.context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (arg?: unknown) => {
-        try {
-          return await handler(arg);
-        } catch (e) {
-          const text = message(e);
-          services.log.error(`${id} failed: ${text}`);
-          void vscode.window.showErrorMessage(text);
-          throw e instanceof Error ? e : new Error(text);
-        }
-      }),
-    );
-  }
+  registerCommands(services, commands);
   void c.offerResume();
 }
 

@@ -30,6 +30,7 @@ import {
 import { formatReference, keyId, nameError, namespaceError, parseKeyId, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
 import { message } from '../store/tokenStore';
+import { registerCommands, type CommandHandler } from './register';
 import { detailLines, shortDescription } from '../views/tokenDescription';
 import { candidateFor, findCredentials, parseEnvFile, type CredentialCandidate } from './envImport';
 
@@ -106,7 +107,7 @@ function keyOf(raw: unknown): unknown {
 
 export function registerTokenCommands(services: Services): void {
   const c = new TokenCommands(services);
-  const commands: Record<string, (arg?: unknown) => Promise<unknown>> = {
+  const commands: Record<string, CommandHandler> = {
     'mcpTokens.setToken': (a) => c.setToken(a),
     'mcpTokens.showToken': (a) => c.showToken(a),
     'mcpTokens.copyToken': (a) => c.copyToken(a),
@@ -122,20 +123,7 @@ export function registerTokenCommands(services: Services): void {
     'mcpTokens.refresh': () => c.refresh(),
     'mcpTokens.showLog': async () => services.log.show(),
   };
-  for (const [id, handler] of Object.entries(commands)) {
-    services.context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (arg?: unknown) => {
-        try {
-          return await handler(arg);
-        } catch (e) {
-          const text = message(e);
-          services.log.error(`${id} failed: ${text}`);
-          void vscode.window.showErrorMessage(text);
-          throw e instanceof Error ? e : new Error(text);
-        }
-      }),
-    );
-  }
+  registerCommands(services, commands);
   services.context.subscriptions.push(c);
 }
 

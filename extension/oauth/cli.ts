@@ -22,7 +22,7 @@ import { safeMessage } from './errors';
 import { headlessBrowser } from './headless';
 import type { PreRegisteredClient } from './flow';
 import { OAuthManager, type OAuthUi } from './manager';
-import { createMemoryTokenStore } from './memoryStore';
+import { createMemoryTokenStore } from '../store/memoryStore';
 
 const contextSchema = z.object({ client_id: z.string().min(1), client_secret: z.string().optional() }).loose();
 

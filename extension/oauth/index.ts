@@ -13,6 +13,7 @@ import { OAuthFlowError, safeMessage } from './errors';
 import type { PreRegisteredClient } from './flow';
 import { OAuthManager, type OAuthServerRef, type OAuthUi, type RefreshOutcome } from './manager';
 import { ACCESS_NAMESPACE, refreshKey } from './session';
+import { registerCommands, type CommandHandler } from '../commands/register';
 
 const keyArgs = z.object({ namespace: namespaceSchema, name: nameSchema });
 const signInArgs = z.object({
@@ -231,26 +232,17 @@ export function registerOAuth(s: Services): OAuthManager {
     return Object.fromEntries(results);
   };
 
-  const commands: Record<string, (arg?: unknown) => Promise<unknown>> = {
+  const commands: Record<string, CommandHandler> = {
     'mcpTokens.signIn': signIn,
     'mcpTokens.signOut': signOut,
     'mcpTokens.refreshToken': refreshToken,
     'mcpTokens.refreshAllTokens': refreshAll,
   };
-  for (const [id, handler] of Object.entries(commands)) {
-    s.context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (arg?: unknown) => {
-        try {
-          return await handler(arg);
-        } catch (e) {
-          const text = safeMessage(e);
-          if (!(e instanceof OAuthFlowError && e.failure === 'cancelled')) void vscode.window.showErrorMessage(text);
-          s.log.error(`${id}: ${text}`);
-          if (argObject(arg) && argObject(arg)!.treeElement !== true) throw new Error(text);
-          return undefined;
-        }
-      }),
-    );
-  }
+  registerCommands(s, commands, {
+    describe: (e) => safeMessage(e),
+    quiet: (e) => e instanceof OAuthFlowError && e.failure === 'cancelled',
+    // Interactive runs (palette, tree) end quietly; automation callers get the rejection.
+    rethrow: (arg) => Boolean(argObject(arg) && argObject(arg)!.treeElement !== true),
+  });
   return manager;
 }

@@ -13,7 +13,7 @@ import { OAuthFlowError } from '../../extension/oauth/errors';
 import { headlessBrowser } from '../../extension/oauth/headless';
 import { startLoopback } from '../../extension/oauth/loopback';
 import { OAuthManager, type OAuthUi } from '../../extension/oauth/manager';
-import { createMemoryTokenStore } from '../../extension/oauth/memoryStore';
+import { createMemoryTokenStore } from '../../extension/store/memoryStore';
 import { clientKey, refreshKey } from '../../extension/oauth/session';
 import { startTestOAuthServer, type TestOAuthServer, type TestServerOptions } from './fixtures/oauthServer';
 

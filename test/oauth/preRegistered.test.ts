@@ -9,7 +9,7 @@ import { after, afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { headlessBrowser } from '../../extension/oauth/headless';
 import { OAuthManager, type OAuthUi } from '../../extension/oauth/manager';
-import { createMemoryTokenStore } from '../../extension/oauth/memoryStore';
+import { createMemoryTokenStore } from '../../extension/store/memoryStore';
 import { keyId } from '../../server/core/reference';
 import { parseMcpConfig } from '../../server/core/mcpConfig';
 import { needsOf } from '../../extension/runtime/resolve';

@@ -1,56 +1,42 @@
-/** In-memory SecretBackend and IndexStorage for store tests, with failure injection. */
-import type { BackendHealth, IndexStorage, SecretBackend } from '../../../extension/store/backend';
-import type { BackendId, TokenMetadata } from '../../../server/core/model';
-import { keyId, type TokenKey } from '../../../server/core/reference';
+/** The in-memory backend and index of extension/store/memoryStore.ts, with failure injection for store tests. */
+import { MemoryBackend as BaseBackend, MemoryIndex as BaseIndex } from '../../../extension/store/memoryStore';
+import type { TokenMetadata } from '../../../server/core/model';
+import type { TokenKey } from '../../../server/core/reference';
 
-export class MemoryBackend implements SecretBackend {
-  readonly values = new Map<string, string>();
-  readonly previous = new Map<string, string>();
+type Op = 'read' | 'write' | 'remove' | 'writePrevious';
+
+export class MemoryBackend extends BaseBackend {
   /** Operations that throw on their next call. */
-  failNext = new Set<'read' | 'write' | 'remove' | 'writePrevious'>();
+  failNext = new Set<Op>();
 
-  constructor(readonly id: BackendId = 'secretStorage') {}
-
-  private check(op: 'read' | 'write' | 'remove' | 'writePrevious'): void {
+  private check(op: Op): void {
     if (this.failNext.delete(op)) throw new Error(`injected ${op} failure`);
   }
-  async read(key: TokenKey) {
+  override async read(key: TokenKey) {
     this.check('read');
-    return this.values.get(keyId(key));
+    return super.read(key);
   }
-  async write(key: TokenKey, value: string, _meta: TokenMetadata) {
+  override async write(key: TokenKey, value: string, _meta?: TokenMetadata) {
     this.check('write');
-    this.values.set(keyId(key), value);
+    return super.write(key, value);
   }
-  async remove(key: TokenKey) {
+  override async remove(key: TokenKey) {
     this.check('remove');
-    this.values.delete(keyId(key));
-    this.previous.delete(keyId(key));
+    return super.remove(key);
   }
-  async readPrevious(key: TokenKey) {
-    return this.previous.get(keyId(key));
-  }
-  async writePrevious(key: TokenKey, value: string | undefined) {
+  override async writePrevious(key: TokenKey, value: string | undefined) {
     this.check('writePrevious');
-    if (value === undefined) this.previous.delete(keyId(key));
-    else this.previous.set(keyId(key), value);
-  }
-  async health(): Promise<BackendHealth> {
-    return { backend: this.id, available: true, active: true, healthy: true };
+    return super.writePrevious(key, value);
   }
 }
 
-export class MemoryIndex implements IndexStorage {
-  json: string | undefined;
+export class MemoryIndex extends BaseIndex {
   failNextSave = false;
-  async load() {
-    return this.json;
-  }
-  async save(json: string) {
+  override async save(json: string) {
     if (this.failNextSave) {
       this.failNextSave = false;
       throw new Error('injected index failure');
     }
-    this.json = json;
+    return super.save(json);
   }
 }

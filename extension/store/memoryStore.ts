@@ -3,13 +3,15 @@
  * Pure: no `vscode` import.
  */
 import { keyId, type TokenKey } from '../../server/core/reference';
-import type { BackendHealth, IndexStorage, SecretBackend } from '../store/backend';
-import { TokenStore } from '../store/tokenStore';
+import type { BackendId } from '../../server/core/model';
+import type { BackendHealth, IndexStorage, SecretBackend } from './backend';
+import { TokenStore } from './tokenStore';
 
 export class MemoryBackend implements SecretBackend {
-  readonly id = 'secretStorage' as const;
   readonly values = new Map<string, string>();
-  private readonly previous = new Map<string, string>();
+  readonly previous = new Map<string, string>();
+
+  constructor(readonly id: BackendId = 'secretStorage') {}
 
   async read(key: TokenKey): Promise<string | undefined> {
     return this.values.get(keyId(key));
