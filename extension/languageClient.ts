@@ -1,0 +1,226 @@
+/**
+ * Starts the language server (dist/server.js) for MCP config files, pushes token METADATA (never
+ * values) on every store change, and answers the server's requests that touch the store: create a
+ * token, move a hard-coded secret into the store, rename a token. See server/core/protocol.ts.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { describeIssues } from '../server/core/model';
+import { MCP_FILE_NAMES, TOKEN_AWARE_USER_FILE, WORKSPACE_GLOBS } from '../server/core/mcpFiles';
+import {
+  CREATE_TOKEN,
+  EXTENSION_COMMANDS,
+  METADATA,
+  MOVE_SECRET,
+  RENAME_TOKEN,
+  SETTINGS,
+  WORKSPACE_FILES,
+  createTokenParamsSchema,
+  moveSecretParamsSchema,
+  renameTokenParamsSchema,
+  type CreateTokenResult,
+  type MetadataParams,
+  type MoveSecretResult,
+  type RenameTokenResult,
+  type SettingsParams,
+} from '../server/core/protocol';
+import { formatReference, keyId, parseWholeReference, type TokenKey } from '../server/core/reference';
+import type { Services } from './services';
+import { message } from './store/tokenStore';
+
+const DIAGNOSTICS_DELAY_MS = 150;
+const MAX_WORKSPACE_FILES = 2000;
+
+/** Extra globs as document-selector / findFiles patterns: a relative glob matches in any folder. */
+function extraPatterns(globs: readonly string[]): string[] {
+  return globs.map((g) => g.trim().replace(/\\/g, '/')).filter((g) => g && !path.isAbsolute(g)).map((g) => (g.startsWith('**/') ? g : `**/${g}`));
+}
+
+export function registerLanguageClient(s: Services): void {
+  const manager = new LanguageClientManager(s);
+  s.context.subscriptions.push(manager);
+  void manager.start();
+}
+
+class LanguageClientManager implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private clientDisposables: vscode.Disposable[] = [];
+  private filesTimer: NodeJS.Timeout | undefined;
+  private starting: Promise<void> | undefined;
+
+  constructor(private readonly s: Services) {
+    this.disposables.push(
+      s.store.onDidChange(() => this.pushMetadata()),
+      s.config.onDidChange(() => this.pushMetadata(), 'expiryWarningDays'),
+      s.config.onDidChange(() => void this.restart(), 'languageServer.extraFiles'),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleFiles()),
+    );
+  }
+
+  dispose(): void {
+    clearTimeout(this.filesTimer);
+    for (const d of [...this.disposables, ...this.clientDisposables]) d.dispose();
+    void this.client?.stop().catch(() => undefined);
+    this.client = undefined;
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.doStart().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async restart(): Promise<void> {
+    await this.starting;
+    const old = this.client;
+    this.client = undefined;
+    for (const d of this.clientDisposables) d.dispose();
+    this.clientDisposables = [];
+    await old?.stop().catch((e) => this.s.log.warn(`Stopping the language server failed: ${message(e)}`));
+    await this.start();
+  }
+
+  private async doStart(): Promise<void> {
+    const module = this.s.context.asAbsolutePath(path.join('dist', 'server.js'));
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    };
+    const extra = this.s.config.languageServerExtraFiles();
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ pattern: `**/{${MCP_FILE_NAMES.join(',')}}` }, ...extraPatterns(extra).map((pattern) => ({ pattern }))],
+      // Hovers link to the extension's token commands; only those may run from them.
+      markdown: { isTrusted: { enabledCommands: Object.values(EXTENSION_COMMANDS) }, supportHtml: false },
+      diagnosticCollectionName: 'mcpTokens',
+    };
+    const client = new LanguageClient('mcpTokens.languageServer', 'MCP Tokens Language Server', serverOptions, clientOptions);
+    this.clientDisposables.push(
+      client.onRequest(CREATE_TOKEN, (raw: unknown) => this.createToken(raw)),
+      client.onRequest(MOVE_SECRET, (raw: unknown) => this.moveSecret(raw)),
+      client.onRequest(RENAME_TOKEN, (raw: unknown) => this.renameToken(raw)),
+    );
+    try {
+      await client.start();
+    } catch (e) {
+      this.s.log.error(`The MCP Tokens language server did not start: ${message(e)}`);
+      return;
+    }
+    this.client = client;
+    this.watchFiles(extra);
+    await this.pushSettings(extra);
+    await this.s.store.ready().catch(() => undefined);
+    this.pushMetadata();
+    this.scheduleFiles(0);
+  }
+
+  // ---- pushing state ---------------------------------------------------------------------------
+
+  private pushMetadata(): void {
+    const client = this.client;
+    if (!client) return;
+    const params: MetadataParams = { tokens: this.s.store.list(), expiryWarningDays: this.s.config.expiryWarningDays() };
+    client.sendNotification(METADATA, params).catch((e) => this.s.log.warn(`Could not send token metadata to the language server: ${message(e)}`));
+  }
+
+  private async pushSettings(extra: readonly string[]): Promise<void> {
+    const params: SettingsParams = { extraFiles: extra, userDirectories: this.userDirectories(), diagnosticsDelay: DIAGNOSTICS_DELAY_MS };
+    await this.client?.sendNotification(SETTINGS, params).catch((e) => this.s.log.warn(`Could not send settings to the language server: ${message(e)}`));
+  }
+
+  /** VS Code's `User` folder: global storage is `<User>/globalStorage/<extension id>`. */
+  private userDirectories(): string[] {
+    const storage = this.s.context.globalStorageUri;
+    return [path.posix.dirname(path.posix.dirname(storage.path))];
+  }
+
+  private watchFiles(extra: readonly string[]): void {
+    for (const glob of [...WORKSPACE_GLOBS, ...extraPatterns(extra)]) {
+      const watcher = vscode.workspace.createFileSystemWatcher(glob);
+      const changed = () => this.scheduleFiles();
+      this.clientDisposables.push(watcher, watcher.onDidCreate(changed), watcher.onDidChange(changed), watcher.onDidDelete(changed));
+    }
+  }
+
+  private scheduleFiles(delay = 500): void {
+    clearTimeout(this.filesTimer);
+    this.filesTimer = setTimeout(() => void this.pushFiles(), delay);
+  }
+
+  private async pushFiles(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const patterns = [...WORKSPACE_GLOBS, ...extraPatterns(this.s.config.languageServerExtraFiles())];
+    const found = new Set<string>();
+    try {
+      const results = await Promise.all(patterns.map((p) => vscode.workspace.findFiles(p, '**/node_modules/**', MAX_WORKSPACE_FILES)));
+      for (const list of results) for (const uri of list) found.add(uri.toString());
+      found.add(vscode.Uri.joinPath(this.s.context.globalStorageUri, TOKEN_AWARE_USER_FILE).toString());
+    } catch (e) {
+      this.s.log.warn(`Could not list the MCP config files: ${message(e)}`);
+    }
+    await client.sendNotification(WORKSPACE_FILES, { uris: [...found].slice(0, MAX_WORKSPACE_FILES) }).catch(() => undefined);
+  }
+
+  // ---- requests from the server ----------------------------------------------------------------
+
+  private async createToken(raw: unknown): Promise<CreateTokenResult> {
+    const parsed = createTokenParamsSchema.safeParse(raw);
+    if (!parsed.success) throw new Error(`Invalid request: ${describeIssues(parsed.error)}`);
+    const { key, type, provider } = parsed.data;
+    await vscode.commands.executeCommand(EXTENSION_COMMANDS.setToken, { namespace: key.namespace, name: key.name, type, provider });
+    return { created: this.s.store.has(key) };
+  }
+
+  private async moveSecret(raw: unknown): Promise<MoveSecretResult> {
+    const parsed = moveSecretParamsSchema.safeParse(raw);
+    if (!parsed.success) throw new Error(`Invalid request: ${describeIssues(parsed.error)}`);
+    const p = parsed.data;
+    const uri = vscode.Uri.parse(p.uri);
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (!doc || doc.version !== p.version) return this.refuse('The document changed since the problem was reported; try the quick fix again.');
+    const range = new vscode.Range(p.range.start.line, p.range.start.character, p.range.end.line, p.range.end.character);
+    const source = doc.getText(range);
+    let value: string;
+    try {
+      value = JSON.parse(`"${source}"`) as string; // the literal as JSON source text: decode escapes
+    } catch {
+      return this.refuse('The selected text is not part of a JSON string.');
+    }
+    if (!value || value.length > 65536 || /\$[<{]TOKEN:/i.test(value)) return this.refuse('There is no literal secret to move at this place.');
+    await this.s.store.ready();
+    let key: TokenKey = p.key;
+    for (let n = 2; this.s.store.has(key) && n < 1000; n++) key = { namespace: p.key.namespace, name: `${p.key.name}-${n}`.slice(0, 128) };
+    const form = parseWholeReference(p.replacement)?.form ?? 'angle';
+    try {
+      await this.s.store.set({ namespace: key.namespace, name: key.name, value, type: p.type, provider: p.provider, description: p.description });
+    } catch (e) {
+      return this.refuse(`Could not store the secret: ${message(e)}`);
+    }
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(uri, range, formatReference(key, form));
+    if (!(await vscode.workspace.applyEdit(edit))) {
+      return this.refuse(`The secret was stored as ${keyId(key)}, but the file could not be edited; replace it by ${formatReference(key, form)}.`);
+    }
+    void vscode.window.showInformationMessage(`Moved the secret to MCP Tokens as ${keyId(key)}. Save the file to keep the change.`);
+    this.s.log.info(`Moved a hard-coded secret from ${vscode.workspace.asRelativePath(uri)} to ${keyId(key)}.`);
+    return { moved: true };
+  }
+
+  private refuse(text: string): MoveSecretResult {
+    void vscode.window.showWarningMessage(text);
+    return { moved: false, message: text };
+  }
+
+  private async renameToken(raw: unknown): Promise<RenameTokenResult> {
+    const parsed = renameTokenParamsSchema.safeParse(raw);
+    if (!parsed.success) throw new Error(`Invalid request: ${describeIssues(parsed.error)}`);
+    try {
+      await this.s.store.rename(parsed.data.from, parsed.data.to);
+      this.s.log.info(`Renamed ${keyId(parsed.data.from)} to ${keyId(parsed.data.to)}.`);
+      return { renamed: true };
+    } catch (e) {
+      return { renamed: false, message: message(e) };
+    }
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The token metadata the extension pushed (never values), indexed for the features: lookups by key
+ * and namespace, namespace counts, "did you mean" suggestions.
+ */
+import { keyId, type TokenKey } from './core/reference';
+import type { TokenMetadata } from './core/model';
+import type { MetadataParams } from './core/protocol';
+
+export class TokenCatalog {
+  private byId = new Map<string, TokenMetadata>();
+  private byNamespace = new Map<string, TokenMetadata[]>();
+  /** False until the extension pushed metadata once: no "unknown token" diagnostics before that. */
+  received = false;
+  expiryWarningDays = 7;
+  /** Bumped on every update; caches key on it. */
+  version = 0;
+  /** "Did you mean" answers, per unknown key or namespace, until the next update. */
+  private readonly suggestionCache = new Map<string, TokenKey[]>();
+  private readonly namespaceCache = new Map<string, string | undefined>();
+
+  update(params: MetadataParams): void {
+    this.byId = new Map();
+    this.byNamespace = new Map();
+    for (const t of params.tokens) {
+      this.byId.set(keyId(t), t);
+      let list = this.byNamespace.get(t.namespace);
+      if (!list) this.byNamespace.set(t.namespace, (list = []));
+      list.push(t);
+    }
+    for (const list of this.byNamespace.values()) list.sort((a, b) => a.name.localeCompare(b.name));
+    this.expiryWarningDays = params.expiryWarningDays;
+    this.suggestionCache.clear();
+    this.namespaceCache.clear();
+    this.received = true;
+    this.version++;
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(key: TokenKey): TokenMetadata | undefined {
+    return this.byId.get(keyId(key));
+  }
+
+  has(key: TokenKey): boolean {
+    return this.byId.has(keyId(key));
+  }
+
+  hasNamespace(namespace: string): boolean {
+    return this.byNamespace.has(namespace);
+  }
+
+  /** Namespaces with their token counts, sorted by name. */
+  namespaces(): [string, number][] {
+    return [...this.byNamespace.entries()].map(([ns, list]): [string, number] => [ns, list.length]).sort((a, b) => a[0].localeCompare(b[0]));
+  }
+
+  tokensIn(namespace: string): readonly TokenMetadata[] {
+    return this.byNamespace.get(namespace) ?? [];
+  }
+
+  all(): IterableIterator<TokenMetadata> {
+    return this.byId.values();
+  }
+
+  /** The closest namespace to `namespace`, when one is close enough. */
+  suggestNamespace(namespace: string): string | undefined {
+    if (!this.namespaceCache.has(namespace)) {
+      if (this.namespaceCache.size > 10_000) this.namespaceCache.clear();
+      this.namespaceCache.set(namespace, closest(namespace, this.byNamespace.keys()));
+    }
+    return this.namespaceCache.get(namespace);
+  }
+
+  /** Keys the user may have meant instead of `key`: a close name in the namespace, or the same name elsewhere. */
+  suggestKeys(key: TokenKey): TokenKey[] {
+    const id = keyId(key);
+    let cached = this.suggestionCache.get(id);
+    if (!cached) {
+      if (this.suggestionCache.size > 10_000) this.suggestionCache.clear();
+      this.suggestionCache.set(id, (cached = this.computeSuggestions(key)));
+    }
+    return cached;
+  }
+
+  private computeSuggestions(key: TokenKey): TokenKey[] {
+    const out: TokenKey[] = [];
+    const name = closest(key.name, this.tokensIn(key.namespace).map((t) => t.name));
+    if (name) out.push({ namespace: key.namespace, name });
+    for (const [ns] of this.namespaces()) {
+      if (ns !== key.namespace && this.byId.has(keyId({ namespace: ns, name: key.name }))) out.push({ namespace: ns, name: key.name });
+      if (out.length >= 3) break;
+    }
+    return out;
+  }
+}
+
+/** The candidate with the smallest edit distance, if within a third of the word's length (at least 2). */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  const lower = word.toLowerCase();
+  for (const c of candidates) {
+    if (Math.abs(c.length - word.length) > limit) continue;
+    const d = editDistance(lower, c.toLowerCase(), bestDistance);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance, giving up (returning `max`) once it cannot be below `max`. */
+export function editDistance(a: string, b: string, max = Infinity): number {
+  if (a === b) return 0;
+  const n = b.length;
+  let prev = new Uint32Array(n + 1);
+  let cur = new Uint32Array(n + 1);
+  for (let j = 0; j <= n; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    let rowMin = i;
+    const ca = a.charCodeAt(i - 1);
+    for (let j = 1; j <= n; j++) {
+      const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca === b.charCodeAt(j - 1) ? 0 : 1));
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin >= max) return max;
+    [prev, cur] = [cur, prev];
+  }
+  return prev[n];
+}

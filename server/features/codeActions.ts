@@ -1,0 +1,105 @@
+/**
+ * Code actions: create a missing token, replace an unknown reference by a suggestion, convert
+ * between `${TOKEN:...}` and `$<TOKEN:...>`, and move a hard-coded secret into the store.
+ * Store changes run as commands the server executes (see protocol.ts COMMANDS).
+ */
+import { CodeActionKind, type CodeAction, type CodeActionContext, type Diagnostic, type Range } from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { formatReference, keyId, type ReferenceForm } from '../core/reference';
+import { COMMANDS, DIAGNOSTIC_CODES, DIAGNOSTIC_SOURCE, type CreateTokenParams, type MoveSecretCommandArgs } from '../core/protocol';
+import type { KeyData, SecretData } from './diagnostics';
+import { referenceAt, shortPath, toRange, type FeatureContext } from './common';
+
+export function codeActions(ctx: FeatureContext, doc: TextDocument, range: Range, context: CodeActionContext): CodeAction[] {
+  const cls = ctx.workspace.classify(doc.uri);
+  if (!cls) return [];
+  const text = doc.getText();
+  const out: CodeAction[] = [];
+  const only = context.only;
+  const wants = (kind: string) => !only || only.some((k) => kind === k || kind.startsWith(`${k}.`));
+
+  for (const d of context.diagnostics) {
+    if (d.source !== DIAGNOSTIC_SOURCE || !wants(CodeActionKind.QuickFix)) continue;
+    const ref = referenceAt(text, doc.offsetAt(d.range.start));
+    switch (d.code) {
+      case DIAGNOSTIC_CODES.unknownNamespace:
+      case DIAGNOSTIC_CODES.unknownToken: {
+        const data = d.data as KeyData | undefined;
+        if (!data?.key) break;
+        for (const s of data.suggestions ?? []) {
+          if (ref?.kind !== 'reference') break;
+          out.push({
+            title: `Change to ${formatReference(s, ref.form)}`,
+            kind: CodeActionKind.QuickFix,
+            diagnostics: [d],
+            edit: { changes: { [doc.uri]: [{ range: toRange(doc, ref.start, ref.end), newText: formatReference(s, ref.form) }] } },
+          });
+        }
+        const args: CreateTokenParams = { key: data.key };
+        out.push({
+          title: `Create token ${keyId(data.key)}…`,
+          kind: CodeActionKind.QuickFix,
+          diagnostics: [d],
+          isPreferred: !data.suggestions?.length,
+          command: { title: `Create token ${keyId(data.key)}…`, command: COMMANDS.createToken, arguments: [args] },
+        });
+        break;
+      }
+      case DIAGNOSTIC_CODES.braceInVsCodeFile:
+      case DIAGNOSTIC_CODES.wrongForm: {
+        if (ref?.kind !== 'reference') break;
+        const target: ReferenceForm = ref.form === 'angle' ? 'brace' : 'angle';
+        out.push({
+          title: `Convert to ${formatReference(ref, target)}`,
+          kind: CodeActionKind.QuickFix,
+          diagnostics: [d],
+          isPreferred: true,
+          edit: { changes: { [doc.uri]: [{ range: toRange(doc, ref.start, ref.end), newText: formatReference(ref, target) }] } },
+        });
+        break;
+      }
+      case DIAGNOSTIC_CODES.hardCodedSecret:
+        out.push(moveSecretAction(doc, d, cls.preferredForm));
+        break;
+    }
+  }
+
+  // Refactoring: convert the reference under the cursor to the other form.
+  if (wants(CodeActionKind.RefactorRewrite)) {
+    const ref = referenceAt(text, doc.offsetAt(range.start));
+    if (ref?.kind === 'reference') {
+      const target: ReferenceForm = ref.form === 'angle' ? 'brace' : 'angle';
+      const title = `Convert to ${formatReference(ref, target)}`;
+      if (!out.some((a) => a.title === title)) {
+        out.push({
+          title,
+          kind: CodeActionKind.RefactorRewrite,
+          edit: { changes: { [doc.uri]: [{ range: toRange(doc, ref.start, ref.end), newText: formatReference(ref, target) }] } },
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function moveSecretAction(doc: TextDocument, d: Diagnostic, form: ReferenceForm): CodeAction {
+  const data = d.data as SecretData;
+  const replacement = formatReference(data.key, form);
+  const args: MoveSecretCommandArgs = {
+    uri: doc.uri,
+    version: doc.version,
+    range: d.range,
+    key: data.key,
+    type: data.type,
+    provider: data.provider,
+    replacement,
+    description: `Moved from ${shortPath(doc.uri)}${data.server ? ` (server ${data.server})` : ''}`.slice(0, 1024),
+  };
+  return {
+    title: `Move to MCP Tokens as ${keyId(data.key)}`,
+    kind: CodeActionKind.QuickFix,
+    diagnostics: [d],
+    isPreferred: true,
+    command: { title: `Move to MCP Tokens as ${keyId(data.key)}`, command: COMMANDS.moveSecret, arguments: [args] },
+  };
+}

@@ -1,0 +1,73 @@
+/** What every feature receives, and helpers they share. */
+import type { Range } from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { BACKEND_LABELS, TOKEN_TYPE_LABELS, describeExpiry, type TokenMetadata } from '../core/model';
+import { findReferences, type ReferenceMatch } from '../core/reference';
+import { stringAtOffset } from '../core/configScan';
+import { uriPath } from '../core/mcpFiles';
+import type { TokenCatalog } from '../catalog';
+import type { McpWorkspace } from '../documents';
+
+export interface FeatureContext {
+  readonly catalog: TokenCatalog;
+  readonly workspace: McpWorkspace;
+  readonly now: () => Date;
+  /** The client takes `CompletionList.itemDefaults.editRange` (LSP 3.17), so items need no own range. */
+  readonly completionItemDefaults?: boolean;
+}
+
+export function toRange(doc: TextDocument, start: number, end: number): Range {
+  return { start: doc.positionAt(start), end: doc.positionAt(end) };
+}
+
+/** The reference (well-formed or not) under `offset`, found from the current line only. */
+export function referenceAt(text: string, offset: number): ReferenceMatch | undefined {
+  const str = stringAtOffset(text, offset);
+  if (!str || str.isKey) return undefined;
+  const raw = text.slice(str.start, str.end);
+  if (raw.indexOf('$') < 0) return undefined;
+  for (const m of findReferences(raw)) {
+    const start = m.start + str.start;
+    const end = m.end + str.start;
+    if (offset >= start && offset <= end && (offset < end || m.kind === 'malformed' || offset === end)) {
+      return m.kind === 'reference'
+        ? { ...m, start, end, namespaceStart: m.namespaceStart + str.start, nameStart: m.nameStart + str.start }
+        : { ...m, start, end };
+    }
+  }
+  return undefined;
+}
+
+/** Escapes text for Markdown (descriptions, names come from users). */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+!|<>~]/g, (c) => `\\${c}`).replace(/\r?\n/g, '  \n');
+}
+
+/** `.vscode/mcp.json`: the last two segments of a URI's path, for messages. */
+export function shortPath(uri: string): string {
+  const p = uriPath(uri) ?? uri;
+  const parts = p.split('/').filter(Boolean);
+  return parts.slice(-2).join('/');
+}
+
+function formatDate(iso: string | undefined): string {
+  if (!iso) return 'never';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? 'unknown' : d.toISOString().replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
+}
+
+/** Markdown table of a token's metadata (never its value). */
+export function metadataMarkdown(meta: TokenMetadata, now: Date): string {
+  const rows: [string, string][] = [
+    ['Type', TOKEN_TYPE_LABELS[meta.type]],
+    ['Namespace', `\`${meta.namespace}\``],
+    ['Backend', BACKEND_LABELS[meta.backend]],
+  ];
+  if (meta.provider) rows.push(['Provider', escapeMarkdown(meta.provider)]);
+  rows.push(['Created', formatDate(meta.createdAt)], ['Updated', formatDate(meta.updatedAt)]);
+  rows.push(['Expires', meta.expiresAt ? `${formatDate(meta.expiresAt)} (${describeExpiry(meta, now)})` : 'no expiry']);
+  rows.push(['Last used', formatDate(meta.lastUsedAt)]);
+  if (meta.oauth?.signInRequired) rows.push(['OAuth', 'sign-in required']);
+  const table = ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+  return meta.description ? `${table}\n\n${escapeMarkdown(meta.description)}` : table;
+}

@@ -1,0 +1,181 @@
+/** Pure modules of the language server: file classification, config scanning, secret detection, catalog. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { classifyMcpFile, classifyUri, uriPath } from '../../server/core/mcpFiles';
+import { scanConfig, stringAtOffset } from '../../server/core/configScan';
+import { detectSecrets, isSecretLikeName, looksRandom, mergeFindings, shannonEntropy, slug, suggestKey } from '../../server/core/secrets';
+import { SecretlintScanner } from '../../server/core/secretlintScan';
+import { TokenCatalog, closest, editDistance } from '../../server/catalog';
+
+describe('classifyMcpFile', () => {
+  const kind = (p: string, o = {}) => classifyMcpFile(p, o)?.kind;
+  it('recognises every MCP config file by path', () => {
+    assert.equal(kind('/w/.vscode/mcp.json'), 'vscode');
+    assert.equal(kind('C:\\w\\.vscode\\mcp.json'), 'vscode');
+    assert.equal(kind('/w/.vscode/mcp.tokens.json'), 'token-aware');
+    assert.equal(classifyMcpFile('/w/.vscode/mcp.tokens.json')?.scope, 'workspace');
+    assert.equal(classifyMcpFile('/home/u/.config/Code/User/globalStorage/mcp-tokens.mcp-token-manager/mcp.tokens.json')?.scope, 'user');
+    assert.equal(kind('/home/u/.config/Code/User/mcp.json'), 'vscode-user');
+    assert.equal(kind('/home/u/.config/Code/User/profiles/abc/mcp.json'), 'vscode-user');
+    assert.equal(kind('/data/User/mcp.json', { userDirectories: ['/data/User'] }), 'vscode-user');
+    assert.equal(kind('/data/User/mcp.json'), 'generic');
+    assert.equal(kind('/w/.mcp.json'), 'claude-code');
+    assert.equal(kind('/w/mcp.json'), 'generic');
+    assert.equal(kind('/w/.cursor/mcp.json'), 'cursor');
+    assert.equal(kind('/Users/u/Library/Application Support/Claude/claude_desktop_config.json'), 'claude-desktop');
+    assert.equal(kind('/w/server_config.json'), 'mcp-cli');
+    assert.equal(kind('/w/package.json'), undefined);
+    assert.equal(kind('/w/tools/servers.json', { extraGlobs: ['tools/*.json'] }), 'extra');
+    assert.equal(kind('/w/tools/servers.json', { extraGlobs: ['/w/tools/**'] }), 'extra');
+    assert.equal(kind('/w/tools/servers.json', { extraGlobs: ['other/*.json', '[invalid'] }), undefined);
+  });
+  it('says what each client does with references', () => {
+    const vs = classifyMcpFile('/w/.vscode/mcp.json')!;
+    assert.deepEqual([vs.resolvesReferences, vs.readsVsCodeVariables, vs.client, vs.preferredForm], [false, true, 'VS Code', 'angle']);
+    const cli = classifyMcpFile('/w/server_config.json')!;
+    assert.deepEqual([cli.resolvesReferences, cli.forms, cli.preferredForm, cli.wholeValueOnly], [true, ['brace'], 'brace', true]);
+    const ta = classifyMcpFile('/w/.vscode/mcp.tokens.json')!;
+    assert.deepEqual([ta.resolvesReferences, ta.forms], [true, ['angle', 'brace']]);
+  });
+  it('classifies URIs of any scheme', () => {
+    assert.equal(uriPath('file:///c%3A/w/.vscode/mcp.json'), '/c:/w/.vscode/mcp.json');
+    assert.equal(classifyUri('file:///c%3A/w/.vscode/mcp.json')?.kind, 'vscode');
+    assert.equal(classifyUri('vscode-userdata:/home/u/.config/Code/User/mcp.json')?.kind, 'vscode-user');
+    assert.equal(classifyUri('untitled:Untitled-1'), undefined);
+  });
+});
+
+describe('scanConfig', () => {
+  it('finds strings with their server, section and key in both shapes', () => {
+    const text = `{
+  // comment
+  "servers": { "gh": { "command": "npx", "args": ["--token", "abc", 3, "x"], "env": { "T": "$<TOKEN:bearer:gh>" }, "headers": { "H": "v" } } },
+  "inputs": [{ "id": "x" }],
+  "mcpServers": { "c": { "url": "https://x?key=1" } },
+}`;
+    const r = scanConfig(text);
+    assert.equal(r.complete, true);
+    const by = (raw: string) => r.strings.find((s) => s.raw === raw)!;
+    assert.deepEqual({ ...by('npx') }, { start: text.indexOf('npx'), end: text.indexOf('npx') + 3, raw: 'npx', root: 'servers', server: 'gh', section: 'command', key: undefined, prevArg: undefined, literalLength: undefined });
+    assert.equal(by('abc').prevArg, '--token');
+    assert.equal(by('x').prevArg, undefined, 'a number in between resets the previous argument');
+    assert.equal(by('$<TOKEN:bearer:gh>').key, 'T');
+    assert.equal(by('v').section, 'headers');
+    assert.equal(by('https://x?key=1').server, 'c');
+    assert.equal(by('x').section, 'args');
+    assert.deepEqual(r.servers.map((s) => [s.name, s.root, text.slice(s.nameStart, s.nameEnd)]), [['gh', 'servers', 'gh'], ['c', 'mcpServers', 'c']]);
+    assert.equal(r.references.length, 1);
+    const ref = r.references[0];
+    assert.equal(text.slice(ref.start, ref.end), '$<TOKEN:bearer:gh>');
+    assert.ok(ref.kind === 'reference' && text.slice(ref.namespaceStart, ref.namespaceStart + 6) === 'bearer');
+  });
+  it('tolerates unterminated strings and deep nesting', () => {
+    const r = scanConfig('{ "servers": { "a": { "env": { "K": "$<TOKEN:x:y');
+    assert.equal(r.strings.at(-1)!.raw, '$<TOKEN:x:y');
+    assert.equal(r.references[0].kind, 'malformed');
+    const deep = scanConfig('['.repeat(200_000) + '"x"');
+    assert.equal(deep.complete, true, 'the walk is iterative: no depth limit');
+    assert.equal(deep.strings.length, 1);
+    // Unmatched closers are ignored, a missing colon or comma is read as if present.
+    const sloppy = scanConfig('] } { "servers": { "a" { "env": { "K" "v1" "L": "v2" } } } ]]');
+    assert.deepEqual(sloppy.strings.map((x) => [x.raw, x.server, x.section, x.key]), [['v1', 'a', 'env', 'K'], ['v2', 'a', 'env', 'L']]);
+    assert.deepEqual(sloppy.servers.map((x) => x.name), ['a']);
+    // Escapes: the closing quote after an escaped backslash ends the string.
+    const esc = scanConfig('{ "servers": { "a": { "args": ["x\\\\", "$<TOKEN:a:b>"] } } }');
+    assert.deepEqual(esc.strings.map((x) => x.raw), ['x\\\\', '$<TOKEN:a:b>']);
+    assert.equal(esc.strings[1].prevArg, 'x\\\\');
+  });
+  it('finds the string around an offset from the line alone', () => {
+    const text = '{ "a": "x$<TOKEN:", /* "no" */ "b": "y" } // "c"\n"key": 1';
+    assert.deepEqual(stringAtOffset(text, text.indexOf('$<')), { start: text.indexOf('x$'), end: text.indexOf('", /*'), isKey: false });
+    assert.equal(stringAtOffset(text, text.indexOf('"a"') + 1)?.isKey, true);
+    assert.equal(stringAtOffset(text, text.indexOf('no')), undefined, 'inside a block comment');
+    assert.equal(stringAtOffset(text, text.indexOf('"c"') + 1), undefined, 'inside a line comment');
+    assert.equal(stringAtOffset(text, text.indexOf(': "x') + 1), undefined, 'between strings');
+    assert.deepEqual(stringAtOffset(text, text.indexOf('key')), { start: text.indexOf('key'), end: text.indexOf('key') + 3, isKey: true });
+  });
+});
+
+describe('secret detection', () => {
+  const ids = (raw: string, ctx = {}) => detectSecrets(raw, ctx).map((f) => [f.ruleId, raw.slice(f.start, f.end)]);
+  it('matches provider formats', () => {
+    const gh = 'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8';
+    assert.deepEqual(ids(gh), [['github', gh]]);
+    const cases: [string, string][] = [
+      ['sk-ant-api03-' + 'a'.repeat(40) + 'B1', 'anthropic'],
+      ['sk-proj-' + 'Ab1'.repeat(15), 'openai'],
+      ['xoxb-' + '1234567890-abcdefABCDEF', 'slack'],
+      ['AKIA' + 'ABCDEFGHIJKLMNOP', 'aws-access-key'],
+      ['AIza' + 'S'.repeat(35), 'google-api-key'],
+      ['sk_live_' + '0123456789abcdefABCD', 'stripe'],
+      ['glpat-' + 'abcdefghij0123456789', 'gitlab'],
+      ['hf_' + 'a1'.repeat(17), 'huggingface'],
+      ['eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.abcdefghijklmnop', 'jwt'],
+    ];
+    for (const [raw, id] of cases) assert.deepEqual(ids(raw).map((x) => x[0]), [id], raw.slice(0, 6));
+    assert.deepEqual(ids('postgres://user:s3cretpw@db:5432/x', { section: 'args' }), [['url-password', 's3cretpw']]);
+  });
+  it('uses context: bearer headers, secret-like keys, flags and query parameters', () => {
+    assert.deepEqual(ids('Bearer abcdef123456', { section: 'headers', key: 'Authorization' }), [['bearer-header', 'abcdef123456']]);
+    assert.deepEqual(ids('Bearer $<TOKEN:bearer:x>', { section: 'headers', key: 'Authorization' }), []);
+    assert.deepEqual(ids('Bearer ${input:token}', { section: 'headers', key: 'Authorization' }), []);
+    assert.deepEqual(ids('Bearer YOUR_TOKEN_HERE', { section: 'headers', key: 'Authorization' }), []);
+    const random = 'q8Zr2LmXv9Tb4Nw7Kc1Yd6Hf';
+    assert.deepEqual(ids(random, { section: 'env', key: 'SERVICE_API_KEY' }), [['entropy', random]]);
+    assert.deepEqual(ids(random, { section: 'env', key: 'SERVICE_URL' }), []);
+    assert.deepEqual(ids('aaaaaaaaaaaaaaaaaaaaaaaa1', { section: 'env', key: 'TOKEN' }), [], 'low entropy');
+    assert.deepEqual(ids(`--api-key=${random}`, { section: 'args' }), [['secret-argument', random]]);
+    assert.deepEqual(ids(random, { section: 'args', prevArg: '--token' }), [['secret-argument', random]]);
+    assert.deepEqual(ids('https://x.io/mcp?api_key=abcdef123456&mode=fast', { section: 'url' }), [['url-query', 'abcdef123456']]);
+  });
+  it('merges overlapping findings, most specific first', () => {
+    const gh = 'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8';
+    const f = detectSecrets(`Bearer ${gh}`, { section: 'headers', key: 'Authorization' });
+    assert.equal(f.length, 1);
+    assert.deepEqual([f[0].ruleId, f[0].provider, f[0].type, f[0].start], ['github', 'github', 'bearer', 7]);
+    assert.deepEqual(mergeFindings([]), []);
+  });
+  it('computes entropy and names', () => {
+    assert.equal(shannonEntropy(''), 0);
+    assert.equal(shannonEntropy('aaaa'), 0);
+    assert.equal(shannonEntropy('abcd'), 2);
+    assert.equal(looksRandom('/usr/local/bin/some-tool-1'), false);
+    assert.ok(isSecretLikeName('GITHUB_TOKEN') && isSecretLikeName('X-Api-Key') && isSecretLikeName('password'));
+    assert.ok(!isSecretLikeName('TOKEN_URL') && !isSecretLikeName('KEY_PATH') && !isSecretLikeName('HOME'));
+  });
+  it('suggests a free key from the provider or server name', () => {
+    const taken = new Set(['bearer:github']);
+    assert.deepEqual(suggestKey({ provider: 'github', type: 'bearer' }, { server: 'gh' }, (k) => taken.has(`${k.namespace}:${k.name}`)), { namespace: 'bearer', name: 'github-2' });
+    assert.deepEqual(suggestKey({ type: 'api-key' }, { server: 'My Server!' }, () => false), { namespace: 'api-key', name: 'my-server' });
+    assert.deepEqual(suggestKey({ type: 'basic' }, {}, () => false), { namespace: 'generic', name: 'secret' });
+    assert.equal(slug('---'), undefined);
+  });
+  it('runs secretlint\'s recommended preset over many values at once', async () => {
+    const scanner = new SecretlintScanner();
+    const slack = 'xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJabcd';
+    const [a, b, c] = await scanner.scan(['plain value', `token ${slack}`, 'x']);
+    assert.deepEqual(a, []);
+    assert.deepEqual(c, []);
+    assert.equal(b.length, 1);
+    assert.deepEqual([b[0].ruleId, b[0].provider, `token ${slack}`.slice(b[0].start, b[0].end)], ['secretlint/slack', 'slack', slack]);
+    const again = await scanner.scan([`token ${slack}`]);
+    assert.equal(again[0], b, 'cached per value');
+  });
+});
+
+describe('TokenCatalog', () => {
+  const meta = (namespace: string, name: string) => ({ namespace, name, type: 'bearer' as const, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', backend: 'secretStorage' as const });
+  it('indexes metadata and suggests near misses', () => {
+    const c = new TokenCatalog();
+    assert.equal(c.received, false);
+    c.update({ tokens: [meta('bearer', 'github'), meta('bearer', 'gitlab'), meta('api-key', 'github')], expiryWarningDays: 3 });
+    assert.equal(c.received, true);
+    assert.deepEqual(c.namespaces(), [['api-key', 1], ['bearer', 2]]);
+    assert.equal(c.suggestNamespace('baerer'), 'bearer');
+    assert.equal(c.suggestNamespace('zzzzzzzz'), undefined);
+    assert.deepEqual(c.suggestKeys({ namespace: 'bearer', name: 'githb' }), [{ namespace: 'bearer', name: 'github' }]);
+    assert.deepEqual(c.suggestKeys({ namespace: 'oauth', name: 'github' }), [{ namespace: 'api-key', name: 'github' }, { namespace: 'bearer', name: 'github' }]);
+    assert.equal(editDistance('kitten', 'sitting'), 3);
+    assert.equal(closest('abc', []), undefined);
+  });
+});
