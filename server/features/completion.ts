@@ -34,7 +34,9 @@ export function complete(ctx: FeatureContext, doc: TextDocument, position: Posit
     if (!'TOKEN'.startsWith(opening[2].toUpperCase())) return null;
     const typed: ReferenceForm | undefined = opening[1] === '<' ? 'angle' : opening[1] === '{' ? 'brace' : undefined;
     const form = typed && cls.forms.includes(typed) ? typed : cls.preferredForm;
-    return { isIncomplete: false, items: snippetItems(doc, refStart, offset, form, tail) };
+    // Incomplete: once `$<TOKEN:` is typed the list changes to namespaces, so the editor must ask again
+    // as the user types on, not filter this list.
+    return { isIncomplete: true, items: snippetItems(doc, refStart, offset, form, tail) };
   }
 
   // Stage 2 and 3: "$<TOKEN:ns" / "$<TOKEN:ns:name"

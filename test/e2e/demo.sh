@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run demo`: MCP Token Manager in a real VS Code (code-server) on http://127.0.0.1:PORT/,
 # from a fresh clone: installs the dependencies if needed, the e2e tools (test/e2e/setup.sh), builds
-# and installs the .vsix, opens test/fixtures/demo-workspace, and runs until Ctrl-C.
+# and installs the .vsix, opens a copy of test/fixtures/demo-workspace (in ~/.cache/mcp-tokens-e2e/demo),
+# and runs until Ctrl-C.
 # State (settings, installed extension, code-server's half of the secret-storage key) persists in
 # ~/.cache/mcp-tokens-e2e/demo; the tokens themselves live in your browser's storage for that origin.
 # Environment: MCP_TOKENS_DEMO_PORT (default 8080; the next free port is used if it is taken),
@@ -50,12 +51,34 @@ PORT="${MCP_TOKENS_DEMO_PORT:-8080}"
 for _ in $(seq 1 50); do port_free "$PORT" && break; PORT=$((PORT + 1)); done
 port_free "$PORT" || { log "no free port found"; exit 1; }
 
+# The demo works on its own copy of the sample workspace (kept between runs, so your changes stay),
+# plus a token-aware server file whose server is a small local MCP server from the test fixtures.
+WORKSPACE="$DEMO/demo-workspace"
+if [ ! -d "$WORKSPACE" ]; then
+  cp -R "$REPO/test/fixtures/demo-workspace" "$WORKSPACE"
+  cat > "$WORKSPACE/.vscode/mcp.tokens.json" <<'JSON'
+{
+  // Servers that use tokens live here: VS Code does not read this file itself; MCP Token Manager
+  // serves these servers and puts the token values in at each start (after asking you once).
+  "servers": {
+    "demo-echo": {
+      "type": "stdio",
+      "command": "node",
+      "args": ["${env:MCP_TOKENS_DEMO_FIXTURES}/stdio-server.mjs"],
+      "env": { "FIXTURE_TOKEN": "$<TOKEN:bearer:github>" }
+    }
+  }
+}
+JSON
+fi
+export MCP_TOKENS_DEMO_FIXTURES="$REPO/test/fixtures/mcp-servers"
+
 URL="http://127.0.0.1:$PORT/"
 log "starting code-server on $URL (log: $DEMO/code-server.log)"
 # Own process group, so Ctrl-C / exit stops code-server and everything it started.
 set -m
 cs --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
-  --disable-getting-started-override "$REPO/test/fixtures/demo-workspace" >"$DEMO/code-server.log" 2>&1 &
+  --disable-getting-started-override "$WORKSPACE" >"$DEMO/code-server.log" 2>&1 &
 CS_PID=$!
 set +m
 stop() { kill -TERM -- "-$CS_PID" 2>/dev/null || true; wait "$CS_PID" 2>/dev/null || true; }
@@ -74,8 +97,10 @@ cat <<EOF
 
   MCP Token Manager demo is running:  $URL
 
-  Open it in a browser on this machine. Try: MCP Tokens in the activity bar → Set Token…,
-  then hover \$<TOKEN:bearer:github> in .vscode/mcp.json. Press Ctrl-C to stop.
+  Open it in a browser on this machine. Try: MCP Tokens in the activity bar → Set Token… (bearer:github),
+  hover \$<TOKEN:bearer:github> in .vscode/mcp.json and read its warning, then start "demo-echo"
+  from the Servers view: it is served from .vscode/mcp.tokens.json with the value put in at launch.
+  Press Ctrl-C to stop.
 
 EOF
 wait "$CS_PID"
