@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { describeIssues } from '../server/core/model';
 import { MCP_FILE_NAMES, TOKEN_AWARE_USER_FILE, WORKSPACE_GLOBS } from '../server/core/mcpFiles';
+import { SERVER_ENV, SERVER_EXEC_ARGV } from '../server/core/launch';
 import {
   CREATE_TOKEN,
   EXTENSION_COMMANDS,
@@ -83,9 +84,11 @@ class LanguageClientManager implements vscode.Disposable {
 
   private async doStart(): Promise<void> {
     const module = this.s.context.asAbsolutePath(path.join('dist', 'server.js'));
+    // The same flags and environment as the benchmark (server/core/launch.ts): the server's memory budget.
+    const env = { ...process.env, ...SERVER_ENV };
     const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.ipc },
-      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+      run: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_EXEC_ARGV], env } },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_EXEC_ARGV, '--nolazy', '--inspect=6019'], env } },
     };
     const extra = this.s.config.languageServerExtraFiles();
     const clientOptions: LanguageClientOptions = {

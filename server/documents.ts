@@ -5,7 +5,7 @@
  */
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { classifyUri, type ClassifyOptions, type McpFileClass } from './core/mcpFiles';
-import { scanConfig, type ReferenceSite, type ScanResult } from './core/configScan';
+import { scanConfig, type ReferenceSite, type ScanResult, type StringSite } from './core/configScan';
 import { keyId, type ParsedReference, type TokenKey } from './core/reference';
 
 export interface Analysis {
@@ -13,7 +13,15 @@ export interface Analysis {
   readonly version: number;
   readonly document: TextDocument;
   readonly cls: McpFileClass;
+  /** References and servers (`scan.strings` is empty: see `secretCandidates`). */
   readonly scan: ScanResult;
+  /**
+   * The string values that may hold a hard-coded secret. Kept from the analysis' scan until
+   * `releaseCandidates` (the server calls it after a diagnostics pass: they are ~30,000 objects in
+   * a 5,000-server file and nothing else needs them); scanned again when asked for after that.
+   */
+  secretCandidates(): readonly StringSite[];
+  releaseCandidates(): void;
   /** Well-formed references by `namespace:name`. */
   readonly byKey: ReadonlyMap<string, readonly ParsedReferenceSite[]>;
 }
@@ -36,7 +44,7 @@ export class McpWorkspace {
     this.open.clear();
     for (const [uri, a] of [...this.disk]) {
       const cls = this.classify(uri);
-      if (cls) this.disk.set(uri, makeAnalysis(a.document, cls));
+      if (cls) this.disk.set(uri, makeAnalysis(a.document, cls, false));
       else this.disk.delete(uri);
     }
   }
@@ -90,7 +98,7 @@ export class McpWorkspace {
         }
         const prev = this.disk.get(uri);
         if (prev && prev.document.getText() === text) return;
-        this.disk.set(uri, makeAnalysis(TextDocument.create(uri, 'jsonc', (prev?.version ?? 0) + 1, text), cls));
+        this.disk.set(uri, makeAnalysis(TextDocument.create(uri, 'jsonc', (prev?.version ?? 0) + 1, text), cls, false));
       }),
     );
   }
@@ -124,15 +132,27 @@ export class McpWorkspace {
   }
 }
 
-function makeAnalysis(document: TextDocument, cls: McpFileClass): Analysis {
-  const scan = scanConfig(document.getText());
+/** `keepCandidates`: false for files read from disk, which get no diagnostics. */
+function makeAnalysis(document: TextDocument, cls: McpFileClass, keepCandidates = true): Analysis {
+  const full = scanConfig(document.getText(), { strings: 'candidates' });
+  const scan: ScanResult = { strings: [], servers: full.servers, references: full.references, complete: full.complete };
+  const version = document.version;
+  let candidates: readonly StringSite[] | undefined = keepCandidates ? full.strings : undefined;
   let byKey: Map<string, ParsedReferenceSite[]> | undefined;
   return {
     uri: document.uri,
-    version: document.version,
+    version,
     document,
     cls,
     scan,
+    secretCandidates(): readonly StringSite[] {
+      if (candidates) return candidates;
+      // TextDocument.update changes the document in place: a stale analysis has nothing to offer.
+      return document.version === version ? scanConfig(document.getText(), { strings: 'candidates' }).strings : [];
+    },
+    releaseCandidates(): void {
+      candidates = undefined;
+    },
     /** Built on first use (references, rename, hover): diagnostics do not need it. */
     get byKey(): ReadonlyMap<string, readonly ParsedReferenceSite[]> {
       if (!byKey) {

@@ -38,6 +38,7 @@ import {
 import { keyId } from './core/reference';
 import { MAX_DISK_FILE_BYTES } from './documents';
 import { McpTokensLanguageService } from './service';
+import { MemoryKeeper } from './memory';
 import { TRIGGER_CHARACTERS } from './features/completion';
 import { parseNewKey, referenceKeyAt, renameEdit } from './features/navigation';
 
@@ -46,6 +47,8 @@ const documents = new TextDocuments(TextDocument);
 const service = new McpTokensLanguageService({ completionItemDefaults: false });
 let diagnosticsDelay = 150;
 const timers = new Map<string, NodeJS.Timeout>();
+let validating = 0;
+const memory = new MemoryKeeper(() => timers.size > 0 || validating > 0);
 
 connection.onInitialize((params): InitializeResult => {
   const defaults = params.capabilities.textDocument?.completion?.completionList?.itemDefaults ?? [];
@@ -81,12 +84,16 @@ function schedule(uri: string, delay = diagnosticsDelay): void {
 async function validate(uri: string): Promise<void> {
   const doc = documents.get(uri);
   if (!doc || !service.isMcpFile(uri)) return;
+  validating++;
   try {
     const diagnostics = await service.diagnostics(doc);
     if (documents.get(uri)?.version !== doc.version) return; // a newer version is scheduled
     await connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
+    memory.afterPass(doc.getText().length);
   } catch (e) {
     connection.console.error(`Diagnostics failed for ${uri}: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    validating--;
   }
 }
 
@@ -103,7 +110,10 @@ documents.onDidOpen((e) => {
   justOpened.add(e.document.uri);
 });
 // Fired right after onDidOpen too: a document just opened is checked at once, edits after a pause.
-documents.onDidChangeContent((e) => schedule(e.document.uri, justOpened.delete(e.document.uri) ? 0 : diagnosticsDelay));
+documents.onDidChangeContent((e) => {
+  schedule(e.document.uri, justOpened.delete(e.document.uri) ? 0 : diagnosticsDelay);
+  memory.afterChange(e.document.getText().length);
+});
 documents.onDidClose((e) => {
   justOpened.delete(e.document.uri);
   clearTimeout(timers.get(e.document.uri));

@@ -53,7 +53,12 @@ export class McpTokensLanguageService implements FeatureContext {
 
   async diagnostics(doc: TextDocument): Promise<Diagnostic[]> {
     const analysis = this.workspace.analyze(doc);
-    return analysis ? computeDiagnostics(this, analysis, this.secretlint) : [];
+    if (!analysis) return [];
+    try {
+      return await computeDiagnostics(this, analysis, this.secretlint);
+    } finally {
+      analysis.releaseCandidates();
+    }
   }
 
   codeActions(doc: TextDocument, range: Range, context: CodeActionContext): CodeAction[] {

@@ -44,6 +44,7 @@ export interface ServerSite {
 export type ReferenceSite = ReferenceMatch & { readonly site: StringSite };
 
 export interface ScanResult {
+  /** Every string value, or with `{ strings: 'candidates' }` only the possible hard-coded secrets (see isSecretCandidate). */
   readonly strings: readonly StringSite[];
   readonly servers: readonly ServerSite[];
   readonly references: readonly ReferenceSite[];
@@ -55,6 +56,24 @@ export interface ScanResult {
 const K = { OpenBrace: 1, CloseBrace: 2, OpenBracket: 3, CloseBracket: 4, Comma: 5, Colon: 6, Null: 7, True: 8, False: 9, String: 10, Number: 11, EOF: 17 } as const;
 
 const SECTIONS = new Set<string>(['env', 'headers', 'args', 'url', 'command', 'cwd']);
+/** Sections whose values may hold a hard-coded secret. */
+export const SECRET_SECTIONS: ReadonlySet<string> = new Set(['env', 'headers', 'args', 'url']);
+/** Shorter literals are never reported as hard-coded secrets. */
+export const MIN_SECRET_LENGTH = 8;
+
+/** A string value that may hold a hard-coded secret: in a server's env, headers, args or url, with at least 8 literal characters. */
+export function isSecretCandidate(s: StringSite): boolean {
+  return s.server !== undefined && s.section !== undefined && SECRET_SECTIONS.has(s.section) && s.raw.length >= MIN_SECRET_LENGTH && (s.literalLength ?? s.raw.length) >= MIN_SECRET_LENGTH;
+}
+
+export interface ScanOptions {
+  /**
+   * `all` (default): every string value in `strings`. `candidates`: only the possible hard-coded
+   * secrets (the language server keeps one scan per open document; the other strings' sites are
+   * referenced only by their references).
+   */
+  readonly strings?: 'all' | 'candidates';
+}
 const SERVER_ROOTS = new Set<string>(['servers', 'mcpServers']);
 
 interface Frame {
@@ -69,8 +88,17 @@ interface Frame {
  * nesting depth can overflow the stack; no closure per value, so a 2 MB file is cheap). Tolerant:
  * an unmatched closer is ignored, a missing colon or comma is read as if it were there.
  */
-export function scanConfig(text: string): ScanResult {
+export function scanConfig(text: string, options: ScanOptions = {}): ScanResult {
+  const keepAll = options.strings !== 'candidates';
   const strings: StringSite[] = [];
+  // Property names repeat (`env`, `API_TOKEN`, `Authorization` in every server): one copy each.
+  const names = new Map<string, string>();
+  const intern = (n: string): string => {
+    const known = names.get(n);
+    if (known !== undefined) return known;
+    if (names.size < 10_000) names.set(n, n);
+    return n;
+  };
   const servers: ServerSite[] = [];
   const references: ReferenceSite[] = [];
   const frames: Frame[] = [];
@@ -100,9 +128,11 @@ export function scanConfig(text: string): ScanResult {
         }
       }
     }
+    const hasDollar = raw.indexOf('$') >= 0;
+    if (!keepAll && !hasDollar && (server === undefined || section === undefined || !SECRET_SECTIONS.has(section) || raw.length < MIN_SECRET_LENGTH)) return;
     const site: StringSite = { start, end, raw, root, server, section, key, prevArg: argPrev, literalLength: undefined };
-    strings.push(site);
-    if (raw.indexOf('$') >= 0) {
+    if (keepAll || raw.length >= MIN_SECRET_LENGTH) strings.push(site);
+    if (hasDollar) {
       let literal = raw.length;
       for (const m of findReferences(raw)) {
         if (m.kind === 'reference') literal -= m.end - m.start;
@@ -113,6 +143,7 @@ export function scanConfig(text: string): ScanResult {
         );
       }
       site.literalLength = literal;
+      if (!keepAll && strings[strings.length - 1] === site && !isSecretCandidate(site)) strings.pop();
     }
   };
 
@@ -155,7 +186,7 @@ export function scanConfig(text: string): ScanResult {
         const offset = scanner.getTokenOffset();
         const length = scanner.getTokenLength();
         if (top && !top.isArray && top.expectKey) {
-          const property = scanner.getTokenValue();
+          const property = frames.length === 2 ? scanner.getTokenValue() : intern(scanner.getTokenValue());
           top.key = property;
           top.expectKey = false;
           if (frames.length === 2 && typeof frames[0].key === 'string' && !frames[0].isArray && SERVER_ROOTS.has(frames[0].key)) {

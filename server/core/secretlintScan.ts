@@ -89,7 +89,7 @@ export class SecretlintScanner {
     }
     if (this.cache.size + values.length > CACHE_LIMIT) this.cache.clear();
     // Keys are copied: a value sliced from a document would keep that whole document version alive.
-    values.forEach((v, i) => this.cache.set(detach(v), hits[i]));
+    values.forEach((v, i) => this.cache.set(detach(v), hits[i].length ? hits[i] : NONE));
   }
 }
 

@@ -9,7 +9,7 @@ import { findReferences, formatReference, keyId, type TokenKey } from '../core/r
 import { DIAGNOSTIC_CODES, DIAGNOSTIC_SOURCE, type DiagnosticCode } from '../core/protocol';
 import { TOKEN_AWARE_USER_FILE, TOKEN_AWARE_WORKSPACE_FILE } from '../core/mcpFiles';
 import { detectSecrets, mergeFindings, suggestKey, type SecretFinding } from '../core/secrets';
-import type { StringSite } from '../core/configScan';
+import { isSecretCandidate, type StringSite } from '../core/configScan';
 import type { SecretlintScanner } from '../core/secretlintScan';
 import type { Analysis } from '../documents';
 import { toRange, type FeatureContext } from './common';
@@ -25,8 +25,6 @@ export interface SecretData {
   readonly provider?: string;
   readonly server?: string;
 }
-
-const SECRET_SECTIONS = new Set(['env', 'headers', 'args', 'url']);
 
 export async function computeDiagnostics(ctx: FeatureContext, analysis: Analysis, secretlint?: SecretlintScanner): Promise<Diagnostic[]> {
   const out = referenceDiagnostics(ctx, analysis);
@@ -141,12 +139,7 @@ export function referenceDiagnostics(ctx: FeatureContext, analysis: Analysis): D
 
 /** String values that may hold a hard-coded secret: env, headers, args and url of a server. */
 export function secretCandidates(analysis: Analysis): StringSite[] {
-  return analysis.scan.strings.filter((s) => s.server !== undefined && s.section !== undefined && SECRET_SECTIONS.has(s.section) && s.raw.length >= 8 && literalLength(s) >= 8);
-}
-
-/** Characters of the value outside token references: a value that is a reference (plus "Bearer ") holds no literal secret. */
-function literalLength(site: StringSite): number {
-  return site.literalLength ?? site.raw.length;
+  return analysis.secretCandidates().filter(isSecretCandidate);
 }
 
 export function secretDiagnostics(ctx: FeatureContext, analysis: Analysis, candidates: readonly StringSite[], extra?: readonly (readonly SecretFinding[])[]): Diagnostic[] {

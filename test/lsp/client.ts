@@ -3,9 +3,11 @@
  * speaks the real protocol with vscode-languageserver-protocol. Answers the server's requests to
  * the extension with handlers the test supplies, and records every message the server sends.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import {
+  IPCMessageReader,
+  IPCMessageWriter,
   StreamMessageReader,
   StreamMessageWriter,
   createProtocolConnection,
@@ -36,6 +38,22 @@ export class TestClient {
   static async start(handlers: Handlers = {}, execArgv: string[] = []): Promise<TestClient> {
     const proc = spawn(process.execPath, [...execArgv, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const conn = createProtocolConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
+    return TestClient.connect(proc, conn, handlers);
+  }
+
+  /**
+   * Starts the server the way vscode-languageclient does for extension/languageClient.ts's
+   * `{ module, transport: TransportKind.ipc, options: { execArgv, env } }`: `child_process.fork`
+   * with `--node-ipc --clientProcessId=<pid>`, messages over the IPC channel.
+   */
+  static async startLikeExtension(options: { execArgv: readonly string[]; env: Readonly<Record<string, string>> }, handlers: Handlers = {}): Promise<TestClient> {
+    const proc = fork(SERVER, ['--node-ipc', `--clientProcessId=${process.pid}`], { execArgv: [...options.execArgv], env: { ...process.env, ...options.env }, silent: true });
+    proc.stdout!.resume(); // the language client shows it in its output channel
+    const conn = createProtocolConnection(new IPCMessageReader(proc), new IPCMessageWriter(proc));
+    return TestClient.connect(proc, conn, handlers);
+  }
+
+  private static connect(proc: ChildProcess, conn: ProtocolConnection, handlers: Handlers): TestClient {
     const client = new TestClient(proc, conn);
     proc.stderr!.on('data', (d) => (client.stderr += String(d)));
     conn.onNotification(PublishDiagnosticsNotification.type, (p) => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CodeAction, CompletionItem, CompletionList, Diagnostic, DocumentLink, Hover, Location, MarkupContent, Range, WorkspaceEdit } from 'vscode-languageserver-protocol/node';
 import { TestClient } from './client';
+import { SERVER_ENV, SERVER_EXEC_ARGV } from '../../server/core/launch';
 import { COMMANDS, CREATE_TOKEN, DIAGNOSTIC_CODES, MOVE_SECRET, RENAME_TOKEN, type MoveSecretParams, type RenameTokenParams } from '../../server/core/protocol';
 import type { TokenMetadata } from '../../server/core/model';
 
@@ -428,5 +429,37 @@ describe('language server over LSP (bundled dist/server.js)', () => {
     }
     const links = await c.request<DocumentLink[]>('textDocument/documentLink', { textDocument: { uri: broken } });
     assert.deepEqual(links, []);
+  });
+});
+
+describe('language server started as the extension starts it (fork, IPC, launch flags)', () => {
+  let c: TestClient | undefined;
+  after(async () => {
+    await c?.stop();
+  });
+
+  it('runs with server/core/launch.ts\'s V8 flags and environment on a large document, and answers after the idle collection', async () => {
+    c = await TestClient.startLikeExtension({ execArgv: SERVER_EXEC_ARGV, env: SERVER_ENV });
+    await c.initialize(['editRange']);
+    await c.settings({ diagnosticsDelay: 0 });
+    await c.metadata({ tokens: TOKENS, expiryWarningDays: 7 });
+    // A document above the 512 KB threshold of server/memory.ts: many servers with one secret each.
+    const servers: Record<string, unknown> = {};
+    for (let i = 0; i < 4000; i++) servers[`s${i}`] = { command: 'npx', env: { GITHUB_TOKEN: i === 1234 ? GHP : '$<TOKEN:bearer:github>', LEVEL: 'info-level-value' } };
+    const text = JSON.stringify({ servers }, null, 2);
+    assert.ok(text.length > 512 * 1024);
+    const uri = 'file:///ipc/.vscode/mcp.tokens.json';
+    await c.open(uri, text);
+    const published = await c.waitForDiagnostics(uri, 1, 30_000);
+    const secrets = byCode(published.diagnostics, DIAGNOSTIC_CODES.hardCodedSecret);
+    assert.equal(secrets.length, 1);
+    assert.deepEqual(secrets[0].range, rangeOf(text, GHP));
+    const list = await c.request<CompletionList>('textDocument/completion', { textDocument: { uri }, position: pos(text, text.indexOf('$<TOKEN:bearer:') + 15) });
+    assert.deepEqual(list.items.map((i) => i.label).sort(), ['github', 'gitlab', 'old']);
+    // The idle collection (server/memory.ts) runs a second after the pass; the server answers on.
+    await new Promise((r) => setTimeout(r, 1300));
+    const hover = await c.request<Hover>('textDocument/hover', { textDocument: { uri }, position: pos(text, text.indexOf('$<TOKEN:bearer:github>') + 3) });
+    assert.match((hover.contents as MarkupContent).value, /bearer:github/);
+    assert.equal(c.proc.exitCode, null, 'the flags are accepted: the process is still running');
   });
 });

@@ -2,7 +2,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyMcpFile, classifyUri, uriPath } from '../../server/core/mcpFiles';
-import { scanConfig, stringAtOffset } from '../../server/core/configScan';
+import { isSecretCandidate, scanConfig, stringAtOffset } from '../../server/core/configScan';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { McpWorkspace } from '../../server/documents';
+import { MemoryKeeper } from '../../server/memory';
 import { detectSecrets, isSecretLikeName, looksRandom, mergeFindings, shannonEntropy, slug, suggestKey } from '../../server/core/secrets';
 import { SecretlintScanner } from '../../server/core/secretlintScan';
 import { TokenCatalog, closest, editDistance } from '../../server/catalog';
@@ -84,6 +87,52 @@ describe('scanConfig', () => {
     const esc = scanConfig('{ "servers": { "a": { "args": ["x\\\\", "$<TOKEN:a:b>"] } } }');
     assert.deepEqual(esc.strings.map((x) => x.raw), ['x\\\\', '$<TOKEN:a:b>']);
     assert.equal(esc.strings[1].prevArg, 'x\\\\');
+  });
+  it('keeps only the possible hard-coded secrets with { strings: \'candidates\' }, references and servers unchanged', () => {
+    const text = JSON.stringify({
+      servers: {
+        a: {
+          command: 'npx-long-command-name',
+          args: ['--api-key', 'short', 'abcdefgh12345678'],
+          env: { T: '$<TOKEN:bearer:gh>', U: 'Bearer $<TOKEN:bearer:gh>', V: 'x-$<TOKEN:a:b>-literal-part', LEVEL: 'info', SECRET: 'value-of-length' },
+          headers: { Authorization: 'Bearer abcdefghijklmnop' },
+        },
+      },
+      inputs: [{ id: 'not-a-server-string-at-all' }],
+    });
+    const all = scanConfig(text);
+    const some = scanConfig(text, { strings: 'candidates' });
+    assert.deepEqual(
+      some.strings.map((x) => x.raw),
+      all.strings.filter(isSecretCandidate).map((x) => x.raw),
+    );
+    assert.deepEqual(some.strings.map((x) => x.raw), ['--api-key', 'abcdefgh12345678', 'x-$<TOKEN:a:b>-literal-part', 'value-of-length', 'Bearer abcdefghijklmnop']);
+    assert.equal(some.strings.find((x) => x.raw === 'abcdefgh12345678')?.prevArg, 'short');
+    const plain = (r: typeof all) => r.references.map((x) => ({ ...x, site: { ...x.site } }));
+    assert.deepEqual(plain(some), plain(all));
+    assert.deepEqual(some.servers, all.servers);
+    // Repeated property names are one string (interned), with the same value as before.
+    const many = scanConfig(JSON.stringify({ servers: { a: { env: { API_TOKEN: 'x'.repeat(9) } }, b: { env: { API_TOKEN: 'y'.repeat(9) } } } }), { strings: 'candidates' });
+    assert.deepEqual(many.strings.map((x) => [x.server, x.key]), [['a', 'API_TOKEN'], ['b', 'API_TOKEN']]);
+  });
+  it('releases an analysis\' secret candidates after use and scans them again on demand', () => {
+    const ws = new McpWorkspace();
+    const uri = 'file:///w/.vscode/mcp.tokens.json';
+    const doc = TextDocument.create(uri, 'jsonc', 1, JSON.stringify({ servers: { a: { env: { GITHUB_TOKEN: 'ghp_' + 'a1'.repeat(18) } } } }));
+    ws.didOpen(doc);
+    const a = ws.analyze(doc)!;
+    assert.deepEqual(a.scan.strings, [], 'the cached analysis keeps references and servers only');
+    const first = a.secretCandidates();
+    assert.equal(first.length, 1);
+    assert.equal(a.secretCandidates(), first, 'kept until released');
+    a.releaseCandidates();
+    const again = a.secretCandidates();
+    assert.notEqual(again, first);
+    assert.deepEqual(again.map((x) => [x.raw, x.start, x.key]), first.map((x) => [x.raw, x.start, x.key]));
+    const newer = TextDocument.update(doc, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: ' ' }], 2);
+    a.releaseCandidates();
+    assert.deepEqual(a.secretCandidates(), [], 'a stale analysis (the document changed in place) offers nothing');
+    assert.equal(ws.analyze(newer)!.secretCandidates().length, 1);
   });
   it('finds the string around an offset from the line alone', () => {
     const text = '{ "a": "x$<TOKEN:", /* "no" */ "b": "y" } // "c"\n"key": 1';
@@ -176,6 +225,49 @@ describe('TokenCatalog', () => {
     assert.deepEqual(c.suggestKeys({ namespace: 'bearer', name: 'githb' }), [{ namespace: 'bearer', name: 'github' }]);
     assert.deepEqual(c.suggestKeys({ namespace: 'oauth', name: 'github' }), [{ namespace: 'api-key', name: 'github' }, { namespace: 'bearer', name: 'github' }]);
     assert.equal(editDistance('kitten', 'sitting'), 3);
+    // Code-unit order (no ICU collation in the server): upper case before lower case.
+    c.update({ tokens: [meta('b', 'beta'), meta('b', 'Alpha'), meta('a', 'x'), meta('B', 'y')], expiryWarningDays: 3 });
+    assert.deepEqual(c.namespaces().map(([ns]) => ns), ['B', 'a', 'b']);
+    assert.deepEqual(c.tokensIn('b').map((t) => t.name), ['Alpha', 'beta']);
     assert.equal(closest('abc', []), undefined);
+  });
+});
+
+describe('MemoryKeeper', () => {
+  it('does nothing without --expose-gc or for small documents', () => {
+    if (typeof (globalThis as { gc?: unknown }).gc === 'function') return; // only meaningful without the flag
+    const keeper = new MemoryKeeper(() => false);
+    keeper.afterPass(10 * 1024 * 1024);
+    keeper.afterChange(10 * 1024 * 1024);
+    keeper.dispose();
+  });
+  it('collects after a quiet second following a pass over a large document, and when the heap grew while it changes', async () => {
+    const g = globalThis as { gc?: () => void };
+    const original = g.gc;
+    let calls = 0;
+    g.gc = () => {
+      calls++;
+    };
+    try {
+      let busy = false;
+      const keeper = new MemoryKeeper(() => busy);
+      keeper.afterPass(1000); // small: nothing
+      keeper.afterPass(600 * 1024);
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal(calls, 2, 'two collections once idle');
+      busy = true;
+      keeper.afterPass(600 * 1024);
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal(calls, 2, 'not while a pass is pending');
+      const hold: number[][] = [];
+      for (let i = 0; calls === 2 && i < 200; i++) {
+        hold.push(new Array(128 * 1024).fill(i + 0.5)); // grow the heap by about 1 MB a step
+        keeper.afterChange(600 * 1024);
+      }
+      assert.equal(calls, 3, 'one collection once the heap grew by 24 MB');
+      keeper.dispose();
+    } finally {
+      g.gc = original;
+    }
   });
 });
