@@ -13,6 +13,7 @@
 import { expiryState, type TokenMetadata } from '../../server/core/model';
 import { formatReference, type TokenKey } from '../../server/core/reference';
 import type { OAuthClientConfig, ServerEntry } from '../../server/core/mcpConfig';
+import type { PreRegisteredClient } from '../oauth/flow';
 
 export type TokenStep =
   /** Use the stored value; `expired`: warn that the server may reject it. */
@@ -54,15 +55,7 @@ export function planToken({ key, meta, serverUrl, oauthAvailable, now }: TokenPl
 }
 
 /** The pre-registered client to hand to the OAuth feature, with the secret's value (never logged). */
-export interface PreRegisteredClientValue {
-  readonly clientId: string;
-  readonly clientSecret?: string;
-  /** The secret's reference, kept in the OAuth token's metadata so a later refresh finds the secret. */
-  readonly clientSecretRef?: string;
-  readonly authorizationEndpoint?: string;
-  readonly tokenEndpoint?: string;
-  readonly scopes?: readonly string[];
-}
+export type PreRegisteredClientValue = PreRegisteredClient;
 
 /**
  * The entry's `oauth` client in the OAuth feature's terms. `secret` is the value of the token

@@ -147,16 +147,8 @@ export const COMMANDS = {
   moveSecret: 'mcpTokens.languageServer.moveSecret',
 } as const;
 
-export interface MoveSecretCommandArgs {
-  readonly uri: string;
-  readonly version: number;
-  readonly range: Range;
-  readonly key: TokenKey;
-  readonly type: TokenType;
-  readonly provider?: string;
-  readonly replacement: string;
-  readonly description?: string;
-}
+/** The code action's command carries exactly the request's parameters. */
+export type MoveSecretCommandArgs = MoveSecretParams;
 export const moveSecretCommandArgsSchema = moveSecretParamsSchema;
 
 /** Commands of the extension that hovers and document links point at (argument: `{ namespace, name }`). */
