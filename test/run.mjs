@@ -1,7 +1,7 @@
 // The one test entry point. `node test/run.mjs <suite>` where suite is one of the names below or
 // `all`. Each suite is a list of node:test files run through tsx; suites with a `setup` run it first.
-// Exits non-zero when any suite fails.
-import { spawnSync } from 'node:child_process';
+// Exits non-zero when any suite fails, and ends with one line counting every test of the run.
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
@@ -19,10 +19,42 @@ function files(dir, suffix) {
   return out.sort();
 }
 
+/** Tests counted from the runners' own summaries (node's `ℹ pass N`, the conformance suite's scenario lines). */
+const counts = { passed: 0, failed: 0 };
+function count(line) {
+  const node = /^ℹ (pass|fail) (\d+)$/.exec(line);
+  if (node) counts[node[1] === 'pass' ? 'passed' : 'failed'] += Number(node[2]);
+  else if (/^✓ auth\/\S+: \d+ passed/.test(line)) counts.passed++;
+  else if (/^[✗✖] auth\/\S+:/.test(line)) counts.failed++;
+}
+
+/** Runs a command, streaming its output through (and counting test summaries); resolves true on exit 0. */
 function run(cmd, args, env = {}) {
   console.log(`\n$ ${[cmd, ...args].join(' ')}`);
-  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
-  return r.status === 0;
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['inherit', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    let pending = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop();
+      for (const line of lines) count(line.trimEnd());
+    });
+    child.on('error', (e) => {
+      console.error(`Could not start ${cmd}: ${e.message}`);
+      resolve(false);
+    });
+    child.on('close', (code) => {
+      if (pending) count(pending.trimEnd());
+      resolve(code === 0);
+    });
+  });
+}
+
+/** Runs steps in order, stopping at the first that fails. */
+async function all(...steps) {
+  for (const step of steps) if (!(await step())) return false;
+  return true;
 }
 
 const nodeTest = (list, extra = [], env = {}) =>
@@ -40,18 +72,20 @@ function copyVsix() {
 const suites = {
   typecheck: () => run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.', '--noEmit']),
   unit: () => nodeTest(files('test/unit', '.test.ts')),
-  lsp: () => run(process.execPath, ['esbuild.mjs']) && nodeTest(files('test/lsp', '.test.ts')),
+  lsp: () => all(() => run(process.execPath, ['esbuild.mjs']), () => nodeTest(files('test/lsp', '.test.ts'))),
   fuzz: () => nodeTest(files('test/fuzz', '.test.ts')),
   keyring: () => !existsSync('test/keyring/run.sh') || run('bash', ['test/keyring/run.sh']),
   vault: () => nodeTest(files('test/vault', '.test.ts')),
   oauth: () => nodeTest(files('test/oauth', '.test.ts')),
   conformance: () => !existsSync('test/conformance/run.sh') || run('bash', ['test/conformance/run.sh']),
   e2e: () =>
-    run('bash', ['test/e2e/setup.sh']) &&
-    run('npm', ['run', '--silent', 'package']) &&
-    copyVsix() &&
-    nodeTest(files('test/e2e', '.e2e.ts'), ['--test-concurrency=1', '--test-timeout=900000'], { MCP_TOKENS_E2E_VSIX: E2E_VSIX }),
-  bench: () => files('test/bench', '.bench.ts').every((f) => run(process.execPath, ['--import', 'tsx', '--expose-gc', f])),
+    all(
+      () => run('bash', ['test/e2e/setup.sh']),
+      () => run('npm', ['run', '--silent', 'package']),
+      async () => copyVsix(),
+      () => nodeTest(files('test/e2e', '.e2e.ts'), ['--test-concurrency=1', '--test-timeout=900000'], { MCP_TOKENS_E2E_VSIX: E2E_VSIX }),
+    ),
+  bench: () => all(...files('test/bench', '.bench.ts').map((f) => () => run(process.execPath, ['--import', 'tsx', '--expose-gc', f]))),
 };
 
 const order = ['typecheck', 'unit', 'lsp', 'fuzz', 'keyring', 'vault', 'oauth', 'conformance', 'e2e'];
@@ -65,12 +99,11 @@ for (const name of names) {
     process.exit(2);
   }
   const started = Date.now();
-  const ok = suite();
+  const ok = await suite();
   console.log(`\n[suite ${name}] ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (!ok) failed.push(name);
 }
-if (failed.length) {
-  console.error(`\nFailed suites: ${failed.join(', ')}`);
-  process.exit(1);
-}
-console.log(`\nAll suites passed: ${names.join(', ')}`);
+if (failed.length) console.error(`\nFailed suites: ${failed.join(', ')}`);
+else console.log(`\nAll suites passed: ${names.join(', ')}`);
+if (names.some((n) => n !== 'typecheck' && n !== 'bench')) console.log(`Tests: ${counts.passed} passed, ${counts.failed} failed`);
+process.exit(failed.length ? 1 : 0);
