@@ -26,6 +26,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
+# Run from `npm test`, this script inherits the outer npm's settings as npm_config_* variables (its
+# user agent names Node 20, which code-server's install script reads as the Node it is built for) and
+# NODE: clear them, so the installs below see only Node 24 and the settings given here.
+unset NODE
+while read -r var; do unset "$var"; done < <(compgen -e | grep -i '^npm_' || true)
+
 NODE24_DIR="$CACHE/node24"
 if [ ! -x "$NODE24_DIR/node_modules/node/bin/node" ]; then
   log "installing node@$NODE24_VERSION into $NODE24_DIR"
