@@ -43,6 +43,8 @@ export class BackendError extends Error {
 
 export interface SecretBackend {
   readonly id: BackendId;
+  /** Every write keeps the value it replaces (Vault KV v2 versions), so an overwrite is restorable. */
+  readonly versioned?: boolean;
   /** The current value, or undefined when there is none. */
   read(key: TokenKey): Promise<string | undefined>;
   /** Writes the current value. `meta` lets a backend store the token in a richer shape (mcp-cli's StoredToken). */

@@ -164,6 +164,8 @@ export class TokenStore implements Disposable {
       });
       const target = this.backend(backendId);
       const before = existing?.backend === backendId ? await target.read(key) : undefined;
+      // A versioned backend keeps the overwritten value as the previous version.
+      if (target.versioned && before !== undefined) meta.hasPrevious = true;
       await target.write(key, args.value, meta);
       await this.commit(key, meta, async () => {
         if (before === undefined) await target.remove(key);

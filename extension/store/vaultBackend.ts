@@ -180,6 +180,7 @@ type Client = ReturnType<typeof createVaultClient>;
 
 export class VaultBackend implements SecretBackend {
   readonly id = 'vault' as const;
+  readonly versioned = true;
   private client: Client | undefined;
   private clientKey = '';
   private authenticated: Promise<void> | undefined;

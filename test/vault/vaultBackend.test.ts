@@ -96,6 +96,19 @@ describe('Vault backend (fake Vault, KV v2)', () => {
     assert.ok(vault.requests.some((r) => r.path === '/v1/secret/metadata/mcp-tokens/team/rotating' && r.method === 'GET'));
   });
 
+  it('overwriting with Set Token keeps the old value as version n-1, and it can be restored', async () => {
+    const { store } = make();
+    await store.ready();
+    const key = { namespace: 'team', name: 'overwritten' };
+    const first = await store.set({ ...key, type: 'api-key', value: 'first-value' });
+    assert.equal(first.hasPrevious, undefined, 'a new token has no previous value');
+    const second = await store.set({ ...key, type: 'api-key', value: 'second-value' });
+    assert.equal(second.hasPrevious, true);
+    assert.equal(await store.getPreviousValue(key), 'first-value');
+    await store.restorePrevious(key);
+    assert.equal(await store.getValue(key), 'first-value');
+  });
+
   it('lists with LIST and shows a teammate\'s token after a refresh', async () => {
     const { store } = make();
     await store.ready();
