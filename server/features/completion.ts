@@ -98,19 +98,27 @@ function withEdit(item: CompletionItem, range: Range): CompletionItem {
  * are built once per catalog version and minute (the expiry text) and reused: completion in a
  * 1,000-token store allocates almost nothing.
  */
-const listCache = new WeakMap<object, { version: number; minute: number; lists: Map<string, readonly CompletionItem[]> }>();
+/** A map kept per catalog, emptied when the catalog's version or the minute (expiry texts) changes. */
+type MinuteCache<K, V> = WeakMap<object, { version: number; minute: number; entries: Map<K, V> }>;
+
+function entriesFor<K, V>(caches: MinuteCache<K, V>, ctx: FeatureContext): Map<K, V> {
+  const minute = Math.floor(ctx.now().getTime() / 60_000);
+  let cache = caches.get(ctx.catalog);
+  if (!cache || cache.version !== ctx.catalog.version || cache.minute !== minute) {
+    cache = { version: ctx.catalog.version, minute, entries: new Map() };
+    caches.set(ctx.catalog, cache);
+  }
+  return cache.entries;
+}
+
+const listCache: MinuteCache<string, readonly CompletionItem[]> = new WeakMap();
 
 function cachedItems(ctx: FeatureContext, key: string, build: () => CompletionItem[]): readonly CompletionItem[] {
-  const minute = Math.floor(ctx.now().getTime() / 60_000);
-  let cache = listCache.get(ctx.catalog);
-  if (!cache || cache.version !== ctx.catalog.version || cache.minute !== minute) {
-    cache = { version: ctx.catalog.version, minute, lists: new Map() };
-    listCache.set(ctx.catalog, cache);
-  }
-  let list = cache.lists.get(key);
+  const lists = entriesFor(listCache, ctx);
+  let list = lists.get(key);
   if (!list) {
-    if (cache.lists.size > 1000) cache.lists.clear();
-    cache.lists.set(key, (list = build()));
+    if (lists.size > 1000) lists.clear();
+    lists.set(key, (list = build()));
   }
   return list;
 }
@@ -119,20 +127,14 @@ function cachedItems(ctx: FeatureContext, key: string, build: () => CompletionIt
 interface TokenItemBase {
   readonly detail: string;
 }
-const baseCache = new WeakMap<object, { version: number; minute: number; items: Map<TokenMetadata, TokenItemBase> }>();
+const baseCache: MinuteCache<TokenMetadata, TokenItemBase> = new WeakMap();
 
 function tokenItem(ctx: FeatureContext, meta: TokenMetadata, label: string): CompletionItem {
-  const now = ctx.now();
-  const minute = Math.floor(now.getTime() / 60_000);
-  let cache = baseCache.get(ctx.catalog);
-  if (!cache || cache.version !== ctx.catalog.version || cache.minute !== minute) {
-    cache = { version: ctx.catalog.version, minute, items: new Map() };
-    baseCache.set(ctx.catalog, cache);
-  }
-  let base = cache.items.get(meta);
+  const items = entriesFor(baseCache, ctx);
+  let base = items.get(meta);
   if (!base) {
-    base = { detail: [TOKEN_TYPE_LABELS[meta.type], describeExpiry(meta, now), meta.provider].filter(Boolean).join(' · ') };
-    cache.items.set(meta, base);
+    base = { detail: [TOKEN_TYPE_LABELS[meta.type], describeExpiry(meta, ctx.now()), meta.provider].filter(Boolean).join(' · ') };
+    items.set(meta, base);
   }
   // Documentation is filled in by completionItem/resolve (see resolveCompletion), for the item shown.
   const data: CompletionData = { namespace: meta.namespace, name: meta.name };
