@@ -26,6 +26,10 @@ export const config = {
   clipboardClearSeconds(): number {
     return clampNumber(read('clipboardClearSeconds', 30), 0, 3600, 30);
   },
+  /** Days a deleted or replaced value stays in Recently Deleted (at least 1: nothing is removed at once). */
+  recentlyDeletedDays(): number {
+    return clampNumber(read('recentlyDeleted.days', 30), 1, 365, 30);
+  },
   /** Length in characters of tokens made by "Generate Token" and rotation without a value. */
   generatedTokenLength(): number {
     return clampNumber(read('generatedTokenLength', 40), 16, 256, 40);

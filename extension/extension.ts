@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { config } from './config';
 import type { Services } from './services';
 import { createTokenStore } from './store';
+import { Gate } from './platform/gate';
 import { registerTokenCommands } from './commands/tokenCommands';
 import { registerTokensView } from './views/tokensView';
 import { registerExpiryWatch } from './views/expiryWatch';
@@ -20,7 +21,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const log = vscode.window.createOutputChannel('MCP Tokens', { log: true });
   context.subscriptions.push(log);
   const store = createTokenStore(context, config, log);
-  const services: Services = { context, store, config, log };
+  const services: Services = { context, store, config, log, gate: new Gate(store, log) };
   registerTokenCommands(services);
   registerTokensView(services);
   registerExpiryWatch(services);

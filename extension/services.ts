@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import type { TokenStore } from './store/tokenStore';
 import type { Config } from './config';
+import type { Gate } from './platform/gate';
 
 export interface Services {
   readonly context: vscode.ExtensionContext;
@@ -9,6 +10,8 @@ export interface Services {
   readonly config: Config;
   /** The "MCP Tokens" output channel. Never log a value. */
   readonly log: vscode.LogOutputChannel;
+  /** The modal confirmation every value passes before a command lets it leave the store. */
+  readonly gate: Gate;
   /** Set by the OAuth feature; the MCP provider calls it for `oauth` tokens at each start. */
   oauth?: OAuthHooks;
 }

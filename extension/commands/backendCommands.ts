@@ -10,60 +10,50 @@ import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { z } from 'zod';
-import { BACKEND_IDS, BACKEND_LABELS, backendIdSchema, describeIssues, nameSchema, namespaceSchema, type BackendId, type TokenMetadata } from '../../server/core/model';
-import { keyId, type TokenKey } from '../../server/core/reference';
+import { BACKEND_IDS, BACKEND_LABELS, isInternalNamespace, type BackendId, type TokenMetadata } from '../../server/core/model';
+import { oauthCompanions } from '../../server/core/oauthKeys';
+import { keyId, parseKeyId, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
 import type { BackendHealth } from '../store/backend';
-import { decryptExport, encryptExport, EXPORT_EXTENSION, passphraseProblem, readExportHeader, type ExportedToken } from '../store/exportFormat';
+import { decryptExport, encryptExport, EXPORT_EXTENSION, importProblems, passphraseProblem, readExportHeader, type ExportedToken } from '../store/exportFormat';
 import { describeMigration, loadMigration, resumeMigration, startMigration, type MigrationJournal, type MigrationResult, type MigrationState } from '../store/migration';
 import { message } from '../store/tokenStore';
 import { VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET } from '../store/vaultBackend';
 import { healthIcon, healthSummary } from '../views/backendHealthText';
-import { registerCommands, type CommandHandler } from './register';
+import { ArgumentError, registerCommandGroup, type CommandInput } from '../platform/commands';
+import type { ArgsOf, CommandName } from '../platform/commandTable';
 
 const MIGRATION_KEY = 'mcpTokens.migrationJournal';
-const keySchema = z.object({ namespace: namespaceSchema, name: nameSchema });
-const keysSchema = z.array(z.union([keySchema, z.string()])).max(10_000);
 
-const moveArgs = z.object({ to: backendIdSchema.optional(), keys: keysSchema.optional() });
-const exportArgs = z.object({ keys: keysSchema.optional(), file: z.string().optional(), passphrase: z.string().optional() });
-const importArgs = z.object({
-  file: z.string().optional(),
-  passphrase: z.string().optional(),
-  backend: backendIdSchema.optional(),
-  /** What to do with tokens that already exist: 'overwrite' or 'skip' (automation; asks otherwise). */
-  existing: z.enum(['overwrite', 'skip']).optional(),
-});
-const vaultTokenArgs = z.object({ token: z.string().optional() });
-const vaultLoginArgs = z.object({ roleId: z.string().optional(), secretId: z.string().optional() });
+type Input<N extends CommandName> = CommandInput<ArgsOf<N>>;
 
-function parse<T extends z.ZodType>(schema: T, raw: unknown, command: string): z.infer<T> {
-  const r = schema.safeParse(raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {});
-  if (!r.success) throw new Error(`${command}: invalid argument (${describeIssues(r.error)}).`);
-  return r.data;
-}
-
-function toKeys(list: ReadonlyArray<TokenKey | string>): TokenKey[] {
+/** The keys a command names, each validated like any key (`namespace:name` strings or objects). */
+function toKeys(list: ReadonlyArray<TokenKey | string>, command: string): TokenKey[] {
   return list.map((k) => {
     if (typeof k !== 'string') return { namespace: k.namespace, name: k.name };
-    const i = k.indexOf(':');
-    return { namespace: k.slice(0, i), name: k.slice(i + 1) };
+    const key = parseKeyId(k);
+    if (!key) throw new ArgumentError(`${command}: "${k.slice(0, 80)}" is not a namespace:name key.`);
+    return key;
   });
+}
+
+/** Up to five keys by name, then how many more: for the gate's questions. */
+function keyList(keys: readonly TokenKey[]): string {
+  const names = keys.slice(0, 5).map(keyId).join(', ');
+  return `${keys.length} token${keys.length === 1 ? '' : 's'} (${names}${keys.length > 5 ? `, … ${keys.length - 5} more` : ''})`;
 }
 
 export function registerBackendCommands(services: Services): void {
   const c = new BackendCommands(services);
-  const commands: Record<string, CommandHandler> = {
-    'mcpTokens.checkBackends': (a) => c.checkBackends(a),
-    'mcpTokens.moveTokensToBackend': (a) => c.moveTokens(a),
-    'mcpTokens.resumeMigration': () => c.resume(),
-    'mcpTokens.exportTokens': (a) => c.exportTokens(a),
-    'mcpTokens.importTokens': (a) => c.importTokens(a),
-    'mcpTokens.setVaultToken': (a) => c.setVaultToken(a),
-    'mcpTokens.vaultLogin': (a) => c.vaultLogin(a),
-  };
-  registerCommands(services, commands);
+  registerCommandGroup(services, {
+    checkBackends: (i) => c.checkBackends(i),
+    moveTokensToBackend: (i) => c.moveTokens(i),
+    resumeMigration: () => c.resume(),
+    exportTokens: (i) => c.exportTokens(i),
+    importTokens: (i) => c.importTokens(i),
+    setVaultToken: (i) => c.setVaultToken(i),
+    vaultLogin: (i) => c.vaultLogin(i),
+  });
   void c.offerResume();
 }
 
@@ -88,8 +78,8 @@ class BackendCommands {
   // ---- health -----------------------------------------------------------------------------------
 
   /** Checks every backend; with `{ quiet: true }` only returns the results (automation). */
-  async checkBackends(raw?: unknown): Promise<BackendHealth[]> {
-    const quiet = parse(z.object({ quiet: z.boolean().optional() }), raw, 'mcpTokens.checkBackends').quiet;
+  async checkBackends(input: Input<'checkBackends'>): Promise<BackendHealth[]> {
+    const quiet = input.via === 'args' && input.args.quiet === true;
     const results = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Checking token backends…' }, () => this.store.health());
     for (const h of results) {
       const line = `${BACKEND_LABELS[h.backend]}: ${healthSummary(h)}${h.cause ? ` — ${h.cause}` : ''}${h.fix ? ` Fix: ${h.fix}` : ''}${h.detail ? ` (${h.detail})` : ''}`;
@@ -108,8 +98,8 @@ class BackendCommands {
     );
     if (picked && !picked.health.healthy && picked.health.backend === 'vault' && picked.health.available) {
       const action = await vscode.window.showQuickPick(['Set Vault Token…', 'Vault Login (AppRole)…', 'Open Vault Settings'], { title: 'HashiCorp Vault' });
-      if (action === 'Set Vault Token…') await this.setVaultToken();
-      else if (action === 'Vault Login (AppRole)…') await this.vaultLogin();
+      if (action === 'Set Vault Token…') await this.setVaultToken({ via: 'ui' });
+      else if (action === 'Vault Login (AppRole)…') await this.vaultLogin({ via: 'ui' });
       else if (action) await vscode.commands.executeCommand('workbench.action.openSettings', 'mcpTokens.vault');
     } else if (picked && !picked.health.healthy) {
       await vscode.commands.executeCommand('workbench.action.openSettings', picked.health.backend === 'keyring' ? 'mcpTokens.keyring' : 'mcpTokens.backend');
@@ -119,9 +109,9 @@ class BackendCommands {
 
   // ---- migration --------------------------------------------------------------------------------
 
-  async moveTokens(raw?: unknown): Promise<MigrationResult | undefined> {
+  async moveTokens(input: Input<'moveTokensToBackend'>): Promise<MigrationResult | undefined> {
     await this.store.ready();
-    const args = parse(moveArgs, raw, 'mcpTokens.moveTokensToBackend');
+    const args: ArgsOf<'moveTokensToBackend'> = input.via === 'args' ? input.args : {};
     if (await loadMigration(this.journal)) {
       const choice = await vscode.window.showWarningMessage('An earlier move of tokens was interrupted. Finish it first?', { modal: true }, 'Resume', 'Discard Journal');
       if (choice === 'Resume') return this.resume();
@@ -137,7 +127,9 @@ class BackendCommands {
     const candidates = this.store.list().filter((t) => t.backend !== to);
     let keys: TokenKey[];
     if (args.keys) {
-      keys = toKeys(args.keys);
+      keys = toKeys(args.keys, 'mcpTokens.moveTokensToBackend');
+      const unknown = keys.filter((k) => !this.store.has(k) || isInternalNamespace(k.namespace));
+      if (unknown.length) throw new ArgumentError(`mcpTokens.moveTokensToBackend: no token ${unknown.map(keyId).join(', ')} is stored.`);
     } else {
       if (candidates.length === 0) {
         void vscode.window.showInformationMessage(`Every token is already in ${BACKEND_LABELS[to]}.`);
@@ -147,21 +139,48 @@ class BackendCommands {
       if (!picked?.length) return undefined;
       keys = picked;
     }
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Moving tokens to ${BACKEND_LABELS[to]}`, cancellable: false },
-      (progress) => startMigration(this.store, this.journal, keys, to, { onProgress: (done, total, key) => progress.report({ message: `${done}/${total} ${keyId(key)}`, increment: 100 / Math.max(1, total) }) }),
+    const result = await this.s.gate.release(
+      {
+        verb: 'Move',
+        what: `the values of ${keyList(keys)}`,
+        to: this.destination(to),
+        action: 'Move',
+        detail: 'They are copied there, read back, and removed from where they are now.',
+        automation: input.via === 'args',
+      },
+      async () =>
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Moving tokens to ${BACKEND_LABELS[to]}`, cancellable: false }, (progress) =>
+          startMigration(this.store, this.journal, keys, to, { onProgress: (done, total, key) => progress.report({ message: `${done}/${total} ${keyId(key)}`, increment: 100 / Math.max(1, total) }) }),
+        ),
     );
-    return this.report(result);
+    return result && this.report(result);
   }
 
   async resume(): Promise<MigrationResult | undefined> {
     await this.store.ready();
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Resuming the token move' }, () => resumeMigration(this.store, this.journal));
-    if (!result) {
+    const pending = await loadMigration(this.journal);
+    if (!pending) {
       void vscode.window.showInformationMessage('No interrupted token move to resume.');
       return undefined;
     }
-    return this.report(result);
+    // The destination's settings may have changed since the move started: ask with today's address.
+    const left = pending.items.filter((i) => i.status !== 'moved').map((i) => ({ namespace: i.namespace, name: i.name }));
+    const result = await this.s.gate.release(
+      { verb: 'Move', what: `the values of ${keyList(left)}`, to: this.destination(pending.to), action: 'Resume Move', detail: 'This finishes a move of tokens that was interrupted.' },
+      async () => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Resuming the token move' }, () => resumeMigration(this.store, this.journal)),
+    );
+    return result && this.report(result);
+  }
+
+  /** Where a backend keeps values, with its address: what the gate names as the destination. */
+  private destination(id: BackendId): string {
+    if (id === 'vault') {
+      const v = this.s.config.vault();
+      const path = [v.mount, v.pathPrefix].filter(Boolean).join('/');
+      return `HashiCorp Vault at ${v.address || '(no address set)'}${v.namespace ? ` (namespace ${v.namespace})` : ''}, path ${path}/`;
+    }
+    if (id === 'keyring') return `the OS keyring (service "${this.s.config.keyringService()}")`;
+    return 'VS Code SecretStorage on this machine';
   }
 
   async offerResume(): Promise<void> {
@@ -192,50 +211,78 @@ class BackendCommands {
 
   // ---- export / import --------------------------------------------------------------------------
 
-  async exportTokens(raw?: unknown): Promise<{ file: string; count: number } | undefined> {
+  async exportTokens(input: Input<'exportTokens'>): Promise<{ file: string; count: number } | undefined> {
     await this.store.ready();
-    const args = parse(exportArgs, raw, 'mcpTokens.exportTokens');
+    const args: ArgsOf<'exportTokens'> = input.via === 'args' ? input.args : {};
     const all = this.store.list();
     if (all.length === 0) throw new Error('There are no tokens to export.');
-    const keys = args.keys ? toKeys(args.keys) : await this.pickTokens(all, 'Export which tokens?', true);
+    const keys = args.keys ? toKeys(args.keys, 'mcpTokens.exportTokens') : await this.pickTokens(all, 'Export which tokens?', true);
     if (!keys?.length) return undefined;
+    // Only user-visible tokens are named; their OAuth companions come along by themselves.
+    const unknown = keys.filter((k) => !this.store.has(k) || isInternalNamespace(k.namespace));
+    if (unknown.length) throw new ArgumentError(`mcpTokens.exportTokens: no token ${unknown.map(keyId).join(', ')} is stored.`);
     const passphrase = args.passphrase ?? (await this.newPassphrase());
     if (passphrase === undefined) return undefined;
     const problem = passphraseProblem(passphrase);
     if (problem) throw new Error(problem);
     const file = args.file ?? (await this.saveLocation());
     if (!file) return undefined;
-    const tokens: ExportedToken[] = [];
-    for (const key of keys) {
-      const meta = this.store.get(key);
-      if (!meta) throw new Error(`No token ${keyId(key)} is stored.`);
-      const value = await this.store.getValue(key);
-      if (value === undefined) throw new Error(`The value of ${keyId(key)} is missing from ${BACKEND_LABELS[meta.backend]}; nothing was exported.`);
-      const previous = meta.hasPrevious ? await this.store.getPreviousValue(key).catch(() => undefined) : undefined;
-      tokens.push({
-        namespace: meta.namespace,
-        name: meta.name,
-        type: meta.type,
-        value,
-        previous,
-        createdAt: meta.createdAt,
-        expiresAt: meta.expiresAt,
-        provider: meta.provider,
-        description: meta.description,
-        oauth: meta.oauth,
-      });
-    }
+    const withCompanions = this.withCompanions(keys);
+    const tokens = await this.s.gate.release(
+      {
+        verb: 'Export',
+        what: `the values of ${keyList(keys)}${withCompanions.length > keys.length ? ' with their OAuth refresh tokens and client registrations' : ''}`,
+        to: `the file ${file}`,
+        action: 'Export',
+        detail: `The file is encrypted with the passphrase ${args.passphrase !== undefined ? 'that the command was given' : 'you typed'}: anyone who has both can read every value in it.`,
+        automation: input.via === 'args',
+      },
+      async (read) => {
+        const out: ExportedToken[] = [];
+        for (const key of withCompanions) {
+          const meta = this.store.get(key)!;
+          const value = await read.value(key);
+          if (value === undefined) throw new Error(`The value of ${keyId(key)} is missing from ${BACKEND_LABELS[meta.backend]}; nothing was exported.`);
+          const previous = meta.hasPrevious ? await read.previous(key).catch(() => undefined) : undefined;
+          out.push({
+            namespace: meta.namespace,
+            name: meta.name,
+            type: meta.type,
+            value,
+            previous,
+            createdAt: meta.createdAt,
+            expiresAt: meta.expiresAt,
+            provider: meta.provider,
+            description: meta.description,
+            oauth: meta.oauth,
+          });
+        }
+        return out;
+      },
+    );
+    if (!tokens) return undefined;
     const text = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Encrypting the export…' }, () => encryptExport(tokens, passphrase));
     await fs.writeFile(file, text, { mode: 0o600 });
     await fs.chmod(file, 0o600).catch(() => undefined);
-    this.s.log.info(`Exported ${tokens.length} token(s) to ${file} (encrypted, AES-256-GCM with a scrypt-derived key).`);
-    void vscode.window.showInformationMessage(`Exported ${tokens.length} token${tokens.length === 1 ? '' : 's'} to ${file}. Keep the passphrase: without it the file cannot be read.`);
-    return { file, count: tokens.length };
+    this.s.log.info(`Exported ${tokens.length} entr${tokens.length === 1 ? 'y' : 'ies'} to ${file} (encrypted, AES-256-GCM with a scrypt-derived key).`);
+    void vscode.window.showInformationMessage(`Exported ${keys.length} token${keys.length === 1 ? '' : 's'} to ${file}. Keep the passphrase: without it the file cannot be read.`);
+    return { file, count: keys.length };
   }
 
-  async importTokens(raw?: unknown): Promise<{ imported: string[]; skipped: string[] } | undefined> {
+  /** `keys` and the OAuth companions of each that are stored (refresh token, client registration). */
+  private withCompanions(keys: readonly TokenKey[]): TokenKey[] {
+    const out = new Map<string, TokenKey>();
+    for (const key of keys) {
+      out.set(keyId(key), key);
+      const meta = this.store.get(key);
+      for (const c of meta ? oauthCompanions(meta) : []) if (this.store.has(c)) out.set(keyId(c), c);
+    }
+    return [...out.values()];
+  }
+
+  async importTokens(input: Input<'importTokens'>): Promise<{ imported: string[]; skipped: string[] } | undefined> {
     await this.store.ready();
-    const args = parse(importArgs, raw, 'mcpTokens.importTokens');
+    const args: ArgsOf<'importTokens'> = input.via === 'args' ? input.args : {};
     const file = args.file ?? (await this.openLocation());
     if (!file) return undefined;
     const text = await fs.readFile(file, 'utf8');
@@ -247,16 +294,23 @@ class BackendCommands {
     // Everything is decrypted and checked before anything is written: a wrong passphrase or a
     // changed file imports nothing.
     const { tokens } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Decrypting…' }, () => decryptExport(text, passphrase));
-    let chosen = tokens;
+    const problems = importProblems(tokens);
+    if (problems.length) throw new Error(`The export file cannot be imported; nothing was imported: ${problems.join('; ')}.`);
+    // Users pick tokens; the OAuth companions of those they pick come along.
+    const visible = tokens.filter((t) => !isInternalNamespace(t.namespace));
+    let picked = visible;
     if (!args.file) {
       const picks = await vscode.window.showQuickPick(
-        tokens.map((t) => ({ label: keyId(t), description: `${t.type}${this.store.has(t) ? ' · exists here' : ''}`, picked: true, token: t })),
+        visible.map((t) => ({ label: keyId(t), description: `${t.type}${this.store.has(t) ? ' · exists here' : ''}`, picked: true, token: t })),
         { canPickMany: true, title: 'Import which tokens?', ignoreFocusOut: true },
       );
       if (!picks?.length) return undefined;
-      chosen = picks.map((p) => p.token);
+      picked = picks.map((p) => p.token);
     }
-    const conflicts = chosen.filter((t) => this.store.has(t));
+    const companions = new Set(picked.flatMap((t) => oauthCompanions(t).map(keyId)));
+    // Companions first: an OAuth token is usable once it is listed, so its refresh token is already there.
+    const chosen = [...tokens.filter((t) => companions.has(keyId(t))), ...picked];
+    const conflicts = picked.filter((t) => this.store.has(t));
     let existing = args.existing;
     if (conflicts.length && !existing) {
       const choice = await vscode.window.showWarningMessage(
@@ -274,7 +328,7 @@ class BackendCommands {
     const skipped: string[] = [];
     const failures: string[] = [];
     for (const t of chosen) {
-      if (this.store.has(t) && existing === 'skip') {
+      if (this.store.has(t) && existing === 'skip' && !companions.has(keyId(t))) {
         skipped.push(keyId(t));
         continue;
       }
@@ -287,7 +341,7 @@ class BackendCommands {
           await this.store.set({ ...base, value: t.value });
         }
         if (t.oauth) await this.store.updateMetadata(t, { oauth: t.oauth });
-        imported.push(keyId(t));
+        if (!companions.has(keyId(t))) imported.push(keyId(t));
       } catch (e) {
         failures.push(`${keyId(t)}: ${message(e)}`);
       }
@@ -301,8 +355,9 @@ class BackendCommands {
 
   // ---- Vault credentials ------------------------------------------------------------------------
 
-  async setVaultToken(raw?: unknown): Promise<BackendHealth | undefined> {
-    const args = parse(vaultTokenArgs, raw, 'mcpTokens.setVaultToken');
+  async setVaultToken(input: Input<'setVaultToken'>): Promise<BackendHealth | undefined> {
+    const args: ArgsOf<'setVaultToken'> = input.via === 'args' ? input.args : {};
+    if (args.token !== undefined && !(await this.confirmVaultCredential('the stored Vault token'))) return undefined;
     const token =
       args.token ??
       (await vscode.window.showInputBox({
@@ -317,8 +372,19 @@ class BackendCommands {
     return this.reportVault(token.trim() ? 'Vault token stored in SecretStorage.' : 'Stored Vault token removed.');
   }
 
-  async vaultLogin(raw?: unknown): Promise<BackendHealth | undefined> {
-    const args = parse(vaultLoginArgs, raw, 'mcpTokens.vaultLogin');
+  /** A Vault credential given by a command argument replaces the stored one, which cannot be had back: always ask. */
+  private confirmVaultCredential(what: string): Promise<boolean> {
+    return this.s.gate.destroy({
+      what,
+      action: 'Replace',
+      detail: `A command replaces ${what} with one it was given (another extension may have called it). Tokens in Vault are then read and written with the new credential, at ${this.destination('vault')}.`,
+      recoverable: false,
+    });
+  }
+
+  async vaultLogin(input: Input<'vaultLogin'>): Promise<BackendHealth | undefined> {
+    const args: ArgsOf<'vaultLogin'> = input.via === 'args' ? input.args : {};
+    if ((args.roleId !== undefined || args.secretId !== undefined) && !(await this.confirmVaultCredential('the Vault AppRole credentials'))) return undefined;
     const settings = this.s.config.vault();
     const cfg = vscode.workspace.getConfiguration('mcpTokens');
     let roleId = args.roleId ?? settings.appRoleId;

@@ -9,121 +9,57 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { z } from 'zod';
 import {
   BUILTIN_NAMESPACES,
   TOKEN_TYPES,
   TOKEN_TYPE_LABELS,
-  backendIdSchema,
   defaultNamespaceFor,
   describeIssues,
   expiryState,
-  nameSchema,
   namespaceSchema,
   parseExpiryInput,
   renewsItself,
   setTokenArgsSchema,
-  tokenTypeSchema,
   type TokenMetadata,
   type TokenType,
 } from '../../server/core/model';
 import { formatReference, keyId, nameError, namespaceError, parseKeyId, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
-import { message } from '../store/tokenStore';
-import { registerCommands, type CommandHandler } from './register';
+import { ArgumentError, errorText as message, inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
+import type { ArgsOf, CommandName } from '../platform/commandTable';
 import { detailLines, shortDescription } from '../views/tokenDescription';
 import { candidateFor, findCredentials, parseEnvFile, type CredentialCandidate } from './envImport';
 
-// ---- argument schemas ---------------------------------------------------------------------------
+type Input<N extends CommandName> = CommandInput<ArgsOf<N>>;
+type ClearFilter = { namespace?: string; expiredOnly?: boolean; force?: boolean };
 
-const keyArgs = z.object({ namespace: namespaceSchema, name: nameSchema });
-const setArgsPartial = z.object({
-  namespace: namespaceSchema.optional(),
-  name: nameSchema.optional(),
-  type: tokenTypeSchema.optional(),
-  expiresAt: setTokenArgsSchema.shape.expiresAt,
-  provider: setTokenArgsSchema.shape.provider,
-  description: setTokenArgsSchema.shape.description,
-  backend: backendIdSchema.optional(),
-  /** Overwrite an existing token without asking (automation only). */
-  overwrite: z.boolean().optional(),
-});
-const deleteArgs = keyArgs.extend({ force: z.boolean().optional() });
-const clearArgs = z.object({ namespace: namespaceSchema.optional(), expiredOnly: z.boolean().optional(), force: z.boolean().optional() });
-const rotateArgs = keyArgs.extend({ value: setTokenArgsSchema.shape.value.optional() });
-const generateArgs = z.object({
-  namespace: namespaceSchema,
-  name: nameSchema,
-  length: z.number().int().min(16).max(256).optional(),
-  type: tokenTypeSchema.optional(),
-  overwrite: z.boolean().optional(),
-});
-const copyReferenceArgs = keyArgs.extend({ form: z.enum(['angle', 'brace']).optional() });
-const importArgs = z.object({
-  /** Read from this `.env` file instead of the extension host's environment. */
-  file: z.string().optional(),
-  /** Variables to import, each mapped to `namespace:name` (the suggestion when empty). */
-  variables: z.record(z.string(), z.string()).optional(),
-  overwrite: z.boolean().optional(),
-});
-const listArgs = z.object({
-  type: tokenTypeSchema.optional(),
-  namespace: namespaceSchema.optional(),
-  expiry: z.enum(['expired', 'soon', 'ok', 'none']).optional(),
-  /** Return the matching metadata without showing the quick pick (automation). */
-  noUi: z.boolean().optional(),
-});
-
-/** Raised for bad command arguments: shown to the user, returned to automation callers. */
-class ArgumentError extends Error {}
-
-function parseArgs<T>(schema: z.ZodType<T>, raw: unknown, command: string): T {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new ArgumentError(`${command}: invalid arguments: ${describeIssues(parsed.error)}`);
-  return parsed.data;
-}
-
-/** A command's argument when it is an object (tree element or automation), else undefined. */
-function argObject(raw: unknown): Record<string, unknown> | undefined {
-  return raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
-}
-
-/**
- * The automation argument object, or undefined when the command runs interactively. A tree element
- * (it carries `treeElement`) is not automation: its key prefills the interactive flow.
- */
-function automationArgs(raw: unknown): Record<string, unknown> | undefined {
-  const obj = argObject(raw);
-  return obj && obj.treeElement !== true ? obj : undefined;
-}
-
-/** The key an argument names (automation object, tree element or `namespace:name` string), unvalidated. */
-function keyOf(raw: unknown): unknown {
-  const obj = argObject(raw);
-  return obj ? { namespace: obj.namespace, name: obj.name } : raw;
+/** The namespace a tree element (a namespace node or a token) prefills. */
+function prefilledNamespace(input: CommandInput<unknown>): string | undefined {
+  if (input.via !== 'ui') return undefined;
+  const ns = input.key?.namespace ?? input.element?.namespace;
+  return typeof ns === 'string' && namespaceSchema.safeParse(ns).success ? ns : undefined;
 }
 
 // ---- registration -------------------------------------------------------------------------------
 
 export function registerTokenCommands(services: Services): void {
   const c = new TokenCommands(services);
-  const commands: Record<string, CommandHandler> = {
-    'mcpTokens.setToken': (a) => c.setToken(a),
-    'mcpTokens.showToken': (a) => c.showToken(a),
-    'mcpTokens.copyToken': (a) => c.copyToken(a),
-    'mcpTokens.copyReference': (a) => c.copyReference(a),
-    'mcpTokens.deleteToken': (a) => c.deleteToken(a),
-    'mcpTokens.clearTokens': (a) => c.clearTokens(a),
-    'mcpTokens.clearExpiredTokens': (a) => c.clearTokens({ ...argObject(a), expiredOnly: true }),
-    'mcpTokens.rotateToken': (a) => c.rotateToken(a),
-    'mcpTokens.restorePreviousToken': (a) => c.restorePrevious(a),
-    'mcpTokens.generateToken': (a) => c.generateToken(a),
-    'mcpTokens.importFromEnv': (a) => c.importFromEnv(a),
-    'mcpTokens.listTokens': (a) => c.listTokens(a),
-    'mcpTokens.refresh': () => c.refresh(),
-    'mcpTokens.showLog': async () => services.log.show(),
-  };
-  registerCommands(services, commands);
+  registerCommandGroup(services, {
+    setToken: (i) => c.setToken(i),
+    showToken: (i) => c.showToken(i),
+    copyToken: (i) => c.copyToken(i),
+    copyReference: (i) => c.copyReference(i),
+    deleteToken: (i) => c.deleteToken(i),
+    clearTokens: (i) => c.clearTokens(i),
+    clearExpiredTokens: (i) => c.clearTokens(i.via === 'args' ? { via: 'args', args: { ...i.args, expiredOnly: true } } : { via: 'args', args: { namespace: prefilledNamespace(i), expiredOnly: true } }),
+    rotateToken: (i) => c.rotateToken(i),
+    restorePreviousToken: (i) => c.restorePrevious(i),
+    generateToken: (i) => c.generateToken(i),
+    importFromEnv: (i) => c.importFromEnv(i),
+    listTokens: (i) => c.listTokens(i),
+    refresh: () => c.refresh(),
+    showLog: async () => services.log.show(),
+  });
   services.context.subscriptions.push(c);
 }
 
@@ -142,18 +78,19 @@ class TokenCommands implements vscode.Disposable {
 
   // ---- set --------------------------------------------------------------------------------------
 
-  async setToken(raw?: unknown): Promise<TokenMetadata | undefined> {
+  async setToken(input: Input<'setToken'>): Promise<TokenMetadata | undefined> {
     await this.store.ready();
-    const obj = argObject(raw);
-    if (obj && typeof obj.value === 'string') {
-      const args = parseArgs(setTokenArgsSchema.extend({ overwrite: z.boolean().optional() }), obj, 'mcpTokens.setToken');
-      if (this.store.has(args) && !args.overwrite && !(await this.confirmOverwrite(args))) return undefined;
+    if (input.via === 'args' && input.args.value !== undefined) {
+      const parsed = setTokenArgsSchema.safeParse(input.args);
+      if (!parsed.success) throw new ArgumentError(`mcpTokens.setToken: invalid arguments: ${describeIssues(parsed.error)}`);
+      const args = parsed.data;
+      if (this.store.has(args) && !(await this.confirmOverwrite(args, input.args.overwrite === true))) return undefined;
       const meta = await this.store.set(args);
       this.s.log.info(`Stored ${keyId(meta)} (${meta.type}) in ${meta.backend}.`);
       return meta;
     }
     // Interactive, optionally prefilled ({namespace?, name?, type?, ...} or a namespace tree node).
-    const pre = obj ? parseArgs(setArgsPartial, obj.treeElement ? { namespace: obj.namespace, name: obj.name } : obj, 'mcpTokens.setToken') : {};
+    const pre = input.via === 'args' ? input.args : { namespace: prefilledNamespace(input), name: input.key?.name };
     const existing = pre.namespace && pre.name ? this.store.get({ namespace: pre.namespace, name: pre.name }) : undefined;
     const type = pre.type ?? existing?.type ?? (await this.pickType());
     if (!type) return undefined;
@@ -162,7 +99,7 @@ class TokenCommands implements vscode.Disposable {
     const name = pre.name ?? (await this.inputName(namespace));
     if (!name) return undefined;
     const key = { namespace, name };
-    if (this.store.has(key) && !pre.overwrite && !(await this.confirmOverwrite(key))) return undefined;
+    if (this.store.has(key) && !(await this.confirmOverwrite(key, pre.overwrite === true))) return undefined;
     const value = await this.inputValue(key, type);
     if (value === undefined) return undefined;
     let expiresAt = pre.expiresAt;
@@ -238,33 +175,26 @@ class TokenCommands implements vscode.Disposable {
     return parseExpiryInput(text, new Date()).expiresAt;
   }
 
-  private async confirmOverwrite(key: TokenKey): Promise<boolean> {
-    const answer = await vscode.window.showWarningMessage(
-      `A token ${keyId(key)} already exists. Overwrite its value?`,
-      { modal: true, detail: 'The current value will be replaced. Use Rotate Token to keep it as the previous value.' },
-      'Overwrite',
-    );
-    return answer === 'Overwrite';
+  /** Asks before an existing token's value is replaced (the replaced value goes to Recently Deleted). */
+  private confirmOverwrite(key: TokenKey, skipQuestion = false): Promise<boolean> {
+    return this.s.gate.destroy({
+      what: `the value of ${keyId(key)}`,
+      action: 'Overwrite',
+      detail: `A token ${keyId(key)} already exists; its current value will be replaced. Use Rotate Token to keep it as the previous value.`,
+      recoverable: true,
+      skipQuestion,
+    });
   }
 
   // ---- pick a token -----------------------------------------------------------------------------
 
   /** The token named by the argument (automation or tree element), or one the user picks. */
-  private async resolveKey(raw: unknown, command: string, title: string): Promise<TokenKey | undefined> {
+  private async resolveKey(input: CommandInput<unknown>, title: string): Promise<TokenKey | undefined> {
     await this.store.ready();
-    const obj = argObject(raw);
-    if (obj) {
-      const key = parseArgs(keyArgs, obj, command);
-      if (!this.store.has(key)) throw new Error(`No token ${keyId(key)} is stored.`);
-      return { namespace: key.namespace, name: key.name };
-    }
-    if (typeof raw === 'string') {
-      const key = parseKeyId(raw);
-      if (!key) throw new ArgumentError(`${command}: "${raw}" is not a namespace:name key.`);
-      if (!this.store.has(key)) throw new Error(`No token ${keyId(key)} is stored.`);
-      return key;
-    }
-    return this.pickToken(title);
+    const key = inputKey(input);
+    if (!key) return this.pickToken(title);
+    if (!this.store.has(key)) throw new Error(`No token ${keyId(key)} is stored.`);
+    return { namespace: key.namespace, name: key.name };
   }
 
   private async pickToken(title: string, tokens = this.store.list()): Promise<TokenKey | undefined> {
@@ -289,8 +219,8 @@ class TokenCommands implements vscode.Disposable {
 
   // ---- show / copy ------------------------------------------------------------------------------
 
-  async showToken(raw?: unknown): Promise<TokenMetadata | undefined> {
-    const key = await this.resolveKey(raw, 'mcpTokens.showToken', 'Show Token Details');
+  async showToken(input: Input<'showToken'>): Promise<TokenMetadata | undefined> {
+    const key = await this.resolveKey(input, 'Show Token Details');
     if (!key) return undefined;
     const meta = this.store.get(key)!;
     void vscode.window
@@ -303,22 +233,27 @@ class TokenCommands implements vscode.Disposable {
     return meta;
   }
 
-  /** Copies the value after a modal confirmation that no argument can skip. */
-  async copyToken(raw?: unknown): Promise<boolean> {
-    const key = await this.resolveKey(raw, 'mcpTokens.copyToken', 'Copy Token Value');
+  /** Copies the value after the gate's modal confirmation, which no argument can skip. */
+  async copyToken(input: Input<'copyToken'>): Promise<boolean> {
+    const key = await this.resolveKey(input, 'Copy Token Value');
     if (!key) return false;
     const seconds = this.s.config.clipboardClearSeconds();
-    const answer = await vscode.window.showWarningMessage(
-      `Copy the value of ${keyId(key)} to the clipboard?`,
+    const value = await this.s.gate.release(
       {
-        modal: true,
-        detail: seconds > 0 ? `Anything that can read the clipboard can read it. It is cleared after ${seconds} seconds if still there.` : 'Anything that can read the clipboard can read it.',
+        verb: 'Copy',
+        what: `the value of ${keyId(key)}`,
+        to: 'the clipboard',
+        action: 'Copy Value',
+        detail: `Anything that can read the clipboard can read it.${seconds > 0 ? ` It is cleared after ${seconds} seconds if still there.` : ''}`,
+        automation: input.via === 'args',
       },
-      'Copy Value',
+      async (read) => {
+        const v = await read.value(key);
+        if (v === undefined) throw new Error(`The value of ${keyId(key)} is missing from its backend.`);
+        return v;
+      },
     );
-    if (answer !== 'Copy Value') return false;
-    const value = await this.store.getValue(key);
-    if (value === undefined) throw new Error(`The value of ${keyId(key)} is missing from its backend.`);
+    if (value === undefined) return false;
     await vscode.env.clipboard.writeText(value);
     this.s.log.info(`Copied the value of ${keyId(key)} to the clipboard.`);
     this.scheduleClipboardClear(value, seconds);
@@ -342,11 +277,9 @@ class TokenCommands implements vscode.Disposable {
     }, seconds * 1000);
   }
 
-  async copyReference(raw?: unknown): Promise<string | undefined> {
-    let form: 'angle' | 'brace' = 'angle';
-    const obj = automationArgs(raw);
-    if (obj) form = parseArgs(copyReferenceArgs, obj, 'mcpTokens.copyReference').form ?? 'angle';
-    const key = await this.resolveKey(keyOf(raw), 'mcpTokens.copyReference', 'Copy Token Reference');
+  async copyReference(input: Input<'copyReference'>): Promise<string | undefined> {
+    const form = (input.via === 'args' && input.args.form) || 'angle';
+    const key = await this.resolveKey(input, 'Copy Token Reference');
     if (!key) return undefined;
     const ref = formatReference(key, form);
     await vscode.env.clipboard.writeText(ref);
@@ -356,33 +289,29 @@ class TokenCommands implements vscode.Disposable {
 
   // ---- delete / clear ---------------------------------------------------------------------------
 
-  async deleteToken(raw?: unknown): Promise<boolean> {
-    const obj = automationArgs(raw);
-    const force = obj ? parseArgs(deleteArgs.partial(), obj, 'mcpTokens.deleteToken').force === true : false;
-    const key = await this.resolveKey(keyOf(raw), 'mcpTokens.deleteToken', 'Delete Token');
+  async deleteToken(input: Input<'deleteToken'>): Promise<boolean> {
+    const key = await this.resolveKey(input, 'Delete Token');
     if (!key) return false;
-    if (!force) {
-      const answer = await vscode.window.showWarningMessage(
-        `Delete the token ${keyId(key)}?`,
-        { modal: true, detail: `Its value and previous value are removed. MCP servers that reference ${formatReference(key)} will not start until it is set again.` },
-        'Delete',
-      );
-      if (answer !== 'Delete') return false;
-    }
+    const ok = await this.s.gate.destroy({
+      what: `the token ${keyId(key)}`,
+      action: 'Delete',
+      detail: `MCP servers that reference ${formatReference(key)} will not start until it is set again or restored.`,
+      recoverable: true,
+      skipQuestion: input.via === 'args' && input.args.force === true,
+    });
+    if (!ok) return false;
     await this.store.delete(key);
     this.s.log.info(`Deleted ${keyId(key)}.`);
     return true;
   }
 
-  async clearTokens(raw?: unknown): Promise<TokenKey[]> {
+  async clearTokens(input: CommandInput<ClearFilter>): Promise<TokenKey[]> {
     await this.store.ready();
-    const obj = argObject(raw);
-    let args: z.infer<typeof clearArgs> = obj ? parseArgs(clearArgs, obj, 'mcpTokens.clearTokens') : {};
-    if (obj?.treeElement) args = { namespace: args.namespace, expiredOnly: args.expiredOnly };
-    if (!obj) {
+    let args: ClearFilter = input.via === 'args' ? input.args : { namespace: prefilledNamespace(input) };
+    if (input.via === 'ui' && !args.namespace) {
       const now = new Date();
       const expired = this.store.list().filter((t) => expiryState(t, now, 0) === 'expired' && !renewsItself(t)).length;
-      const items: (vscode.QuickPickItem & { args: z.infer<typeof clearArgs> })[] = [
+      const items: (vscode.QuickPickItem & { args: ClearFilter })[] = [
         { label: '$(warning) Expired tokens', description: `${expired} token(s)`, args: { expiredOnly: true } },
         ...this.store.namespaces().map((ns) => ({
           label: `$(folder) Namespace ${ns}`,
@@ -403,15 +332,15 @@ class TokenCommands implements vscode.Disposable {
       void vscode.window.showInformationMessage(args.expiredOnly ? 'No token has expired.' : 'There are no tokens to clear.');
       return [];
     }
-    if (!args.force) {
-      const what = args.expiredOnly ? 'expired token' : args.namespace ? `token in namespace "${args.namespace}"` : 'token';
-      const answer = await vscode.window.showWarningMessage(
-        `Delete ${victims.length} ${what.replace(/^(expired token|token)/, (w) => (victims.length === 1 ? w : `${w}s`))}?`,
-        { modal: true, detail: victims.slice(0, 20).map((v) => keyId(v)).join('\n') + (victims.length > 20 ? `\n… and ${victims.length - 20} more` : '') },
-        'Delete',
-      );
-      if (answer !== 'Delete') return [];
-    }
+    const what = args.expiredOnly ? 'expired token' : args.namespace ? `token in namespace "${args.namespace}"` : 'token';
+    const ok = await this.s.gate.destroy({
+      what: `${victims.length} ${what.replace(/^(expired token|token)/, (w) => (victims.length === 1 ? w : `${w}s`))}`,
+      action: 'Delete',
+      detail: victims.slice(0, 20).map((v) => keyId(v)).join('\n') + (victims.length > 20 ? `\n… and ${victims.length - 20} more` : ''),
+      recoverable: true,
+      skipQuestion: input.via === 'args' && args.force === true,
+    });
+    if (!ok) return [];
     const deleted = await this.store.clear(args);
     this.s.log.info(`Cleared ${deleted.length} token(s).`);
     return deleted;
@@ -419,14 +348,13 @@ class TokenCommands implements vscode.Disposable {
 
   // ---- rotate / restore / generate --------------------------------------------------------------
 
-  async rotateToken(raw?: unknown): Promise<TokenMetadata | undefined> {
-    const obj = automationArgs(raw);
-    const args = obj ? parseArgs(rotateArgs.partial(), obj, 'mcpTokens.rotateToken') : {};
-    const key = await this.resolveKey(keyOf(raw), 'mcpTokens.rotateToken', 'Rotate Token');
+  async rotateToken(input: Input<'rotateToken'>): Promise<TokenMetadata | undefined> {
+    const automation = input.via === 'args';
+    const key = await this.resolveKey(input, 'Rotate Token');
     if (!key) return undefined;
-    let value = args.value;
+    let value = automation ? input.args.value : undefined;
     let generated = false;
-    if (value === undefined && !obj) {
+    if (value === undefined && !automation) {
       const typed = await vscode.window.showInputBox({
         title: `Rotate ${keyId(key)}`,
         prompt: 'Paste the new value, or leave empty to generate a random one. The current value is kept as the previous value.',
@@ -442,13 +370,13 @@ class TokenCommands implements vscode.Disposable {
     }
     const meta = await this.store.rotate(key, value);
     this.s.log.info(`Rotated ${keyId(key)}${generated ? ' (generated value)' : ''}.`);
-    if (generated && !obj) await this.showOnce(key, value);
+    if (generated && !automation) await this.showOnce(key, value);
     else void this.announce(`Rotated ${keyId(key)}. The previous value can be restored.`, meta);
     return meta;
   }
 
-  async restorePrevious(raw?: unknown): Promise<TokenMetadata | undefined> {
-    const key = await this.resolveKey(raw, 'mcpTokens.restorePreviousToken', 'Restore Previous Token Value');
+  async restorePrevious(input: Input<'restorePreviousToken'>): Promise<TokenMetadata | undefined> {
+    const key = await this.resolveKey(input, 'Restore Previous Token Value');
     if (!key) return undefined;
     const meta = await this.store.restorePrevious(key);
     this.s.log.info(`Restored the previous value of ${keyId(key)}.`);
@@ -456,22 +384,21 @@ class TokenCommands implements vscode.Disposable {
     return meta;
   }
 
-  async generateToken(raw?: unknown): Promise<TokenMetadata | undefined> {
+  async generateToken(input: Input<'generateToken'>): Promise<TokenMetadata | undefined> {
     await this.store.ready();
-    const obj = automationArgs(raw);
-    const tree = argObject(raw);
-    let args: z.infer<typeof generateArgs>;
-    if (obj) {
-      args = parseArgs(generateArgs, obj, 'mcpTokens.generateToken');
+    const obj = input.via === 'args';
+    let args: ArgsOf<'generateToken'>;
+    if (input.via === 'args') {
+      args = input.args;
     } else {
-      const namespace = typeof tree?.namespace === 'string' ? tree.namespace : await this.pickNamespace('generic');
+      const namespace = prefilledNamespace(input) ?? (await this.pickNamespace('generic'));
       if (!namespace) return undefined;
       const name = await this.inputName(namespace);
       if (!name) return undefined;
       args = { namespace, name };
     }
     const key = { namespace: args.namespace, name: args.name };
-    if (this.store.has(key) && !args.overwrite && !(await this.confirmOverwrite(key))) return undefined;
+    if (this.store.has(key) && !(await this.confirmOverwrite(key, args.overwrite === true))) return undefined;
     const value = generateSecret(args.length ?? this.s.config.generatedTokenLength());
     const type = args.type ?? ((TOKEN_TYPES as readonly string[]).includes(args.namespace) ? (args.namespace as TokenType) : 'generic');
     const meta = await this.store.set({ ...key, type, value });
@@ -497,10 +424,10 @@ class TokenCommands implements vscode.Disposable {
 
   // ---- import -----------------------------------------------------------------------------------
 
-  async importFromEnv(raw?: unknown): Promise<TokenKey[]> {
+  async importFromEnv(input: Input<'importFromEnv'>): Promise<TokenKey[]> {
     await this.store.ready();
-    const obj = automationArgs(raw);
-    const args = obj ? parseArgs(importArgs, obj, 'mcpTokens.importFromEnv') : {};
+    const obj = input.via === 'args';
+    const args: ArgsOf<'importFromEnv'> = input.via === 'args' ? input.args : {};
     let source: Record<string, string | undefined>;
     let file = args.file;
     if (!obj) {
@@ -571,7 +498,8 @@ class TokenCommands implements vscode.Disposable {
     }
     const stored: TokenKey[] = [];
     for (const { candidate, key } of chosen) {
-      if (this.store.has(key) && !args.overwrite && (obj || !(await this.confirmOverwrite(key)))) continue;
+      // Automation without `overwrite` skips existing tokens; interactively the user is asked.
+      if (this.store.has(key) && (obj ? !args.overwrite : !(await this.confirmOverwrite(key)))) continue;
       await this.store.set({ ...key, type: candidate.type, value: candidate.value, provider: candidate.provider, description: `Imported from ${candidate.variable}` });
       stored.push(key);
     }
@@ -582,13 +510,12 @@ class TokenCommands implements vscode.Disposable {
 
   // ---- list / refresh ---------------------------------------------------------------------------
 
-  async listTokens(raw?: unknown): Promise<TokenMetadata[]> {
+  async listTokens(input: Input<'listTokens'>): Promise<TokenMetadata[]> {
     await this.store.ready();
-    const obj = automationArgs(raw);
-    const args = obj ? parseArgs(listArgs, obj, 'mcpTokens.listTokens') : {};
+    const args: ArgsOf<'listTokens'> = input.via === 'args' ? input.args : {};
     const now = new Date();
     const soon = this.s.config.expiryWarningDays();
-    const matches = (t: TokenMetadata, f: z.infer<typeof listArgs>) =>
+    const matches = (t: TokenMetadata, f: ArgsOf<'listTokens'>) =>
       (!f.type || t.type === f.type) && (!f.namespace || t.namespace === f.namespace) && (!f.expiry || expiryState(t, now, soon) === f.expiry);
     if (args.noUi) return this.store.list().filter((t) => matches(t, args));
 
@@ -666,8 +593,8 @@ class TokenCommands implements vscode.Disposable {
     ];
     const pick = await vscode.window.showQuickPick(actions.map(([label, command]) => ({ label, command })), { title: keyId(meta) });
     if (!pick) return;
-    // Rotate interactively: pass no value, but the key through the string form.
-    await vscode.commands.executeCommand(pick.command, pick.command === 'mcpTokens.rotateToken' ? keyId(key) : key);
+    // The string form runs the command as the user would (it asks what it needs).
+    await vscode.commands.executeCommand(pick.command, keyId(key));
   }
 
   async refresh(): Promise<number> {

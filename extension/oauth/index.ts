@@ -5,25 +5,16 @@
  * modules beside this one (flow, loopback, session, manager).
  */
 import * as vscode from 'vscode';
-import { z } from 'zod';
 import { formatReference, keyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
-import { describeIssues, nameSchema, namespaceSchema } from '../../server/core/model';
+import { describeIssues, isInternalNamespace, nameSchema } from '../../server/core/model';
 import type { Services } from '../services';
 import { OAuthFlowError, safeMessage } from './errors';
 import type { PreRegisteredClient } from './flow';
 import { OAuthManager, type OAuthServerRef, type OAuthUi, type RefreshOutcome } from './manager';
 import { ACCESS_NAMESPACE, refreshKey } from './session';
-import { registerCommands, type CommandHandler } from '../commands/register';
+import { inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
+import type { ArgsOf } from '../platform/commandTable';
 
-const keyArgs = z.object({ namespace: namespaceSchema, name: nameSchema });
-const signInArgs = z.object({
-  url: z.url({ protocol: /^https?$/ }).optional(),
-  name: nameSchema.optional(),
-  namespace: namespaceSchema.optional(),
-  /** A pre-registered client: its id, and its secret as a token reference such as `$<TOKEN:oauth-client:acme>`. */
-  clientId: z.string().min(1).max(512).optional(),
-  clientSecret: z.string().max(300).optional(),
-});
 
 const OUTCOME_TEXT: Record<RefreshOutcome, string> = {
   refreshed: 'refreshed',
@@ -32,10 +23,6 @@ const OUTCOME_TEXT: Record<RefreshOutcome, string> = {
   'sign-in-required': 'needs a new sign-in',
   failed: 'could not be refreshed (see the log)',
 };
-
-function argObject(raw: unknown): Record<string, unknown> | undefined {
-  return raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
-}
 
 function defaultName(url: string): string {
   try {
@@ -123,13 +110,9 @@ export function registerOAuth(s: Services): OAuthManager {
   };
 
   /** Picks an OAuth token (the argument's, or one the user chooses). */
-  const pickKey = async (raw: unknown, placeHolder: string): Promise<TokenKey | undefined> => {
-    const obj = argObject(raw);
-    if (obj) {
-      const parsed = keyArgs.safeParse({ namespace: obj.namespace, name: obj.name });
-      if (!parsed.success) throw new Error(`Invalid arguments: ${describeIssues(parsed.error)}`);
-      return parsed.data;
-    }
+  const pickKey = async (input: CommandInput<unknown>, placeHolder: string): Promise<TokenKey | undefined> => {
+    const given = inputKey(input);
+    if (given) return given;
     await s.store.ready();
     const items = manager.sessions.list().map((t) => ({
       label: keyId(t),
@@ -143,20 +126,35 @@ export function registerOAuth(s: Services): OAuthManager {
     return (await vscode.window.showQuickPick(items, { placeHolder }))?.key;
   };
 
-  const resolveSecret = async (value: string | undefined): Promise<string | undefined> => {
+  /** A stored client secret leaves the store for the server's authorization server only after the gate's question. */
+  const resolveSecret = async (value: string | undefined, url: string, automation: boolean): Promise<string | undefined> => {
     if (!value) return undefined;
     const ref = parseWholeReference(value.trim());
     if (!ref) throw new Error('The client secret must be given as a token reference such as $<TOKEN:namespace:name>, never as a value.');
-    const secret = await s.store.getValue(ref);
-    if (!secret) throw new Error(`The client secret reference ${formatReference(ref)} names no stored token.`);
+    if (!s.store.has(ref) || isInternalNamespace(ref.namespace)) throw new Error(`The client secret reference ${formatReference(ref)} names no stored token.`);
+    let host = url;
+    try {
+      host = new URL(url).host;
+    } catch {
+      /* shown as given */
+    }
+    const secret = await s.gate.release(
+      {
+        verb: 'Send',
+        what: `the value of ${keyId(ref)} (as OAuth client secret)`,
+        to: `the authorization server of ${host}`,
+        action: 'Send',
+        detail: `It authenticates the OAuth client at the authorization server that ${url} names in its metadata.`,
+        automation,
+      },
+      (read) => read.value(ref),
+    );
+    if (secret === undefined) throw new OAuthFlowError('cancelled', `The client secret ${formatReference(ref)} was not sent; sign-in stopped.`);
     return secret;
   };
 
-  const signIn = async (raw: unknown) => {
-    const obj = argObject(raw);
-    const parsed = signInArgs.safeParse(obj ?? {});
-    if (!parsed.success) throw new Error(`Invalid arguments: ${describeIssues(parsed.error)}`);
-    const args = parsed.data;
+  const signIn = async (input: CommandInput<ArgsOf<'signIn'>>) => {
+    const args: ArgsOf<'signIn'> = input.via === 'args' ? input.args : {};
     const existing = args.name ? s.store.get({ namespace: args.namespace ?? ACCESS_NAMESPACE, name: args.name }) : undefined;
     let url = args.url ?? existing?.oauth?.serverUrl;
     if (!url) {
@@ -185,7 +183,7 @@ export function registerOAuth(s: Services): OAuthManager {
     }
     const key = { namespace: args.namespace ?? ACCESS_NAMESPACE, name };
     const preRegistered: PreRegisteredClient | undefined = args.clientId
-      ? { clientId: args.clientId, clientSecret: await resolveSecret(args.clientSecret), ...(args.clientSecret?.trim() ? { clientSecretRef: args.clientSecret.trim() } : {}) }
+      ? { clientId: args.clientId, clientSecret: await resolveSecret(args.clientSecret, url, input.via === 'args'), ...(args.clientSecret?.trim() ? { clientSecretRef: args.clientSecret.trim() } : {}) }
       : undefined;
     const server: OAuthServerRef = { name, url, preRegistered };
     const meta = await manager.signIn(key, server);
@@ -196,26 +194,25 @@ export function registerOAuth(s: Services): OAuthManager {
     return { namespace: key.namespace, name: key.name, issuer: meta.oauth?.issuer, scopes: meta.oauth?.scopes, expiresAt: meta.expiresAt };
   };
 
-  const signOut = async (raw: unknown) => {
-    const key = await pickKey(raw, 'Sign out of which OAuth token?');
+  const signOut = async (input: CommandInput<ArgsOf<'signOut'>>) => {
+    const key = await pickKey(input, 'Sign out of which OAuth token?');
     if (!key) return undefined;
-    const automation = !!argObject(raw) && argObject(raw)!.treeElement !== true;
-    if (!automation) {
-      const ok = await vscode.window.showWarningMessage(
-        `Sign out of ${keyId(key)}? Its tokens are revoked where the server offers it and deleted; servers using it need a new sign-in.`,
-        { modal: true },
-        'Sign Out',
-      );
-      if (ok !== 'Sign Out') return undefined;
-    }
+    // Revocation at the authorization server cannot be undone: always asked, whatever the caller.
+    const ok = await s.gate.destroy({
+      what: `of ${keyId(key)}`,
+      action: 'Sign Out',
+      detail: 'Its tokens are revoked where the server offers it and deleted here; servers using it need a new sign-in.',
+      recoverable: false,
+    });
+    if (!ok) return undefined;
     const result = await manager.signOut(key);
     const detail = result.revoked ? ' The tokens were revoked.' : result.error ? ` Revocation failed (${result.error}); the tokens were deleted here.` : '';
     void vscode.window.showInformationMessage(`Signed out of ${keyId(key)}.${detail}`);
     return result;
   };
 
-  const refreshToken = async (raw: unknown) => {
-    const key = await pickKey(raw, 'Refresh which OAuth token?');
+  const refreshToken = async (input: CommandInput<ArgsOf<'refreshToken'>>) => {
+    const key = await pickKey(input, 'Refresh which OAuth token?');
     if (!key) return undefined;
     const outcome = await manager.refresh(key, { force: true });
     if (outcome === 'sign-in-required') ui.notifySignInRequired!(key, `The refresh token of ${keyId(key)} was refused; sign in again.`);
@@ -232,17 +229,14 @@ export function registerOAuth(s: Services): OAuthManager {
     return Object.fromEntries(results);
   };
 
-  const commands: Record<string, CommandHandler> = {
-    'mcpTokens.signIn': signIn,
-    'mcpTokens.signOut': signOut,
-    'mcpTokens.refreshToken': refreshToken,
-    'mcpTokens.refreshAllTokens': refreshAll,
-  };
-  registerCommands(s, commands, {
-    describe: (e) => safeMessage(e),
-    quiet: (e) => e instanceof OAuthFlowError && e.failure === 'cancelled',
-    // Interactive runs (palette, tree) end quietly; automation callers get the rejection.
-    rethrow: (arg) => Boolean(argObject(arg) && argObject(arg)!.treeElement !== true),
-  });
+  registerCommandGroup(
+    s,
+    { signIn, signOut, refreshToken, refreshAllTokens: refreshAll },
+    {
+      describe: (e) => safeMessage(e),
+      // A cancelled sign-in ends quietly when run by the user; automation callers get the rejection.
+      quiet: (e) => e instanceof OAuthFlowError && e.failure === 'cancelled',
+    },
+  );
   return manager;
 }

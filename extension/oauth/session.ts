@@ -9,43 +9,17 @@
  *    (a JSON value: client id, client secret if any, redirect URIs), shared by every server using it.
  * For a token outside the `oauth` namespace, `<name>` of the companions is `<namespace>.<name>`.
  */
-import { createHash } from 'node:crypto';
-import { NAME_MAX, keyId, type TokenKey } from '../../server/core/reference';
+import { keyId, type TokenKey } from '../../server/core/reference';
+import { refreshKey, clientKey } from '../../server/core/oauthKeys';
 import { isInternalNamespace, type OAuthInfo, type TokenMetadata } from '../../server/core/model';
 import type { TokenStore } from '../store/tokenStore';
 import { storedClientSchema, type ClientRegistry, type StoredClient } from './flow';
 
-export const ACCESS_NAMESPACE = 'oauth';
-export const REFRESH_NAMESPACE = 'oauth-refresh';
-export const CLIENT_NAMESPACE = 'oauth-client';
+export { ACCESS_NAMESPACE, REFRESH_NAMESPACE, CLIENT_NAMESPACE, clientKey, refreshKey } from '../../server/core/oauthKeys';
 
 /** The OAuth feature's own entries (INTERNAL_NAMESPACES in the model): hidden from lists and views. */
 export function isOAuthInternal(key: TokenKey): boolean {
   return isInternalNamespace(key.namespace);
-}
-
-function companionName(key: TokenKey): string {
-  const base = key.namespace === ACCESS_NAMESPACE ? key.name : `${key.namespace}.${key.name}`;
-  if (base.length <= NAME_MAX) return base;
-  return `${base.slice(0, NAME_MAX - 13)}-${createHash('sha256').update(base).digest('hex').slice(0, 12)}`;
-}
-
-export function refreshKey(key: TokenKey): TokenKey {
-  return { namespace: REFRESH_NAMESPACE, name: companionName(key) };
-}
-
-/** `https://auth.example.com/tenant1` → `auth.example.com-tenant1-<hash>` (valid name, unique per issuer). */
-export function clientKey(issuer: string): TokenKey {
-  let readable = issuer;
-  try {
-    const u = new URL(issuer);
-    readable = `${u.host}${u.pathname}`;
-  } catch {
-    /* not a URL: used as written */
-  }
-  const slug = readable.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '').slice(0, 80) || 'issuer';
-  const hash = createHash('sha256').update(issuer.replace(/\/$/, '')).digest('hex').slice(0, 12);
-  return { namespace: CLIENT_NAMESPACE, name: `${slug}-${hash}` };
 }
 
 export interface SaveTokensArgs {

@@ -6,8 +6,8 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { formatReference, parseKeyId, type TokenKey } from '../../server/core/reference';
-import { tokenKeySchema } from '../../server/core/model';
-import { z } from 'zod';
+import { ArgumentError, inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
+import type { ArgsOf } from '../platform/commandTable';
 import type { Services } from '../services';
 import { AUDIT_FILE, AuditLog, formatAudit } from './audit';
 import { ConsentStore } from './consent';
@@ -28,8 +28,6 @@ const USER_FILE_TEMPLATE = `{
 }
 `;
 
-const moveArgsSchema = z.object({ uri: z.union([z.string(), z.custom<vscode.Uri>((v) => v instanceof vscode.Uri)]), serverName: z.string().min(1) });
-const revokeArgsSchema = tokenKeySchema.extend({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/).optional() });
 
 export function registerMcpRuntime(s: Services): McpRuntime {
   const files = new ServerFiles(s);
@@ -55,21 +53,20 @@ export function registerMcpRuntime(s: Services): McpRuntime {
       provideTextDocumentContent: async () => formatAudit(await audit.list()),
     }),
     audit.onDidChange(() => auditChanged.fire(auditUri)),
-    vscode.commands.registerCommand('mcpTokens.showAuditLog', async () => {
+  );
+
+  registerCommandGroup(s, {
+    showAuditLog: async () => {
       const doc = await vscode.workspace.openTextDocument(auditUri);
       await vscode.window.showTextDocument(doc, { preview: true });
       return audit.list();
-    }),
-  );
-
-  // Files.
-  s.context.subscriptions.push(
-    vscode.commands.registerCommand('mcpTokens.openUserServersFile', async () => {
+    },
+    openUserServersFile: async () => {
       const uri = userServersFile(s.context);
       await ensureFile(uri, USER_FILE_TEMPLATE);
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
-    }),
-    vscode.commands.registerCommand('mcpTokens.openWorkspaceServersFile', async () => {
+    },
+    openWorkspaceServersFile: async () => {
       const folders = vscode.workspace.workspaceFolders ?? [];
       const folder = folders.length <= 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick();
       if (!folder) {
@@ -79,24 +76,17 @@ export function registerMcpRuntime(s: Services): McpRuntime {
       const uri = vscode.Uri.joinPath(folder.uri, WORKSPACE_TOKENS_FILE);
       await ensureFile(uri, USER_FILE_TEMPLATE);
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
-    }),
-    vscode.commands.registerCommand('mcpTokens.moveServerToTokenFile', (arg?: unknown) => moveServerCommand(s, arg)),
-  );
-
-  // Consent: revocation, and "Allowed servers" under each token in the Tokens view.
-  s.context.subscriptions.push(
-    vscode.commands.registerCommand('mcpTokens.revokeConsent', async (arg?: unknown) => {
-      const a = arg as { treeElement?: boolean; namespace?: string; name?: string; data?: unknown } | undefined;
+    },
+    moveServerToTokenFile: (input) => moveServerCommand(s, input),
+    // Consent: revocation (the "Allowed servers" under each token in the Tokens view, or a pick).
+    revokeConsent: async (input) => {
       let key: TokenKey;
       let fp: string | undefined;
-      if (a?.treeElement) {
-        key = { namespace: String(a.namespace), name: String(a.name) };
-        fp = typeof a.data === 'string' ? a.data : undefined;
-      } else if (arg !== undefined) {
-        const parsed = revokeArgsSchema.safeParse(arg);
-        if (!parsed.success) throw new Error('mcpTokens.revokeConsent expects {namespace, name, fingerprint?}.');
-        key = { namespace: parsed.data.namespace, name: parsed.data.name };
-        fp = parsed.data.fingerprint;
+      const given = inputKey(input);
+      if (given) {
+        key = given;
+        const data = input.via === 'ui' ? input.element?.data : input.args.fingerprint;
+        fp = typeof data === 'string' ? data : undefined;
       } else {
         const picks = consent.tokens().flatMap((id) => {
           const k = parseKeyId(id);
@@ -114,8 +104,8 @@ export function registerMcpRuntime(s: Services): McpRuntime {
       const done = await consent.revoke(key, fp);
       if (done) s.log.info(`Revoked consent for ${formatReference(key)}${fp ? ` (server ${fp.slice(0, 12)})` : ' (all servers)'}.`);
       return done;
-    }),
-  );
+    },
+  });
   hookAllowedServers(s, consent);
 
   registerServersView(s, runtime);
@@ -169,14 +159,15 @@ async function readText(uri: vscode.Uri): Promise<string | undefined> {
   }
 }
 
-async function moveServerCommand(s: Services, arg?: unknown): Promise<boolean> {
+async function moveServerCommand(s: Services, input: CommandInput<ArgsOf<'moveServerToTokenFile'>>): Promise<boolean> {
   let uri: vscode.Uri;
   let serverName: string;
-  if (arg !== undefined) {
-    const parsed = moveArgsSchema.safeParse(arg);
-    if (!parsed.success) throw new Error('mcpTokens.moveServerToTokenFile expects {uri, serverName}.');
-    uri = typeof parsed.data.uri === 'string' ? vscode.Uri.parse(parsed.data.uri) : parsed.data.uri;
-    serverName = parsed.data.serverName;
+  if (input.via === 'args') {
+    const given = input.args.uri;
+    if (typeof given === 'string') uri = vscode.Uri.parse(given);
+    else if (given instanceof vscode.Uri) uri = given;
+    else throw new ArgumentError('mcpTokens.moveServerToTokenFile expects {uri, serverName}: uri is a string or a Uri.');
+    serverName = input.args.serverName;
   } else {
     const editor = vscode.window.activeTextEditor;
     if (!editor || !/mcp\.json$/.test(editor.document.uri.path)) {

@@ -15,7 +15,9 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
 import { z } from 'zod';
-import { describeIssues, nameSchema, namespaceSchema, oauthInfoSchema, tokenTypeSchema } from '../../server/core/model';
+import { describeIssues, isInternalNamespace, nameSchema, namespaceSchema, oauthInfoSchema, tokenTypeSchema } from '../../server/core/model';
+import { oauthCompanions } from '../../server/core/oauthKeys';
+import { keyId, parseWholeReference } from '../../server/core/reference';
 
 export const EXPORT_FORMAT = 'mcp-tokens-export';
 export const EXPORT_VERSION = 1;
@@ -23,6 +25,10 @@ export const EXPORT_EXTENSION = 'mcptokens';
 /** OWASP Password Storage Cheat Sheet: scrypt N=2^17 (128 MiB), r=8, p=1. */
 export const SCRYPT_DEFAULTS = { N: 2 ** 17, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
+/** scrypt needs 128·N·r bytes; the default needs 128 MiB. */
+export const MAX_KDF_MEMORY = 256 * 2 ** 20;
+/** N·r·p, the work of one derivation; the default's is 2^20. */
+export const MAX_KDF_WORK = 2 ** 22;
 const MIN_PASSPHRASE = 8;
 
 const b64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64');
@@ -32,14 +38,18 @@ export const exportHeaderSchema = z.object({
   version: z.literal(EXPORT_VERSION),
   createdAt: z.string().max(64),
   count: z.number().int().min(0).max(100_000),
-  kdf: z.object({
-    name: z.literal('scrypt'),
-    // Bounds keep a crafted file from asking for absurd memory or time.
-    N: z.number().int().min(2 ** 14).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, 'N must be a power of two'),
-    r: z.number().int().min(1).max(32),
-    p: z.number().int().min(1).max(16),
-    salt: b64,
-  }),
+  kdf: z
+    .object({
+      name: z.literal('scrypt'),
+      // Bounds keep a crafted file from asking for absurd memory or time: at most twice the default's
+      // memory (256 MiB) and four times its work.
+      N: z.number().int().min(2 ** 14).max(2 ** 18).refine((n) => (n & (n - 1)) === 0, 'N must be a power of two'),
+      r: z.number().int().min(1).max(16),
+      p: z.number().int().min(1).max(4),
+      salt: b64,
+    })
+    .refine((k) => 128 * k.N * k.r <= MAX_KDF_MEMORY, `the key derivation would need more than ${MAX_KDF_MEMORY / 2 ** 20} MiB`)
+    .refine((k) => k.N * k.r * k.p <= MAX_KDF_WORK, 'the key derivation would take too long'),
   cipher: z.object({ name: z.literal('aes-256-gcm'), iv: b64 }),
 });
 export type ExportHeader = z.infer<typeof exportHeaderSchema>;
@@ -172,4 +182,28 @@ function parseFile(text: string) {
   const parsed = exportFileSchema.safeParse(json);
   if (!parsed.success) throw new ExportFormatError(`The export file is damaged: ${describeIssues(parsed.error)}`);
   return parsed.data;
+}
+
+/**
+ * The reasons an export's tokens cannot be imported as a whole, each naming a token (never a value):
+ *  - metadata that refers to a token the file does not contain (`oauth.clientSecretRef`): after the
+ *    import, a refresh would send that other token to the file's token endpoint;
+ *  - an internal entry (refresh token, client registration) that is not the companion of an OAuth
+ *    token of the same file.
+ * Empty when the file is self-contained.
+ */
+export function importProblems(tokens: readonly ExportedToken[]): string[] {
+  const inFile = new Set(tokens.map((t) => keyId(t)));
+  const companions = new Set(tokens.flatMap((t) => oauthCompanions(t).map(keyId)));
+  const problems: string[] = [];
+  for (const t of tokens) {
+    const ref = t.oauth?.clientSecretRef;
+    if (ref !== undefined) {
+      const target = parseWholeReference(ref.trim());
+      if (!target) problems.push(`${keyId(t)}: its client secret reference is not a token reference`);
+      else if (!inFile.has(keyId(target))) problems.push(`${keyId(t)}: its client secret refers to ${keyId(target)}, which the file does not contain`);
+    }
+    if (isInternalNamespace(t.namespace) && !companions.has(keyId(t))) problems.push(`${keyId(t)}: an internal entry that belongs to no OAuth token of the file`);
+  }
+  return problems;
 }

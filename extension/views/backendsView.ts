@@ -4,6 +4,7 @@
  * Health checks run only while the view is visible (a keyring check may show an unlock prompt).
  */
 import * as vscode from 'vscode';
+import { registerCommand } from '../platform/commands';
 import { BACKEND_LABELS, type BackendId } from '../../server/core/model';
 import type { Services } from '../services';
 import type { BackendHealth } from '../store/backend';
@@ -29,8 +30,8 @@ export function registerBackendsView(services: Services): void {
     services.config.onDidChange(refreshSoon, 'vault'),
     services.config.onDidChange(refreshSoon, 'keyring'),
     services.context.secrets.onDidChange((e) => (e.key.startsWith('mcpTokens/v1/vault/') ? refreshSoon() : undefined)),
-    vscode.commands.registerCommand('mcpTokens.refreshBackends', () => provider.refresh()),
   );
+  registerCommand(services, 'refreshBackends', () => provider.refresh());
   provider.isVisible = () => view.visible;
 }
 

@@ -4,6 +4,7 @@
  * it uses; actions start it, set a missing token, or open its definition.
  */
 import * as vscode from 'vscode';
+import { ArgumentError, registerCommandGroup, type CommandInput } from '../platform/commands';
 import { TOKEN_TYPES } from '../../server/core/model';
 import { formatReference, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
@@ -11,7 +12,8 @@ import type { ServedServer } from '../runtime/files';
 import { needsOf } from '../runtime/resolve';
 import type { CredentialState, McpRuntime } from '../runtime/provider';
 
-type Element = { kind: 'server'; served: ServedServer } | { kind: 'token'; served: ServedServer; key: TokenKey };
+/** `treeElement: true` tells commands this is a view item (it prefills the interactive flow), not automation arguments. */
+type Element = { treeElement: true; kind: 'server'; served: ServedServer } | { treeElement: true; kind: 'token'; served: ServedServer; key: TokenKey };
 
 const STATE_TEXT: Record<CredentialState, string> = {
   ready: 'ready',
@@ -51,8 +53,8 @@ class ServersTree implements vscode.TreeDataProvider<Element> {
   }
 
   getChildren(element?: Element): Element[] {
-    if (!element) return this.runtime.files.servers().map((served) => ({ kind: 'server', served }));
-    if (element.kind === 'server') return needsOf(element.served.entry).tokens.map((key) => ({ kind: 'token', served: element.served, key }));
+    if (!element) return this.runtime.files.servers().map((served) => ({ treeElement: true, kind: 'server', served }));
+    if (element.kind === 'server') return needsOf(element.served.entry).tokens.map((key) => ({ treeElement: true, kind: 'token', served: element.served, key }));
     return [];
   }
 
@@ -83,19 +85,15 @@ class ServersTree implements vscode.TreeDataProvider<Element> {
   }
 }
 
-function asServed(runtime: McpRuntime, arg: unknown): ServedServer | undefined {
-  if (arg && typeof arg === 'object') {
-    const a = arg as { kind?: unknown; served?: ServedServer; label?: unknown };
-    if (a.served) return a.served;
-    if (typeof a.label === 'string') return runtime.files.servers().find((x) => x.label === a.label);
+/** The server a command names: a Servers view element (looked up again by its label), `{label}`, or one the user picks. */
+async function pickServer(runtime: McpRuntime, input: CommandInput<{ label: string }>): Promise<ServedServer | undefined> {
+  const element = input.via === 'ui' ? (input.element?.served as ServedServer | undefined) : undefined;
+  const label = input.via === 'args' ? input.args.label : element?.label;
+  if (label !== undefined) {
+    const found = runtime.files.servers().find((x) => x.label === label);
+    if (!found) throw new ArgumentError(`No MCP server "${label.slice(0, 200)}" is defined in an MCP Tokens file.`);
+    return found;
   }
-  return undefined;
-}
-
-async function pickServer(runtime: McpRuntime, arg: unknown): Promise<ServedServer | undefined> {
-  const given = asServed(runtime, arg);
-  if (given) return given;
-  if (arg !== undefined) throw new Error('Expected a server of the MCP Tokens Servers view or {label}.');
   const servers = runtime.files.servers();
   if (servers.length === 0) {
     void vscode.window.showInformationMessage('No server is defined in an MCP Tokens file yet.');
@@ -119,14 +117,16 @@ export function registerServersView(s: Services, runtime: McpRuntime): void {
       tree.refresh();
       updateContext();
     }),
-    vscode.commands.registerCommand('mcpTokens.refreshServers', () => runtime.files.reload()),
-    vscode.commands.registerCommand('mcpTokens.startServer', async (arg?: unknown) => {
-      const served = await pickServer(runtime, arg);
+  );
+  registerCommandGroup(s, {
+    refreshServers: () => runtime.files.reload(),
+    startServer: async (input) => {
+      const served = await pickServer(runtime, input);
       if (!served) return;
       await vscode.commands.executeCommand('workbench.mcp.startServer', runtime.serverId(served.label));
-    }),
-    vscode.commands.registerCommand('mcpTokens.setServerToken', async (arg?: unknown) => {
-      const served = await pickServer(runtime, arg);
+    },
+    setServerToken: async (input) => {
+      const served = await pickServer(runtime, input);
       if (!served) return;
       const missing = needsOf(served.entry).tokens.filter((k) => !s.store.has(k));
       const key =
@@ -139,15 +139,15 @@ export function registerServersView(s: Services, runtime: McpRuntime): void {
       }
       const type = (TOKEN_TYPES as readonly string[]).includes(key.namespace) ? key.namespace : undefined;
       await vscode.commands.executeCommand('mcpTokens.setToken', { namespace: key.namespace, name: key.name, ...(type ? { type } : {}) });
-    }),
-    vscode.commands.registerCommand('mcpTokens.openServerDefinition', async (arg?: unknown) => {
-      const served = await pickServer(runtime, arg);
+    },
+    openServerDefinition: async (input) => {
+      const served = await pickServer(runtime, input);
       if (!served) return;
       const doc = await vscode.workspace.openTextDocument(served.file.uri);
       const start = doc.positionAt(served.entry.nameSpan.start);
       const end = doc.positionAt(served.entry.nameSpan.end);
       await vscode.window.showTextDocument(doc, { selection: new vscode.Range(start, end) });
-    }),
-  );
+    },
+  });
   void runtime.files.ready().then(updateContext);
 }

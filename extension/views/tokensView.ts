@@ -4,6 +4,7 @@
  * token (for example the servers allowed to use it).
  */
 import * as vscode from 'vscode';
+import { ArgumentError, inputKey, registerCommandGroup } from '../platform/commands';
 import { TOKEN_TYPES, expiryState, type TokenMetadata } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
@@ -233,17 +234,20 @@ export function registerTokensView(s: Services): void {
       updateContext();
     }),
     s.config.onDidChange(() => tree.refresh(), 'expiryWarningDays'),
-    vscode.commands.registerCommand('mcpTokens.revealToken', async (arg?: TokenKey) => {
+  );
+  registerCommandGroup(s, {
+    revealToken: async (input) => {
       await s.store.ready();
-      const meta = arg && typeof arg === 'object' ? s.store.get(arg) : undefined;
-      if (!meta) throw new Error(arg ? `No token ${keyId(arg)} is stored.` : 'mcpTokens.revealToken needs {namespace, name}.');
+      const key = inputKey(input);
+      const meta = key ? s.store.get(key) : undefined;
+      if (!meta) throw new ArgumentError(key ? `No token ${keyId(key)} is stored.` : 'mcpTokens.revealToken needs {namespace, name}.');
       if (tree.filter && !tree.visibleTokens().some((t) => keyId(t) === keyId(meta))) setFilter({});
       await view.reveal(tree.tokenNode(meta), { select: true, focus: true, expand: false });
       return true;
-    }),
-    vscode.commands.registerCommand('mcpTokens.filterTokens', async (arg?: Filter) => {
-      if (arg && typeof arg === 'object') {
-        setFilter({ text: arg.text, type: arg.type, expiry: arg.expiry });
+    },
+    filterTokens: async (input) => {
+      if (input.via === 'args') {
+        setFilter({ text: input.args.text, type: input.args.type, expiry: input.args.expiry });
         return tree.visibleTokens().length;
       }
       const pick = await vscode.window.showQuickPick(
@@ -266,9 +270,9 @@ export function registerTokensView(s: Services): void {
         setFilter({ ...tree.filter, expiry: pick.value as Filter['expiry'] });
       }
       return tree.visibleTokens().length;
-    }),
-    vscode.commands.registerCommand('mcpTokens.clearFilter', () => setFilter({})),
-  );
+    },
+    clearFilter: () => setFilter({}),
+  });
   void vscode.commands.executeCommand('setContext', 'mcpTokens.filtered', false);
   void s.store.ready().then(updateContext, () => updateContext());
 }

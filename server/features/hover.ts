@@ -41,7 +41,8 @@ export function hover(ctx: FeatureContext, doc: TextDocument, position: Position
     : 'Not used by any server in the workspace.';
   const links = [
     `[Reveal in MCP Tokens](${commandUri(EXTENSION_COMMANDS.reveal, arg)})`,
-    `[Rotate…](${commandUri(EXTENSION_COMMANDS.rotate, arg)})`,
+    // The key as a `namespace:name` string: the command runs as the user would run it (it asks for the new value).
+    `[Rotate…](${commandUri(EXTENSION_COMMANDS.rotate, keyId(key))})`,
     `[Copy reference](${commandUri(EXTENSION_COMMANDS.copyReference, { ...arg, form: ref.form })})`,
   ].join(' · ');
   return {

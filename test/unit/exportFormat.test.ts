@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decryptExport, encryptExport, readExportHeader, SCRYPT_DEFAULTS, type ExportedToken } from '../../extension/store/exportFormat';
+import { decryptExport, encryptExport, importProblems, readExportHeader, SCRYPT_DEFAULTS, type ExportedToken } from '../../extension/store/exportFormat';
+import { clientKey, refreshKey } from '../../server/core/oauthKeys';
 
 const tokens: ExportedToken[] = [
   { namespace: 'bearer', name: 'github', type: 'bearer', value: 'ghp_EXPORTED_SECRET_1', previous: 'ghp_OLD', provider: 'github', expiresAt: '2030-01-01T00:00:00.000Z' },
@@ -62,5 +63,42 @@ describe('encrypted export', () => {
     await assert.rejects(decryptExport(JSON.stringify({ ...file, kdf: { ...file.kdf, N: 2 ** 30 } }), PASS), /damaged/);
     await assert.rejects(encryptExport(tokens, 'short'), /at least 8 characters/);
     assert.equal((await decryptExport(JSON.stringify(file), PASS)).tokens[0].value, 'ghp_EXPORTED_SECRET_1');
+  });
+});
+
+describe('hostile export files (security review findings 5 and 8)', () => {
+  it('refuses key-derivation parameters that would cost minutes or GiB, before deriving anything', async () => {
+    const text = await encryptExport(tokens, PASS, { kdf: { N: 2 ** 14, r: 8, p: 1 } });
+    for (const kdf of [
+      { N: 2 ** 20, r: 32, p: 16 },
+      { N: 2 ** 20, r: 8, p: 1 },
+      { N: 2 ** 18, r: 16, p: 1 },
+      { N: 2 ** 17, r: 8, p: 8 },
+    ]) {
+      const crafted = JSON.stringify({ ...JSON.parse(text), kdf: { ...JSON.parse(text).kdf, ...kdf } });
+      const started = Date.now();
+      await assert.rejects(decryptExport(crafted, PASS), /key derivation|too big|less than or equal|expected number to be <=|N must/i, JSON.stringify(kdf));
+      assert.ok(Date.now() - started < 1000, `refused at once (${Date.now() - started} ms)`);
+    }
+    // The default cost and twice its memory are still accepted.
+    assert.doesNotThrow(() => readExportHeader(JSON.stringify({ ...JSON.parse(text), kdf: { ...JSON.parse(text).kdf, N: 2 ** 18, r: 8, p: 1 } })));
+  });
+
+  it('refuses metadata that points at a token the file does not contain', () => {
+    const evil: ExportedToken = { namespace: 'oauth', name: 'evil', type: 'oauth', value: 'x', oauth: { issuer: 'https://evil.example', clientId: 'c', clientSecretRef: '$<TOKEN:bearer:github>' } };
+    assert.deepEqual(importProblems([evil]), ['oauth:evil: its client secret refers to bearer:github, which the file does not contain']);
+    assert.match(importProblems([{ ...evil, oauth: { ...evil.oauth, clientSecretRef: 'plain text' } }])[0], /not a token reference/);
+    // Self-contained: the secret travels in the same file.
+    const secret: ExportedToken = { namespace: 'bearer', name: 'github', type: 'bearer', value: 'y' };
+    assert.deepEqual(importProblems([evil, secret]), []);
+  });
+
+  it('accepts OAuth companions only beside their token', () => {
+    const token: ExportedToken = { namespace: 'oauth', name: 'acme', type: 'oauth', value: 'access', oauth: { issuer: 'https://auth.acme.example' } };
+    const refresh: ExportedToken = { ...refreshKey(token), type: 'generic', value: 'refresh' };
+    const client: ExportedToken = { ...clientKey('https://auth.acme.example'), type: 'generic', value: '{}' };
+    assert.deepEqual(importProblems([token, refresh, client]), []);
+    assert.match(importProblems([refresh])[0], /oauth-refresh:acme: an internal entry that belongs to no OAuth token of the file/);
+    assert.match(importProblems([token, { ...clientKey('https://other.example'), type: 'generic', value: '{}' }])[0], /belongs to no OAuth token/);
   });
 });

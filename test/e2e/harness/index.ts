@@ -142,16 +142,16 @@ export function tools(): { node24: string; codeServer: string; chromium: string 
   return { node24, codeServer, chromium: chromiumPath };
 }
 
-/** Packs test/e2e/driver into a .vsix (cached under test-results/e2e/.driver, rebuilt when a source changes). */
-export function driverVsix(): string {
-  const src = join(REPO_ROOT, 'test', 'e2e', 'driver');
-  const outDir = join(REPO_ROOT, 'test-results', 'e2e', '.driver');
-  const out = join(outDir, 'driver.vsix');
+/** Packs the test-only extension in test/e2e/<dir> into a .vsix (cached under test-results/e2e/.<dir>, rebuilt when a source changes). */
+export function testExtensionVsix(dir: 'driver' | 'hostile'): string {
+  const src = join(REPO_ROOT, 'test', 'e2e', dir);
+  const outDir = join(REPO_ROOT, 'test-results', 'e2e', `.${dir}`);
+  const out = join(outDir, `${dir}.vsix`);
   const newest = Math.max(...readdirSync(src).map((f) => statSync(join(src, f)).mtimeMs));
   if (existsSync(out) && statSync(out).mtimeMs > newest) return out;
   // Several test processes may pack at once: stage and write privately, then rename into place.
   const stage = join(outDir, `stage-${process.pid}`);
-  const tmp = join(outDir, `driver-${process.pid}.vsix`);
+  const tmp = join(outDir, `${dir}-${process.pid}.vsix`);
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
   cpSync(src, stage, { recursive: true });
@@ -162,9 +162,14 @@ export function driverVsix(): string {
     { cwd: stage, encoding: 'utf8' },
   );
   rmSync(stage, { recursive: true, force: true });
-  if (r.status !== 0) throw new Error(`Packing the e2e driver failed:\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`Packing the e2e ${dir} extension failed:\n${r.stdout}\n${r.stderr}`);
   renameSync(tmp, out);
   return out;
+}
+
+/** The e2e driver (test/e2e/driver), installed in every launch. */
+export function driverVsix(): string {
+  return testExtensionVsix('driver');
 }
 
 function freePort(): Promise<number> {

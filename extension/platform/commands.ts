@@ -1,0 +1,64 @@
+/**
+ * The one way to register a command. `registerCommand(services, 'setToken', handler)` looks the
+ * command up in the table (`commandTable.ts`), turns whatever argument VS Code or another extension
+ * passed into one `CommandInput`, runs the handler, and turns a failure into one message: logged,
+ * shown, and rethrown so automation callers of `executeCommand` see it.
+ *
+ * The class's policy is applied here and in the `Gate`: a `release` or `destroy` handler receives the
+ * gate in its context and cannot obtain a value any other way (the unit test
+ * `commands.table.test.ts` checks that values are read only by the gate and the launch path).
+ */
+import * as vscode from 'vscode';
+import type { TokenKey } from '../../server/core/reference';
+import type { Services } from '../services';
+import { CancelledError, errorText, parseCommandInput, type CommandInput } from './commandInput';
+import { COMMANDS, type ArgsOf, type CommandName, type CommandSpec } from './commandTable';
+
+export { ArgumentError, CancelledError, errorText, parseCommandInput, type CommandInput } from './commandInput';
+
+export interface CommandErrorPolicy {
+  /** The text logged and shown for an error (default: `errorText`); for errors that need scrubbing. */
+  describe?(error: unknown): string;
+  /** True for errors that need no notification (the user cancelled). */
+  quiet?(error: unknown): boolean;
+}
+
+export type CommandHandler<N extends CommandName> = (input: CommandInput<ArgsOf<N>>) => unknown;
+
+/** Registers the handler of the command `name` of the table. */
+export function registerCommand<N extends CommandName>(s: Services, name: N, handler: CommandHandler<N>, policy: CommandErrorPolicy = {}): void {
+  const spec: CommandSpec = COMMANDS[name];
+  s.context.subscriptions.push(
+    vscode.commands.registerCommand(spec.id, async (raw?: unknown) => {
+      let input: CommandInput<unknown> | undefined;
+      try {
+        input = parseCommandInput(spec, raw);
+        return await handler(input as CommandInput<ArgsOf<N>>);
+      } catch (e) {
+        const quiet = e instanceof CancelledError || policy.quiet?.(e) === true;
+        const text = policy.describe ? policy.describe(e) : errorText(e);
+        if (quiet) {
+          s.log.info(`${spec.id}: ${text}`);
+        } else {
+          s.log.error(`${spec.id} failed: ${text}`);
+          void vscode.window.showErrorMessage(text);
+        }
+        // The user saw the message; automation callers (and bad arguments) get the rejection.
+        if (input?.via === 'ui') return undefined;
+        throw e instanceof Error && !policy.describe ? e : new Error(text);
+      }
+    }),
+  );
+}
+
+/** Registers several handlers with one error policy. */
+export function registerCommandGroup(s: Services, handlers: { [N in CommandName]?: CommandHandler<N> }, policy: CommandErrorPolicy = {}): void {
+  for (const name of Object.keys(handlers) as CommandName[]) registerCommand(s, name, handlers[name] as CommandHandler<typeof name>, policy);
+}
+
+/** The token an input names: the automation args' `{namespace, name}` or the prefilled key. */
+export function inputKey(input: CommandInput<unknown>): TokenKey | undefined {
+  if (input.via === 'ui') return input.key;
+  const a = input.args as Partial<TokenKey>;
+  return typeof a.namespace === 'string' && typeof a.name === 'string' ? { namespace: a.namespace, name: a.name } : undefined;
+}

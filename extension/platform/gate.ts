@@ -1,0 +1,89 @@
+/**
+ * The gate every value passes before it leaves the store through a command (copy, export, move to
+ * another backend, a sign-in that sends a stored client secret) and every irrecoverable destruction.
+ * It shows a modal dialog that names what leaves and where it goes; nothing a caller passes can skip
+ * it: there is no option, flag or setting for that. The launch of an MCP server has its own gate,
+ * the consent dialog of the runtime feature.
+ */
+import * as vscode from 'vscode';
+import type { TokenKey } from '../../server/core/reference';
+import type { TokenStore } from '../store/tokenStore';
+
+export interface Release {
+  /** The verb of the question: "Copy", "Export", "Move", "Send". */
+  readonly verb: string;
+  /** What leaves, in words: "the value of bearer:github", "3 tokens (bearer:a, bearer:b, …)". */
+  readonly what: string;
+  /** Where it goes, naming the place: "the clipboard", "the file /home/me/x.mcptokens", a backend's address, a host. */
+  readonly to: string;
+  /** The confirming button, e.g. "Copy Value", "Export". */
+  readonly action: string;
+  /** More about the consequence. */
+  readonly detail?: string;
+  /** True when the command came with an automation argument (maybe another extension's). */
+  readonly automation?: boolean;
+}
+
+export interface Destruction {
+  /** What is replaced or deleted: "the token bearer:github", "Vault's stored token". */
+  readonly what: string;
+  readonly action: string;
+  readonly detail?: string;
+  /** The old value is kept in Recently Deleted (or can otherwise be had back). */
+  readonly recoverable: boolean;
+  /** The caller asked not to be asked (`force`, `overwrite`). Honoured only when `recoverable`. */
+  readonly skipQuestion?: boolean;
+}
+
+const CALLER_NOTE = 'This was requested through a command with arguments: another extension may have asked for it. Cancel unless you started it.';
+
+/** Reads values; handed to a release only after the user agreed. */
+export interface ValueReader {
+  value(key: TokenKey): Promise<string | undefined>;
+  previous(key: TokenKey): Promise<string | undefined>;
+}
+
+/** The texts of a release modal. Pure, for tests. */
+export function releaseText(r: Release): { message: string; detail: string } {
+  return {
+    message: `${r.verb} ${r.what} to ${r.to}?`,
+    detail: [`${capitalize(r.what)} will leave MCP Tokens and go to ${r.to}.`, r.detail, r.automation ? CALLER_NOTE : undefined].filter(Boolean).join('\n\n'),
+  };
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+export class Gate {
+  constructor(
+    private readonly store: TokenStore,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /**
+   * Asks before values leave the store; only when the user chose `action` does `work` run, with the
+   * one reader of values a command gets. Resolves undefined when the user declined.
+   */
+  async release<T>(r: Release, work: (read: ValueReader) => Promise<T>): Promise<T | undefined> {
+    const { message, detail } = releaseText(r);
+    const answer = await vscode.window.showWarningMessage(message, { modal: true, detail }, r.action);
+    if (answer !== r.action) {
+      this.log.info(`Declined: ${r.verb.toLowerCase()} ${r.what} to ${r.to}.`);
+      return undefined;
+    }
+    this.log.info(`Allowed: ${r.verb.toLowerCase()} ${r.what} to ${r.to}.`);
+    return work({ value: (k) => this.store.getValue(k), previous: (k) => this.store.getPreviousValue(k) });
+  }
+
+  /**
+   * Asks before a value is replaced or deleted. A recoverable change may skip the question when the
+   * caller asked so; an irrecoverable one always asks.
+   */
+  async destroy(d: Destruction): Promise<boolean> {
+    if (d.recoverable && d.skipQuestion) return true;
+    const detail = [d.detail, d.recoverable ? 'The old value is kept in Recently Deleted in the Tokens view.' : 'This cannot be undone.'].filter(Boolean).join('\n\n');
+    const answer = await vscode.window.showWarningMessage(`${d.action} ${d.what}?`, { modal: true, detail }, d.action);
+    return answer === d.action;
+  }
+}
