@@ -269,6 +269,31 @@ describe('TokenStore trash (Recently Deleted)', () => {
     assert.equal(await store.getValue(key), 'keep');
   });
 
+  it('an index failure while overwriting, rotating or restoring the previous value keeps both slots and no trash entry', async () => {
+    const { store, backend, index } = make();
+    await store.set({ ...key, type: 'bearer', value: 'v1' });
+    await store.rotate(key, 'v2');
+    const snapshot = () => ({ values: [...backend.values], previous: [...backend.previous], meta: store.get(key), trash: store.listDeleted() });
+    const before = snapshot();
+    for (const attempt of [() => store.set({ ...key, type: 'bearer', value: 'x' }), () => store.rotate(key, 'x'), () => store.restorePrevious(key)]) {
+      index.failNextSave = true;
+      await assert.rejects(attempt(), /injected index/);
+      assert.deepEqual(snapshot(), before);
+    }
+  });
+
+  it('clearing an OAuth token keeps its refresh token in the same entry', async () => {
+    const { store } = make();
+    await store.set({ namespace: 'oauth', name: 'linear', type: 'oauth', value: 'a' });
+    await store.set({ namespace: 'oauth-refresh', name: 'linear', type: 'generic', value: 'r' });
+    assert.deepEqual((await store.clear({ namespace: 'oauth' })).map((k) => k.name), ['linear']);
+    assert.equal(store.listAll().length, 0);
+    const d = only(store.listDeleted());
+    assert.deepEqual([d.reason, d.companions], ['clear', [{ namespace: 'oauth-refresh', name: 'linear' }]]);
+    await store.restoreDeleted(d.id);
+    assert.equal(await store.getValue({ namespace: 'oauth-refresh', name: 'linear' }), 'r');
+  });
+
   it('a reloaded store (same index and backends) still lists and restores the trash', async () => {
     const first = make();
     await first.store.set({ ...key, type: 'bearer', value: 'persisted' });
