@@ -8,6 +8,7 @@ import { McpCliRegistry, defaultRegistryPath } from './mcpCliRegistry';
 import { VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, VaultBackend } from './vaultBackend';
 import { SecretStorageBackend, SecretStorageIndex } from './secretStorageBackend';
 import { TokenStore } from './tokenStore';
+import { refreshKey } from '../oauth/session';
 
 export function createTokenStore(context: vscode.ExtensionContext, config: Config, log: vscode.LogOutputChannel): TokenStore {
   const secretStorage = new SecretStorageBackend(context.secrets);
@@ -18,6 +19,8 @@ export function createTokenStore(context: vscode.ExtensionContext, config: Confi
     index,
     backendFor: (ns) => config.backendFor(ns),
     log: (level, message) => log[level](message),
+    // An OAuth token's refresh token is deleted, kept in the trash and restored with it.
+    companionsOf: (meta) => (meta.type === 'oauth' ? [refreshKey(meta)] : []),
   });
   context.subscriptions.push(secretStorage, index, store);
   return store;

@@ -8,7 +8,7 @@
  * The native module is loaded lazily, on first use: if it is missing or broken only this backend is
  * unavailable, and health() says why. No `vscode` import.
  */
-import type { TokenMetadata } from '../../server/core/model';
+import { isInternalNamespace, type TokenMetadata } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
 import { BackendError, type BackendHealth, type DiscoveredToken, type SecretBackend } from './backend';
 import { describeStoredToken, mcpCliAccount, MCP_CLI_SERVICE, parseStoredToken, StoredTokenError, toStoredToken, valueFromStoredToken } from './mcpCliLayout';
@@ -145,6 +145,9 @@ export class KeyringBackend implements SecretBackend {
   async write(key: TokenKey, value: string, meta: TokenMetadata): Promise<void> {
     const json = JSON.stringify(toStoredToken(key, value, meta));
     await this.call('write', key, (signal) => this.entry(this.service, key).setPassword(json, signal));
+    // mcp-cli lists what its registry lists: internal entries (OAuth companions, the trash's kept
+    // copies) are ours alone and never registered.
+    if (isInternalNamespace(key.namespace)) return;
     await this.options.registry?.register(key, meta).catch((e) => this.registryFailed('register', key, e));
   }
 

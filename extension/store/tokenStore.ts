@@ -6,9 +6,32 @@
  * Consistency rule: a write changes the value first and the index second; if the index cannot be
  * saved the value is put back, so the index and the values never disagree for long, and a failure
  * loses nothing.
+ *
+ * Nothing destroyed is lost ("Recently Deleted"): every path that replaces or removes a value — `set`
+ * over an existing token (overwrite, import), `rotate` (the value it pushes out of the previous slot),
+ * `restorePrevious`, `delete` (with the token's companions, e.g. an OAuth refresh token), `clear`,
+ * `restoreDeleted` over an existing token — first copies that value (and its previous value) into the
+ * trash: the SAME backend, under `trash:<entry id>` (TRASH_NAMESPACE, an internal namespace), with the
+ * entry's metadata in the index. Only then is the value replaced or removed; if keeping it fails, the
+ * operation is refused and nothing changes. A verified `moveToBackend` and a `rename` move a value
+ * rather than destroy it, and are not trashed. Trash entries are not tokens: `list`, `listAll`, `get`
+ * and `getValue` never see them, so `$<TOKEN:trash:…>` resolves to nothing.
+ *
+ *   listDeleted(): DeletedToken[]                          newest first; internal entries flagged
+ *   restoreDeleted(id): Promise<TokenMetadata>             puts the token (and companions) back as it was;
+ *                                                          a token at that key now is trashed first ('restore')
+ *   purgeDeleted(id): Promise<void>                        removes one entry's values for good
+ *   purgeExpired(retentionDays): Promise<number>           removes entries older than max(1, days)
+ *   set(args, { reason?: 'overwrite' | 'import', trash?: boolean })
+ *   delete(key, { reason?: 'delete' | 'sign-out' })
+ *
+ * Every change to the trash fires a `{ kind: 'trash' }` change (after the operation's own change).
  */
+import { randomBytes } from 'node:crypto';
 import {
+  DEFAULT_TRASH_RETENTION_DAYS,
   INDEX_VERSION,
+  TRASH_NAMESPACE,
   describeIssues,
   expiryState,
   isInternalNamespace,
@@ -16,15 +39,21 @@ import {
   sameKey,
   sortTokens,
   tokenIndexSchema,
+  trashEntrySchema,
   type BackendId,
   type SetTokenArgs,
   type TokenMetadata,
+  type TokenType,
+  type TrashEntry,
+  type TrashItem,
+  type TrashReason,
 } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
 import { Emitter, Mutex, type Disposable } from '../util/event';
 import { BackendError, type BackendHealth, type IndexStorage, type SecretBackend } from './backend';
 
-export type TokenChangeKind = 'set' | 'delete' | 'rotate' | 'restore' | 'rename' | 'metadata' | 'refresh';
+/** `trash`: the Recently Deleted entries changed (listDeleted() has another answer); no token value changed. */
+export type TokenChangeKind = 'set' | 'delete' | 'rotate' | 'restore' | 'rename' | 'metadata' | 'refresh' | 'trash';
 
 export interface TokenChange {
   readonly kind: TokenChangeKind;
@@ -42,6 +71,49 @@ export interface TokenStoreOptions {
   readonly now?: () => Date;
   /** Receives operational messages; never a value. */
   readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /**
+   * Internal entries that belong to a token and go with it: deleted and trashed with it (one trash
+   * entry), restored with it. The OAuth feature's naming (extension/oauth/session.ts): an `oauth`
+   * token's refresh token. Keys that are not stored are ignored.
+   */
+  readonly companionsOf?: (meta: TokenMetadata) => readonly TokenKey[];
+}
+
+/** A Recently Deleted entry: metadata only, never a value. */
+export interface DeletedToken {
+  /** Stable id of the trash entry (restoreDeleted, purgeDeleted). */
+  readonly id: string;
+  /** The key the token had (and is restored to). */
+  readonly namespace: string;
+  readonly name: string;
+  readonly type: TokenType;
+  /** The backend the token was in, where its value is kept. */
+  readonly backend: BackendId;
+  /** When it was replaced or removed (ISO). */
+  readonly deletedAt: string;
+  readonly reason: TrashReason;
+  /** The metadata the token had; restoreDeleted puts it back as it was. */
+  readonly meta: TokenMetadata;
+  /** Internal entries kept with it and restored with it (an OAuth token's refresh token). */
+  readonly companions: readonly TokenKey[];
+  /** The entry is an internal namespace's own (a refresh token removed on its own): views may hide it. */
+  readonly internal: boolean;
+}
+
+export interface SetOptions {
+  /** Why an existing value is replaced, as the trash records it (default 'overwrite'). */
+  readonly reason?: Extract<TrashReason, 'overwrite' | 'import'>;
+  /**
+   * False only for a value that is worthless once replaced and replaced often (an OAuth access token
+   * renewed with its refresh token), so renewals do not fill the trash. Never false on behalf of a
+   * command another extension can call.
+   */
+  readonly trash?: boolean;
+}
+
+export interface DeleteOptions {
+  /** Why the token is deleted, as the trash records it (default 'delete'). */
+  readonly reason?: Extract<TrashReason, 'delete' | 'sign-out'>;
 }
 
 export class TokenNotFoundError extends Error {
@@ -51,8 +123,26 @@ export class TokenNotFoundError extends Error {
   }
 }
 
+export class DeletedTokenNotFoundError extends Error {
+  constructor(readonly id: string) {
+    super(`No deleted token ${id} is kept (it was restored, purged or has expired).`);
+    this.name = 'DeletedTokenNotFoundError';
+  }
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A token's values as read before they are replaced or removed. */
+interface Snapshot {
+  readonly meta: TokenMetadata;
+  readonly value: string | undefined;
+  readonly previous?: string;
+}
+
 export class TokenStore implements Disposable {
   private readonly tokens = new Map<string, TokenMetadata>();
+  /** Recently Deleted entries by id (their values are in the backends, under TRASH_NAMESPACE). */
+  private readonly trash = new Map<string, TrashEntry>();
   private readonly backends = new Map<BackendId, SecretBackend>();
   private readonly mutex = new Mutex();
   private readonly changeEmitter = new Emitter<TokenChange>();
@@ -131,6 +221,31 @@ export class TokenStore implements Disposable {
     return this.backend(meta.backend).readPrevious(key);
   }
 
+  /**
+   * The Recently Deleted entries, newest first (metadata only). Entries of internal namespaces (an
+   * OAuth refresh token replaced or removed on its own) are included with `internal: true`. Call
+   * `ready()` first.
+   */
+  listDeleted(): DeletedToken[] {
+    return [...this.trash.values()]
+      .sort((a, b) => b.deletedAt.localeCompare(a.deletedAt) || b.id.localeCompare(a.id))
+      .map((e) => {
+        const { meta } = e.items[0];
+        return {
+          id: e.id,
+          namespace: meta.namespace,
+          name: meta.name,
+          type: meta.type,
+          backend: meta.backend,
+          deletedAt: e.deletedAt,
+          reason: e.reason,
+          meta,
+          companions: e.items.slice(1).map((i) => ({ namespace: i.meta.namespace, name: i.meta.name })),
+          internal: isInternalNamespace(meta.namespace),
+        };
+      });
+  }
+
   backendIds(): BackendId[] {
     return [...this.backends.keys()];
   }
@@ -141,10 +256,11 @@ export class TokenStore implements Disposable {
 
   // ---- writing -------------------------------------------------------------------------------
 
-  /** Creates or overwrites a token. Returns its metadata. */
-  set(args: SetTokenArgs): Promise<TokenMetadata> {
+  /** Creates or overwrites a token (the overwritten value goes to the trash). Returns its metadata. */
+  set(args: SetTokenArgs, options: SetOptions = {}): Promise<TokenMetadata> {
     return this.write(async () => {
       const key = { namespace: args.namespace, name: args.name };
+      refuseReserved(key);
       const existing = this.get(key);
       const backendId = args.backend ?? existing?.backend ?? this.options.backendFor(args.namespace);
       const now = this.now().toISOString();
@@ -166,32 +282,70 @@ export class TokenStore implements Disposable {
       const before = existing?.backend === backendId ? await target.read(key) : undefined;
       // A versioned backend keeps the overwritten value as the previous version.
       if (target.versioned && before !== undefined) meta.hasPrevious = true;
-      await target.write(key, args.value, meta);
-      await this.commit(key, meta, async () => {
+      // The replaced value goes to the trash first, in the backend it is in. In the same backend an
+      // overwrite replaces only the current value; from another backend the token leaves entirely.
+      let kept: TrashEntry | undefined;
+      if (existing && options.trash !== false) {
+        const replaced = existing.backend === backendId ? { meta: existing, value: before } : await this.snapshot(existing);
+        kept = await this.keepEntry(options.reason ?? 'overwrite', [replaced]);
+      }
+      const undo = async () => {
         if (before === undefined) await target.remove(key);
         else await target.write(key, before, existing!);
-      });
+        await this.discard(kept);
+      };
+      try {
+        await target.write(key, args.value, meta);
+      } catch (e) {
+        // Nothing was replaced: only the copy in the trash goes.
+        await this.undoing(key, () => this.discard(kept));
+        throw e;
+      }
+      await this.transact(() => {
+        this.tokens.set(keyId(key), meta);
+        if (kept) this.trash.set(kept.id, kept);
+      }, undo);
       if (existing && existing.backend !== backendId) {
         await this.backend(existing.backend).remove(key).catch((e) => this.log('warn', `Could not remove ${keyId(key)} from ${existing.backend}: ${message(e)}`));
       }
       this.changeEmitter.fire({ kind: 'set', keys: [key], valueChanged: true });
+      if (kept) this.fireTrash([key]);
       return meta;
     });
   }
 
-  /** Replaces the value and keeps the old one as the previous value. */
+  /**
+   * Replaces the value and keeps the old one as the previous value. The value this pushes out of the
+   * previous slot (the one before the last rotation) goes to the trash.
+   */
   rotate(key: TokenKey, value: string): Promise<TokenMetadata> {
     return this.write(async () => {
       const existing = this.require(key);
       const b = this.backend(existing.backend);
       const current = await b.read(key);
+      const pushedOut = current !== undefined && existing.hasPrevious ? await b.readPrevious(key) : undefined;
       const meta = this.validate({ ...existing, updatedAt: this.now().toISOString(), hasPrevious: current !== undefined || existing.hasPrevious });
-      if (current !== undefined) await b.writePrevious(key, current, meta);
-      await b.write(key, value, meta);
-      await this.commit(key, meta, async () => {
-        if (current !== undefined) await b.write(key, current, existing);
-      });
+      const kept = await this.keepEntry('rotate', [{ meta: existing, value: pushedOut }]);
+      const undo = async (wroteValue = true) => {
+        if (current !== undefined) {
+          await b.writePrevious(key, pushedOut, existing);
+          if (wroteValue) await b.write(key, current, existing);
+        }
+        await this.discard(kept);
+      };
+      try {
+        if (current !== undefined) await b.writePrevious(key, current, meta);
+        await b.write(key, value, meta);
+      } catch (e) {
+        await this.undoing(key, () => undo(false));
+        throw e;
+      }
+      await this.transact(() => {
+        this.tokens.set(keyId(key), meta);
+        if (kept) this.trash.set(kept.id, kept);
+      }, undo);
       this.changeEmitter.fire({ kind: 'rotate', keys: [key], valueChanged: true });
+      if (kept) this.fireTrash([key]);
       return meta;
     });
   }
@@ -205,35 +359,54 @@ export class TokenStore implements Disposable {
       if (previous === undefined) throw new Error(`Token ${keyId(key)} has no previous value to restore.`);
       const current = await b.read(key);
       const meta = this.validate({ ...existing, updatedAt: this.now().toISOString(), hasPrevious: current !== undefined });
-      await b.write(key, previous, meta);
-      if (current !== undefined) await b.writePrevious(key, current, meta);
-      await this.commit(key, meta, async () => {
-        if (current !== undefined) await b.write(key, current, existing);
-      });
+      // The replaced value becomes the previous one, and is also kept in the trash: the previous slot
+      // is not a safe place (the next rotation overwrites it, a Vault may drop old versions).
+      const kept = await this.keepEntry('restore', [{ meta: existing, value: current }]);
+      const undo = async () => {
+        if (current !== undefined) {
+          await b.write(key, current, existing);
+          await b.writePrevious(key, previous, existing);
+        }
+        await this.discard(kept);
+      };
+      let wrote = false;
+      try {
+        await b.write(key, previous, meta);
+        wrote = true;
+        if (current !== undefined) await b.writePrevious(key, current, meta);
+      } catch (e) {
+        await this.undoing(key, wrote ? undo : () => this.discard(kept));
+        throw e;
+      }
+      await this.transact(() => {
+        this.tokens.set(keyId(key), meta);
+        if (kept) this.trash.set(kept.id, kept);
+      }, undo);
       this.changeEmitter.fire({ kind: 'restore', keys: [key], valueChanged: true });
+      if (kept) this.fireTrash([key]);
       return meta;
     });
   }
 
-  delete(key: TokenKey): Promise<void> {
+  /**
+   * Deletes a token with its companions (`companionsOf`, e.g. an OAuth token's refresh token). Their
+   * values (and previous values) go to the trash first, as one entry; then the values are removed and
+   * the index saved. A failure at any step puts back what was removed: nothing changes.
+   */
+  delete(key: TokenKey, options: DeleteOptions = {}): Promise<void> {
     return this.write(async () => {
       const existing = this.require(key);
-      // The value goes first: if the backend refuses, nothing changed and the token stays listed, so
-      // no secret is ever left behind unseen. If the index then cannot be saved, the entry stays
-      // (without a value) and deleting it again finishes the job.
-      await this.backend(existing.backend).remove(key);
-      this.tokens.delete(keyId(key));
-      try {
-        await this.saveIndex();
-      } catch (e) {
-        this.tokens.set(keyId(key), existing);
-        throw e;
-      }
-      this.changeEmitter.fire({ kind: 'delete', keys: [key], valueChanged: true });
+      const group = await this.takeOut(existing, options.reason ?? 'delete');
+      await this.transact(() => {
+        for (const s of group.removed) this.tokens.delete(keyId(s.meta));
+        if (group.kept) this.trash.set(group.kept.id, group.kept);
+      }, group.putBack);
+      this.changeEmitter.fire({ kind: 'delete', keys: group.removed.map((s) => keyOf(s.meta)), valueChanged: true });
+      if (group.kept) this.fireTrash([key]);
     });
   }
 
-  /** Deletes every token matching the filter; returns the keys deleted. */
+  /** Deletes every token matching the filter (each into the trash, with its companions); returns the keys deleted. */
   clear(filter: { namespace?: string; expiredOnly?: boolean } = {}): Promise<TokenKey[]> {
     return this.write(async () => {
       const now = this.now();
@@ -243,26 +416,34 @@ export class TokenStore implements Disposable {
           (!filter.expiredOnly || (expiryState(t, now, 0) === 'expired' && !renewsItself(t))),
       );
       if (victims.length === 0) return [];
-      // Values first (see delete); a token whose value could not be removed stays listed.
-      const removed: TokenMetadata[] = [];
+      // Each token as in delete; a token whose value could not be kept or removed stays listed.
+      const groups: Array<Awaited<ReturnType<TokenStore['takeOut']>>> = [];
       const failures: string[] = [];
       for (const v of victims) {
         try {
-          await this.backend(v.backend).remove(v);
-          removed.push(v);
+          groups.push(await this.takeOut(v, 'clear'));
         } catch (e) {
           failures.push(`${keyId(v)}: ${message(e)}`);
         }
       }
-      for (const v of removed) this.tokens.delete(keyId(v));
-      try {
-        if (removed.length) await this.saveIndex();
-      } catch (e) {
-        for (const v of removed) this.tokens.set(keyId(v), v);
-        throw e;
+      if (groups.length) {
+        await this.transact(
+          () => {
+            for (const g of groups) {
+              for (const s of g.removed) this.tokens.delete(keyId(s.meta));
+              if (g.kept) this.trash.set(g.kept.id, g.kept);
+            }
+          },
+          async () => {
+            for (const g of groups) await g.putBack();
+          },
+        );
       }
-      const keys = removed.map((v) => ({ namespace: v.namespace, name: v.name }));
-      if (keys.length) this.changeEmitter.fire({ kind: 'delete', keys, valueChanged: true });
+      const keys = groups.map((g) => keyOf(g.removed[0].meta));
+      if (keys.length) {
+        this.changeEmitter.fire({ kind: 'delete', keys: groups.flatMap((g) => g.removed.map((s) => keyOf(s.meta))), valueChanged: true });
+        if (groups.some((g) => g.kept)) this.fireTrash(keys);
+      }
       if (failures.length) {
         this.log('warn', `Some tokens could not be deleted: ${failures.join('; ')}`);
         throw new Error(`Deleted ${keys.length} of ${victims.length} tokens; these stay because their backend refused: ${failures.join('; ')}`);
@@ -276,6 +457,7 @@ export class TokenStore implements Disposable {
     return this.write(async () => {
       const existing = this.require(from);
       if (sameKey(from, to)) return existing;
+      refuseReserved(to);
       if (this.has(to)) throw new Error(`A token ${keyId(to)} already exists.`);
       const b = this.backend(existing.backend);
       const value = await b.read(from);
@@ -327,7 +509,8 @@ export class TokenStore implements Disposable {
           continue;
         }
         for (const d of found) {
-          if (this.has(d)) continue;
+          // The trash's kept copies are listable in Vault; they are not tokens.
+          if (this.has(d) || d.namespace === TRASH_NAMESPACE) continue;
           const now = this.now().toISOString();
           const parsed = this.tryValidate({
             namespace: d.namespace,
@@ -408,12 +591,284 @@ export class TokenStore implements Disposable {
   adopt(meta: TokenMetadata): Promise<void> {
     return this.write(async () => {
       const valid = this.validate(meta);
+      refuseReserved(valid);
       await this.commit(valid, valid, async () => undefined);
       this.changeEmitter.fire({ kind: 'set', keys: [valid], valueChanged: true });
     });
   }
 
+  // ---- trash (Recently Deleted) --------------------------------------------------------------
+
+  /**
+   * Puts a trash entry back: each of its tokens (the token and its companions) gets its kept value,
+   * previous value and metadata back under its key, in the backend it was in. A token stored at such a
+   * key now goes to the trash first (reason 'restore'), so restoring destroys nothing either. The entry
+   * is removed. Every kept value is read before anything changes; a failure changes nothing. Returns
+   * the restored token's metadata.
+   */
+  restoreDeleted(id: string): Promise<TokenMetadata> {
+    return this.write(async () => {
+      const entry = this.requireDeleted(id);
+      const restoring: Array<{ meta: TokenMetadata; value: string; previous?: string }> = [];
+      for (const item of entry.items) {
+        const b = this.backend(item.meta.backend);
+        const at = trashKey(item);
+        const value = await b.read(at);
+        if (value === undefined) throw new BackendError(item.meta.backend, `The kept value of ${keyId(item.meta)} is missing from ${item.meta.backend}; nothing was restored.`);
+        const previous = item.hasPrevious ? await b.readPrevious(at) : undefined;
+        restoring.push({ meta: this.validate({ ...item.meta, hasPrevious: previous !== undefined ? true : undefined }), value, previous });
+      }
+      const replaced: Snapshot[] = [];
+      for (const r of restoring) {
+        const now = this.get(r.meta);
+        if (now) replaced.push(await this.snapshot(now));
+      }
+      const kept = await this.keepEntry('restore', replaced);
+      const removed: Snapshot[] = [];
+      const written: TokenMetadata[] = [];
+      const undo = async () => {
+        for (const w of written.reverse()) await this.backend(w.backend).remove(w);
+        for (const s of removed.reverse()) await this.putBack(s);
+        await this.discard(kept);
+      };
+      try {
+        // A versioned backend (Vault) would make the replaced value the restored one's previous
+        // version: the replaced token is removed first, so the restored one is exactly as it was.
+        for (const s of replaced) {
+          await this.backend(s.meta.backend).remove(s.meta);
+          removed.push(s);
+        }
+        for (const r of restoring) {
+          const b = this.backend(r.meta.backend);
+          written.push(r.meta);
+          if (r.previous !== undefined) await b.writePrevious(r.meta, r.previous, r.meta);
+          await b.write(r.meta, r.value, r.meta);
+        }
+      } catch (e) {
+        await this.undoing(restoring[0].meta, undo);
+        throw e;
+      }
+      await this.transact(() => {
+        for (const r of restoring) this.tokens.set(keyId(r.meta), r.meta);
+        this.trash.delete(entry.id);
+        if (kept) this.trash.set(kept.id, kept);
+      }, undo);
+      // The kept copies are live values again; one that cannot be removed stays listed (never unseen).
+      const leftovers = await this.discard(entry);
+      if (leftovers.length) {
+        this.trash.set(entry.id, { ...entry, items: leftovers });
+        await this.saveIndex().catch((e) => this.log('warn', `Could not list the leftover copy of ${keyId(entry.items[0].meta)} in the trash: ${message(e)}`));
+      }
+      const keys = restoring.map((r) => keyOf(r.meta));
+      this.changeEmitter.fire({ kind: 'restore', keys, valueChanged: true });
+      this.fireTrash(keys);
+      return restoring[0].meta;
+    });
+  }
+
+  /**
+   * Removes a trash entry's values from their backend for good, then the entry (value first, index
+   * second, like delete: if the index cannot be saved the entry stays listed, and purging it again
+   * finishes). The caller asks the user first.
+   */
+  purgeDeleted(id: string): Promise<void> {
+    return this.write(async () => {
+      const entry = this.requireDeleted(id);
+      const left = await this.discard(entry);
+      if (left.length) {
+        if (left.length < entry.items.length) {
+          this.trash.set(entry.id, { ...entry, items: left });
+          await this.saveIndex().catch((e) => this.log('warn', `Could not save the trash: ${message(e)}`));
+          this.fireTrash([]);
+        }
+        throw new BackendError(left[0].meta.backend, `The deleted token ${keyId(entry.items[0].meta)} could not be removed from ${left[0].meta.backend}; it stays in Recently Deleted.`);
+      }
+      await this.transact(() => this.trash.delete(entry.id), async () => undefined);
+      this.fireTrash([keyOf(entry.items[0].meta)]);
+    });
+  }
+
+  /**
+   * Purges every trash entry deleted more than `retentionDays` ago (at least one day, whatever is
+   * asked: a trash that empties at once protects nothing). Entries whose backend refuses stay (and are
+   * logged). Returns how many entries were purged.
+   */
+  purgeExpired(retentionDays: number): Promise<number> {
+    return this.write(async () => {
+      const days = Number.isFinite(retentionDays) ? Math.max(1, retentionDays) : DEFAULT_TRASH_RETENTION_DAYS;
+      const cutoff = this.now().getTime() - days * DAY_MS;
+      const expired = [...this.trash.values()].filter((e) => Date.parse(e.deletedAt) < cutoff);
+      if (expired.length === 0) return 0;
+      let purged = 0;
+      const updates = new Map<string, TrashEntry | undefined>();
+      for (const e of expired) {
+        const left = await this.discard(e);
+        if (left.length === 0) purged++;
+        if (left.length < e.items.length) updates.set(e.id, left.length ? { ...e, items: left } : undefined);
+      }
+      if (updates.size) {
+        await this.transact(() => {
+          for (const [id, e] of updates) {
+            if (e) this.trash.set(id, e);
+            else this.trash.delete(id);
+          }
+        }, async () => undefined);
+        this.fireTrash([]);
+      }
+      if (purged < expired.length) this.log('warn', `${expired.length - purged} expired deleted token(s) could not be purged; they stay in Recently Deleted.`);
+      return purged;
+    });
+  }
+
   // ---- internals -----------------------------------------------------------------------------
+
+  /**
+   * Takes a token and its companions out of their backends for delete and clear: keeps their values in
+   * the trash (one entry), then removes them. Returns what was removed, the entry (undefined when no
+   * value was there to keep) and `putBack`, which undoes it all. Throws, having changed nothing, when
+   * a value cannot be kept or removed.
+   */
+  private async takeOut(meta: TokenMetadata, reason: TrashReason): Promise<{ removed: Snapshot[]; kept: TrashEntry | undefined; putBack: () => Promise<void> }> {
+    const group: Snapshot[] = [];
+    for (const m of [meta, ...this.companions(meta)]) group.push(await this.snapshot(m));
+    const kept = await this.keepEntry(reason, group);
+    const removed: Snapshot[] = [];
+    const putBack = async () => {
+      for (const s of [...removed].reverse()) await this.putBack(s);
+      await this.discard(kept);
+    };
+    try {
+      for (const s of group) {
+        await this.backend(s.meta.backend).remove(s.meta);
+        removed.push(s);
+      }
+    } catch (e) {
+      await this.undoing(meta, putBack);
+      throw e;
+    }
+    return { removed, kept, putBack };
+  }
+
+  /** The stored companions of a token (see `companionsOf`). */
+  private companions(meta: TokenMetadata): TokenMetadata[] {
+    const keys = this.options.companionsOf?.(meta) ?? [];
+    return keys.filter((k) => !sameKey(k, meta)).flatMap((k) => this.get(k) ?? []);
+  }
+
+  /** Reads a token's value and, when it has one, its previous value. */
+  private async snapshot(meta: TokenMetadata): Promise<Snapshot> {
+    const b = this.backend(meta.backend);
+    const value = await b.read(meta);
+    const previous = meta.hasPrevious ? await b.readPrevious(meta) : undefined;
+    return { meta, value, previous };
+  }
+
+  /** Writes a removed token's values back (undo). */
+  private async putBack(s: Snapshot): Promise<void> {
+    const b = this.backend(s.meta.backend);
+    if (s.previous !== undefined) await b.writePrevious(s.meta, s.previous, s.meta);
+    if (s.value !== undefined) await b.write(s.meta, s.value, s.meta);
+  }
+
+  /**
+   * Copies the values about to be replaced or removed into the trash, as one entry (the first is the
+   * token, the others its companions); values that are not there are skipped, and no entry is made
+   * when none is. Not yet in the index: the caller commits it. Throws, leaving no copy, on failure.
+   */
+  private async keepEntry(reason: TrashReason, sources: readonly Snapshot[]): Promise<TrashEntry | undefined> {
+    const id = this.newTrashId();
+    const items: TrashItem[] = [];
+    try {
+      for (const [i, s] of sources.entries()) {
+        if (s.value === undefined) continue;
+        items.push(await this.keep(s, i === 0 ? id : `${id}-${i}`));
+      }
+    } catch (e) {
+      await this.discard(items);
+      throw e;
+    }
+    return items.length ? { id, deletedAt: this.now().toISOString(), reason, items } : undefined;
+  }
+
+  /** Writes one kept value (previous first: a versioned backend keeps it as the copy's first version). */
+  private async keep(s: Snapshot, name: string): Promise<TrashItem> {
+    const b = this.backend(s.meta.backend);
+    const at = { namespace: TRASH_NAMESPACE, name };
+    // The copy is written with the token's own type and facts, so a backend stores it in the same shape.
+    const shape = this.validate({ ...s.meta, namespace: TRASH_NAMESPACE, name, hasPrevious: s.previous !== undefined ? true : undefined });
+    try {
+      if (s.previous !== undefined) await b.writePrevious(at, s.previous, shape);
+      await b.write(at, s.value!, shape);
+    } catch (e) {
+      await b.remove(at).catch(() => undefined);
+      throw new BackendError(
+        s.meta.backend,
+        `${keyId(s.meta)} was not changed: its value could not be kept in Recently Deleted (${s.meta.backend}): ${message(e)}`,
+        e instanceof BackendError && e.retryable,
+      );
+    }
+    return { name, meta: s.meta, ...(s.previous !== undefined ? { hasPrevious: true } : {}) };
+  }
+
+  /** Removes kept copies (an entry's, or a list of items); returns the items whose backend refused (logged). */
+  private async discard(kept: TrashEntry | readonly TrashItem[] | undefined): Promise<TrashItem[]> {
+    const items = !kept ? [] : 'items' in kept ? kept.items : kept;
+    const left: TrashItem[] = [];
+    for (const item of items) {
+      try {
+        await this.backend(item.meta.backend).remove(trashKey(item));
+      } catch (e) {
+        left.push(item);
+        this.log('warn', `Could not remove the kept copy ${keyId(trashKey(item))} of ${keyId(item.meta)} from ${item.meta.backend}: ${message(e)}`);
+      }
+    }
+    return left;
+  }
+
+  /** Runs an undo after a failed write; a failing undo is logged (what it could not undo is kept, never removed). */
+  private async undoing(key: TokenKey, undo: () => Promise<unknown>): Promise<void> {
+    await undo().catch((u) => this.log('error', `Could not undo a failed write of ${keyId(key)}: ${message(u)}`));
+  }
+
+  /**
+   * Applies `change` to the tokens and the trash and saves the index; on failure restores both and
+   * runs `undo` (which puts the values back). An undo that fails stops before discarding the trash
+   * copies, so a value is never left nowhere.
+   */
+  private async transact(change: () => void, undo: () => Promise<unknown>): Promise<void> {
+    const tokens = new Map(this.tokens);
+    const trash = new Map(this.trash);
+    change();
+    try {
+      await this.saveIndex();
+    } catch (e) {
+      this.tokens.clear();
+      for (const [k, v] of tokens) this.tokens.set(k, v);
+      this.trash.clear();
+      for (const [k, v] of trash) this.trash.set(k, v);
+      await undo().catch((u) => this.log('error', `Could not undo a failed write: ${message(u)}`));
+      throw e;
+    }
+  }
+
+  private requireDeleted(id: string): TrashEntry {
+    const entry = this.trash.get(id);
+    if (!entry) throw new DeletedTokenNotFoundError(id);
+    return entry;
+  }
+
+  /** `<UTC time, compact>-<8 random hex>`: sorts by time, and is the same string in every backend. */
+  private newTrashId(): string {
+    const stamp = this.now().toISOString().replace(/[-:.]/g, '');
+    let id: string;
+    do id = `${stamp}-${randomBytes(4).toString('hex')}`;
+    while (this.trash.has(id));
+    return id;
+  }
+
+  private fireTrash(keys: readonly TokenKey[]): void {
+    this.changeEmitter.fire({ kind: 'trash', keys, valueChanged: false });
+  }
 
   private backend(id: BackendId): SecretBackend {
     const b = this.backends.get(id);
@@ -461,6 +916,7 @@ export class TokenStore implements Disposable {
   private async loadIndex(): Promise<void> {
     const raw = await this.options.index.load();
     this.tokens.clear();
+    this.trash.clear();
     if (!raw) return;
     let json: unknown;
     try {
@@ -471,7 +927,8 @@ export class TokenStore implements Disposable {
     }
     const parsed = tokenIndexSchema.safeParse(json);
     if (parsed.success) {
-      for (const t of parsed.data.tokens) this.tokens.set(keyId(t), t);
+      for (const t of parsed.data.tokens) this.loadToken(t);
+      for (const e of parsed.data.trash ?? []) this.trash.set(e.id, e);
       return;
     }
     // Keep every entry that is still valid; report the others.
@@ -479,10 +936,22 @@ export class TokenStore implements Disposable {
     let dropped = 0;
     for (const entry of Array.isArray(entries) ? entries : []) {
       const t = this.tryValidate(entry);
-      if (t) this.tokens.set(keyId(t), t);
+      if (t) this.loadToken(t);
+      else dropped++;
+    }
+    const trash = (json as { trash?: unknown[] })?.trash;
+    for (const entry of Array.isArray(trash) ? trash : []) {
+      const e = trashEntrySchema.safeParse(entry);
+      if (e.success) this.trash.set(e.data.id, e.data);
       else dropped++;
     }
     this.log('warn', `The token index had ${dropped} invalid entr${dropped === 1 ? 'y' : 'ies'} (${describeIssues(parsed.error)}); they are ignored.`);
+  }
+
+  private loadToken(t: TokenMetadata): void {
+    // The trash namespace holds kept copies, never tokens (an index written by hand, or by an old version).
+    if (t.namespace === TRASH_NAMESPACE) this.log('warn', `The token index lists ${keyId(t)}, in the reserved namespace "${TRASH_NAMESPACE}"; it is ignored.`);
+    else this.tokens.set(keyId(t), t);
   }
 
   private async reloadIndex(): Promise<void> {
@@ -491,7 +960,9 @@ export class TokenStore implements Disposable {
   }
 
   private async saveIndex(): Promise<void> {
-    const index = { version: INDEX_VERSION, tokens: this.listAll() };
+    const trash = [...this.trash.values()].sort((a, b) => a.id.localeCompare(b.id));
+    // No `trash` member while it is empty: the index stays as older versions wrote it.
+    const index = { version: INDEX_VERSION, tokens: this.listAll(), ...(trash.length ? { trash } : {}) };
     await this.options.index.save(JSON.stringify(index));
   }
 
@@ -502,4 +973,20 @@ export class TokenStore implements Disposable {
 
 export function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Tokens cannot be written to the trash's namespace: its keys would collide with kept copies. */
+function refuseReserved(key: TokenKey): void {
+  if (key.namespace === TRASH_NAMESPACE) {
+    throw new Error(`The namespace "${TRASH_NAMESPACE}" is reserved for Recently Deleted values; choose another namespace for ${keyId(key)}.`);
+  }
+}
+
+/** Where a trash item's value is kept (in `item.meta.backend`). */
+function trashKey(item: TrashItem): TokenKey {
+  return { namespace: TRASH_NAMESPACE, name: item.name };
+}
+
+function keyOf(k: TokenKey): TokenKey {
+  return { namespace: k.namespace, name: k.name };
 }

@@ -13,10 +13,17 @@ export type TokenType = (typeof TOKEN_TYPES)[number];
 export const BUILTIN_NAMESPACES = ['bearer', 'api-key', 'provider', 'oauth', 'generic'] as const;
 
 /**
- * Namespaces a feature manages itself (an OAuth token's refresh token and client registration).
- * They are stored like tokens but hidden from lists, views, completion and bulk clearing.
+ * The namespace of the values kept by the trash ("Recently Deleted"): a replaced or deleted value is
+ * copied to `trash:<entry id>` in the backend it was in. Never a token: the store refuses to write
+ * tokens there and does not resolve it.
  */
-export const INTERNAL_NAMESPACES: readonly string[] = ['oauth-refresh', 'oauth-client'];
+export const TRASH_NAMESPACE = 'trash';
+
+/**
+ * Namespaces a feature manages itself (an OAuth token's refresh token and client registration, the
+ * trash). They are stored like tokens but hidden from lists, views, completion and bulk clearing.
+ */
+export const INTERNAL_NAMESPACES: readonly string[] = ['oauth-refresh', 'oauth-client', TRASH_NAMESPACE];
 
 export function isInternalNamespace(namespace: string): boolean {
   return INTERNAL_NAMESPACES.includes(namespace);
@@ -95,10 +102,47 @@ export const tokenMetadataSchema = z.object({
 });
 export type TokenMetadata = z.infer<typeof tokenMetadataSchema>;
 
+/** Why a value went to the trash (the path that replaced or removed it). */
+export const TRASH_REASONS = ['delete', 'clear', 'overwrite', 'rotate', 'restore', 'import', 'rename', 'sign-out'] as const;
+export type TrashReason = (typeof TRASH_REASONS)[number];
+
+/** How long the trash keeps a value unless configured otherwise. */
+export const DEFAULT_TRASH_RETENTION_DAYS = 30;
+
+/**
+ * A trash entry id: the deletion time (compact UTC, so ids sort by time) and a random suffix. Only
+ * letters, digits and `-`, so `trash:<id>` is the same string in every backend (mcp-cli's keyring
+ * account sanitising keeps it as it is; it is one Vault path segment).
+ */
+export const TRASH_ID_PATTERN = /^\d{8}T\d{9}Z-[0-9a-f]{8}$/;
+
+/** One value of a trash entry: where its copy is kept, and the token as it was. */
+export const trashItemSchema = z.object({
+  /** The name, in TRASH_NAMESPACE, under which the value (and previous value) are kept in `meta.backend`. */
+  name: nameSchema.regex(/^[A-Za-z0-9-]+$/),
+  /** The token's metadata when it was replaced or removed (restored as it is). */
+  meta: tokenMetadataSchema,
+  /** A previous value was kept with it. */
+  hasPrevious: z.boolean().optional(),
+});
+export type TrashItem = z.infer<typeof trashItemSchema>;
+
+/** A trash entry in the index: one token's replaced or removed value, with the companions that went with it. */
+export const trashEntrySchema = z.object({
+  id: z.string().regex(TRASH_ID_PATTERN),
+  deletedAt: isoDate,
+  reason: z.enum(TRASH_REASONS),
+  /** The token first, then its companions (an OAuth token's refresh token), restored together. */
+  items: z.array(trashItemSchema).min(1).max(16),
+});
+export type TrashEntry = z.infer<typeof trashEntrySchema>;
+
 export const INDEX_VERSION = 1;
 export const tokenIndexSchema = z.object({
   version: z.literal(INDEX_VERSION),
   tokens: z.array(tokenMetadataSchema),
+  /** Recently deleted values (metadata only; the values are in the backends). Absent in older indexes. */
+  trash: z.array(trashEntrySchema).optional(),
 });
 export type TokenIndex = z.infer<typeof tokenIndexSchema>;
 

@@ -1,0 +1,81 @@
+/**
+ * The trash in Vault (test/fixtures/vault/server.ts, a fake KV v2 API): a deleted or replaced value
+ * is copied under the internal `trash` namespace of the same mount, and restored from there.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TokenStore } from '../../extension/store/tokenStore';
+import { DEFAULT_VAULT_SETTINGS, VaultBackend, type VaultSettings } from '../../extension/store/vaultBackend';
+import { FakeVault, ROOT_TOKEN } from '../fixtures/vault/server';
+import { MemoryBackend, MemoryIndex } from '../unit/support/memoryBackend';
+
+let vault: FakeVault;
+const backends: VaultBackend[] = [];
+
+function make(settings: Partial<VaultSettings> = {}) {
+  const backend = new VaultBackend({
+    settings: () => ({ ...DEFAULT_VAULT_SETTINGS, address: vault.url, timeoutMs: 2000, ...settings }),
+    credentials: { getToken: async () => ROOT_TOKEN, getSecretId: async () => undefined },
+    env: {},
+    isActive: () => true,
+    retryDelayMs: 20,
+  });
+  backends.push(backend);
+  const index = new MemoryIndex();
+  const store = new TokenStore({ backends: [new MemoryBackend('secretStorage'), backend], index, backendFor: () => 'vault' });
+  return { backend, store, index };
+}
+
+const trashPaths = (prefix: string) => vault.paths('secret').filter((p) => p.startsWith(prefix));
+
+describe('Trash in Vault (fake Vault, KV v2)', () => {
+  before(async () => {
+    vault = new FakeVault({ mounts: ['secret'] });
+    await vault.start();
+  });
+  after(async () => {
+    for (const b of backends) b.dispose();
+    await vault.stop();
+  });
+
+  it('delete then restore brings back the value and the previous value (mcpTokens layout)', async () => {
+    const { store } = make();
+    await store.ready();
+    const key = { namespace: 'team', name: 'ci' };
+    await store.set({ ...key, type: 'api-key', value: 'ci-v1', provider: 'openai' });
+    const meta = await store.rotate(key, 'ci-v2');
+    await store.delete(key);
+    assert.deepEqual(vault.versions('secret', 'mcp-tokens/team/ci'), []);
+    const [d] = store.listDeleted();
+    assert.equal(d.backend, 'vault');
+    const [path] = trashPaths('mcp-tokens/trash/');
+    assert.ok(path, 'the kept copy is in the same mount, under the trash namespace');
+    assert.deepEqual(vault.versions('secret', path).map((v) => v?.value), ['ci-v1', 'ci-v2']);
+    await store.refresh();
+    assert.equal(store.listAll().length, 0, 'a refresh does not adopt the trash as tokens');
+
+    // (The refresh reloaded the index from JSON, which has no `undefined` members.)
+    assert.deepEqual(await store.restoreDeleted(d.id), JSON.parse(JSON.stringify(meta)));
+    assert.equal(await store.getValue(key), 'ci-v2');
+    assert.equal(await store.getPreviousValue(key), 'ci-v1');
+    assert.deepEqual(trashPaths('mcp-tokens/trash/'), [], 'the kept copy is removed after the restore');
+    assert.equal(store.listDeleted().length, 0);
+  });
+
+  it('an overwrite is kept and restorable in mcp-cli\'s layout too', async () => {
+    const { store } = make({ layout: 'mcpCli' });
+    await store.ready();
+    const key = { namespace: 'team', name: 'cli' };
+    await store.set({ ...key, type: 'bearer', value: 'cli-v1' });
+    await store.set({ ...key, type: 'bearer', value: 'cli-v2' });
+    const [d] = store.listDeleted();
+    assert.equal(d.reason, 'overwrite');
+    assert.equal(trashPaths('mcp-cli/oauth/trash:').length, 1);
+    await store.restoreDeleted(d.id);
+    assert.equal(await store.getValue(key), 'cli-v1');
+    const [r] = store.listDeleted();
+    assert.equal(r.reason, 'restore');
+    await store.purgeDeleted(r.id);
+    assert.deepEqual(trashPaths('mcp-cli/oauth/trash:'), []);
+  });
+});
