@@ -335,10 +335,10 @@ class BackendCommands {
       try {
         const base = { namespace: t.namespace, name: t.name, type: t.type, expiresAt: t.expiresAt, provider: t.provider, description: t.description, backend: backend ?? undefined };
         if (t.previous) {
-          await this.store.set({ ...base, value: t.previous });
+          await this.store.set({ ...base, value: t.previous }, { reason: 'import' });
           await this.store.rotate(t, t.value);
         } else {
-          await this.store.set({ ...base, value: t.value });
+          await this.store.set({ ...base, value: t.value }, { reason: 'import' });
         }
         if (t.oauth) await this.store.updateMetadata(t, { oauth: t.oauth });
         if (!companions.has(keyId(t))) imported.push(keyId(t));

@@ -25,6 +25,7 @@ import {
 } from '../../server/core/model';
 import { formatReference, keyId, nameError, namespaceError, parseKeyId, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
+import type { DeletedToken } from '../store/tokenStore';
 import { ArgumentError, errorText as message, inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf, CommandName } from '../platform/commandTable';
 import { detailLines, shortDescription } from '../views/tokenDescription';
@@ -58,9 +59,22 @@ export function registerTokenCommands(services: Services): void {
     importFromEnv: (i) => c.importFromEnv(i),
     listTokens: (i) => c.listTokens(i),
     refresh: () => c.refresh(),
+    restoreDeletedToken: (i) => c.restoreDeleted(i),
+    deleteTokenPermanently: (i) => c.deletePermanently(i),
+    emptyRecentlyDeleted: () => c.emptyRecentlyDeleted(),
     showLog: async () => services.log.show(),
   });
   services.context.subscriptions.push(c);
+  // Values older than the retention go for good: at start and twice a day while VS Code runs.
+  const purge = () =>
+    void services.store
+      .ready()
+      .then(() => services.store.purgeExpired(services.config.recentlyDeletedDays()))
+      .then((n) => n && services.log.info(`Removed ${n} Recently Deleted value${n === 1 ? '' : 's'} older than ${services.config.recentlyDeletedDays()} days.`))
+      .catch((e) => services.log.warn(`Could not clean Recently Deleted: ${message(e)}`));
+  purge();
+  const timer = setInterval(purge, 12 * 3600 * 1000);
+  services.context.subscriptions.push({ dispose: () => clearInterval(timer) });
 }
 
 class TokenCommands implements vscode.Disposable {
@@ -500,7 +514,7 @@ class TokenCommands implements vscode.Disposable {
     for (const { candidate, key } of chosen) {
       // Automation without `overwrite` skips existing tokens; interactively the user is asked.
       if (this.store.has(key) && (obj ? !args.overwrite : !(await this.confirmOverwrite(key)))) continue;
-      await this.store.set({ ...key, type: candidate.type, value: candidate.value, provider: candidate.provider, description: `Imported from ${candidate.variable}` });
+      await this.store.set({ ...key, type: candidate.type, value: candidate.value, provider: candidate.provider, description: `Imported from ${candidate.variable}` }, { reason: 'import' });
       stored.push(key);
     }
     this.s.log.info(`Imported ${stored.length} token(s): ${stored.map((k) => keyId(k)).join(', ') || 'none'}.`);
@@ -595,6 +609,63 @@ class TokenCommands implements vscode.Disposable {
     if (!pick) return;
     // The string form runs the command as the user would (it asks what it needs).
     await vscode.commands.executeCommand(pick.command, keyId(key));
+  }
+
+  // ---- Recently Deleted -------------------------------------------------------------------------
+
+  /** The entry an input names: `{id}`, a Recently Deleted tree element, or one the user picks. */
+  private async deletedEntry(input: CommandInput<{ id: string }>, title: string): Promise<DeletedToken | undefined> {
+    await this.store.ready();
+    const entries = this.store.listDeleted().filter((d) => !d.internal);
+    const id = input.via === 'args' ? input.args.id : typeof input.element?.id === 'string' ? input.element.id : undefined;
+    if (id !== undefined) {
+      const found = entries.find((d) => d.id === id);
+      if (!found) throw new ArgumentError(`Recently Deleted has no entry "${id.slice(0, 128)}".`);
+      return found;
+    }
+    if (entries.length === 0) {
+      void vscode.window.showInformationMessage('Recently Deleted is empty.');
+      return undefined;
+    }
+    const pick = await vscode.window.showQuickPick(
+      entries.map((d) => ({ label: keyId(d), description: `${d.reason} · ${d.deletedAt.replace('T', ' ').slice(0, 16)}`, detail: d.backend, entry: d })),
+      { title, matchOnDescription: true },
+    );
+    return pick?.entry;
+  }
+
+  /** Puts a Recently Deleted value back; what is there now takes its place in Recently Deleted (nothing is lost). */
+  async restoreDeleted(input: Input<'restoreDeletedToken'>): Promise<TokenMetadata | undefined> {
+    const entry = await this.deletedEntry(input, 'Restore Deleted Token');
+    if (!entry) return undefined;
+    const meta = await this.store.restoreDeleted(entry.id);
+    this.s.log.info(`Restored ${keyId(meta)} from Recently Deleted.`);
+    if (input.via === 'ui') void this.announce(`Restored ${keyId(meta)}.`, meta);
+    return meta;
+  }
+
+  async deletePermanently(input: Input<'deleteTokenPermanently'>): Promise<boolean> {
+    const entry = await this.deletedEntry(input, 'Delete Permanently');
+    if (!entry) return false;
+    const ok = await this.s.gate.destroy({ what: `the deleted value of ${keyId(entry)}`, action: 'Delete Permanently', detail: `Kept since ${entry.deletedAt} (${entry.reason}).`, recoverable: false });
+    if (!ok) return false;
+    await this.store.purgeDeleted(entry.id);
+    this.s.log.info(`Deleted a Recently Deleted value of ${keyId(entry)} permanently.`);
+    return true;
+  }
+
+  async emptyRecentlyDeleted(): Promise<number> {
+    await this.store.ready();
+    const entries = this.store.listDeleted();
+    if (entries.length === 0) {
+      void vscode.window.showInformationMessage('Recently Deleted is empty.');
+      return 0;
+    }
+    const ok = await this.s.gate.destroy({ what: `Recently Deleted (${entries.length} value${entries.length === 1 ? '' : 's'})`, action: 'Empty', recoverable: false });
+    if (!ok) return 0;
+    for (const e of entries) await this.store.purgeDeleted(e.id);
+    this.s.log.info(`Emptied Recently Deleted (${entries.length} values).`);
+    return entries.length;
   }
 
   async refresh(): Promise<number> {

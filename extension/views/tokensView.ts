@@ -7,11 +7,26 @@ import * as vscode from 'vscode';
 import { ArgumentError, inputKey, registerCommandGroup } from '../platform/commands';
 import { TOKEN_TYPES, expiryState, type TokenMetadata } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
+import type { DeletedToken } from '../store/tokenStore';
 import type { Services } from '../services';
 import { markdownDescription, shortDescription } from './tokenDescription';
 
 /** Tree elements. `treeElement: true` tells commands this is a view item, not automation arguments. */
-export type TokenTreeElement = NamespaceElement | TokenElement | ChildElement;
+export type TokenTreeElement = NamespaceElement | TokenElement | ChildElement | RecentlyDeletedElement | DeletedElement;
+
+/** The "Recently Deleted" node: replaced and deleted values kept for `mcpTokens.recentlyDeleted.days`. */
+interface RecentlyDeletedElement {
+  readonly treeElement: true;
+  readonly kind: 'recentlyDeleted';
+}
+
+/** One Recently Deleted entry (its `id` is what Restore and Delete Permanently act on). */
+interface DeletedElement {
+  readonly treeElement: true;
+  readonly kind: 'deleted';
+  readonly id: string;
+  readonly entry: DeletedToken;
+}
 
 interface NamespaceElement {
   readonly treeElement: true;
@@ -97,11 +112,20 @@ class TokensTreeProvider implements vscode.TreeDataProvider<TokenTreeElement>, v
       );
   }
 
+  /** Recently Deleted entries the user sees (an internal entry is restored with its token). */
+  deletedEntries(): DeletedToken[] {
+    return this.s.store.listDeleted().filter((d) => !d.internal);
+  }
+
+  readonly recentlyDeleted: RecentlyDeletedElement = { treeElement: true, kind: 'recentlyDeleted' };
+
   getChildren(element?: TokenTreeElement): TokenTreeElement[] {
     if (!element) {
       const namespaces = [...new Set(this.visibleTokens().map((t) => t.namespace))];
-      return namespaces.map((ns) => this.namespaceNode(ns));
+      const roots: TokenTreeElement[] = namespaces.map((ns) => this.namespaceNode(ns));
+      return this.deletedEntries().length ? [...roots, this.recentlyDeleted] : roots;
     }
+    if (element.kind === 'recentlyDeleted') return this.deletedEntries().map((entry) => ({ treeElement: true, kind: 'deleted', id: entry.id, entry }));
     if (element.kind === 'namespace') {
       return this.visibleTokens()
         .filter((t) => t.namespace === element.namespace)
@@ -114,7 +138,8 @@ class TokensTreeProvider implements vscode.TreeDataProvider<TokenTreeElement>, v
   }
 
   getParent(element: TokenTreeElement): TokenTreeElement | undefined {
-    if (element.kind === 'namespace') return undefined;
+    if (element.kind === 'namespace' || element.kind === 'recentlyDeleted') return undefined;
+    if (element.kind === 'deleted') return this.recentlyDeleted;
     if (element.kind === 'token') return this.namespaceNode(element.namespace);
     const meta = this.s.store.get(element);
     return meta ? this.tokenNode(meta) : undefined;
@@ -183,6 +208,27 @@ class TokensTreeProvider implements vscode.TreeDataProvider<TokenTreeElement>, v
       item.accessibilityInformation = { label: `${keyId(meta)}, ${item.description}` };
       return item;
     }
+    if (element.kind === 'recentlyDeleted') {
+      const count = this.deletedEntries().length;
+      const item = new vscode.TreeItem('Recently Deleted', vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = 'recentlyDeleted';
+      item.description = `${count} value${count === 1 ? '' : 's'}, kept ${this.s.config.recentlyDeletedDays()} days`;
+      item.iconPath = new vscode.ThemeIcon('trash');
+      item.contextValue = 'recentlyDeleted';
+      return item;
+    }
+    if (element.kind === 'deleted') {
+      const d = element.entry;
+      const item = new vscode.TreeItem(keyId(d), vscode.TreeItemCollapsibleState.None);
+      item.id = `deleted:${d.id}`;
+      item.description = `${DELETED_REASON_TEXT[d.reason] ?? d.reason} ${relativeTime(d.deletedAt, new Date())}`;
+      item.tooltip = new vscode.MarkdownString(
+        `**${keyId(d)}** (${d.type}, ${d.backend})\n\n${DELETED_REASON_TEXT[d.reason] ?? d.reason} on ${d.deletedAt}. Restore puts this value back under its name; the value there now, if any, is kept here in its place.`,
+      );
+      item.iconPath = new vscode.ThemeIcon('history');
+      item.contextValue = 'deletedToken';
+      return item;
+    }
     const item = new vscode.TreeItem(element.label, vscode.TreeItemCollapsibleState.None);
     item.id = `child:${keyId(element)}:${element.id}`;
     item.description = element.description;
@@ -214,6 +260,7 @@ export function registerTokensView(s: Services): void {
   const updateContext = () => {
     const count = s.store.list().length;
     void vscode.commands.executeCommand('setContext', 'mcpTokens.tokenCount', count);
+    void vscode.commands.executeCommand('setContext', 'mcpTokens.deletedCount', tree.deletedEntries().length);
     void vscode.commands.executeCommand('setContext', 'mcpTokens.ready', true);
     const visible = tree.visibleTokens().length;
     view.message = isFiltered(tree.filter) ? `Showing ${visible} of ${count} tokens (${describeFilter(tree.filter)}).` : undefined;
@@ -236,6 +283,15 @@ export function registerTokensView(s: Services): void {
     s.config.onDidChange(() => tree.refresh(), 'expiryWarningDays'),
   );
   registerCommandGroup(s, {
+    listRecentlyDeleted: async (input) => {
+      await s.store.ready();
+      const entries = tree.deletedEntries();
+      if (input.via === 'ui') {
+        if (entries.length) await view.reveal(tree.recentlyDeleted, { select: true, focus: true, expand: true });
+        else void vscode.window.showInformationMessage('Recently Deleted is empty.');
+      }
+      return entries.map((d) => ({ id: d.id, namespace: d.namespace, name: d.name, type: d.type, backend: d.backend, deletedAt: d.deletedAt, reason: d.reason }));
+    },
     revealToken: async (input) => {
       await s.store.ready();
       const key = inputKey(input);
@@ -275,6 +331,24 @@ export function registerTokensView(s: Services): void {
   });
   void vscode.commands.executeCommand('setContext', 'mcpTokens.filtered', false);
   void s.store.ready().then(updateContext, () => updateContext());
+}
+
+const DELETED_REASON_TEXT: Record<string, string> = {
+  delete: 'deleted',
+  clear: 'cleared',
+  overwrite: 'overwritten',
+  rotate: 'rotated out',
+  restore: 'replaced by a restore',
+  import: 'replaced by an import',
+  rename: 'replaced by a rename',
+  'sign-out': 'signed out',
+};
+
+/** "5 minutes ago", "3 days ago". */
+function relativeTime(iso: string, now: Date): string {
+  const s = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
+  const [n, unit] = s < 90 ? [s, 'second'] : s < 5400 ? [Math.round(s / 60), 'minute'] : s < 129600 ? [Math.round(s / 3600), 'hour'] : [Math.round(s / 86400), 'day'];
+  return `${n} ${unit}${n === 1 ? '' : 's'} ago`;
 }
 
 function isFiltered(f: Filter): boolean {

@@ -97,7 +97,8 @@ describe('backends in code-server', () => {
   });
 
   test('Set Vault Token keeps the token in SecretStorage and Vault becomes healthy', async () => {
-    const h = await vs.runCommand<Health>('mcpTokens.setVaultToken', { token: VAULT_TOKEN });
+    // A credential given by argument replaces the stored one for good: always asked.
+    const h = await vs.dialogs.answer(vs.runCommand<Health>('mcpTokens.setVaultToken', { token: VAULT_TOKEN }), /Replace the stored Vault token\?/, 'Replace');
     assert.equal(h.healthy, true, h.cause);
     assert.ok(vault.requests.some((r) => r.path === '/v1/auth/token/lookup-self' && r.hadToken));
   });
@@ -125,7 +126,9 @@ describe('backends in code-server', () => {
   test('Move Tokens to Backend moves a SecretStorage token (and its previous value) into Vault', async () => {
     await vs.runCommand('mcpTokens.setToken', { namespace: 'bearer', name: 'local', type: 'bearer', value: LOCAL_OLD });
     await vs.runCommand('mcpTokens.rotateToken', { namespace: 'bearer', name: 'local', value: LOCAL });
-    const r = await vs.runCommand<{ moved: unknown[]; failed: unknown[]; resumable: boolean }>('mcpTokens.moveTokensToBackend', { to: 'vault', keys: ['bearer:local'] });
+    const move = vs.runCommand<{ moved: unknown[]; failed: unknown[]; resumable: boolean }>('mcpTokens.moveTokensToBackend', { to: 'vault', keys: ['bearer:local'] });
+    // The gate names the destination's address.
+    const r = await vs.dialogs.answer(move, new RegExp(`Move the values of 1 token \\(bearer:local\\) to HashiCorp Vault at ${vault.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'Move');
     assert.equal(r.moved.length, 1);
     assert.equal(r.resumable, false);
     assert.deepEqual(vault.versions('secret', 'mcp-tokens/bearer/local').map((v) => v?.value), [LOCAL_OLD, LOCAL]);
@@ -134,7 +137,8 @@ describe('backends in code-server', () => {
 
   test('Export Tokens writes an encrypted file; a wrong passphrase imports nothing; Import restores deleted tokens', async () => {
     const file = join(vs.dirs.root, 'backup.mcptokens');
-    const out = await vs.runCommand<{ file: string; count: number }>('mcpTokens.exportTokens', { keys: ['team:shared', 'bearer:local'], file, passphrase: PASSPHRASE });
+    const exporting = vs.runCommand<{ file: string; count: number }>('mcpTokens.exportTokens', { keys: ['team:shared', 'bearer:local'], file, passphrase: PASSPHRASE });
+    const out = await vs.dialogs.answer(exporting, /Export the values of 2 tokens \(team:shared, bearer:local\) to the file .*backup\.mcptokens\?/, 'Export');
     assert.equal(out.count, 2);
     assert.ok(existsSync(file));
     const text = readFileSync(file, 'utf8');

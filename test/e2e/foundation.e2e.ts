@@ -280,19 +280,16 @@ describe('foundation commands with argument objects (automation)', () => {
     assert.equal(await vs.readClipboard(), '${TOKEN:api-key:search}');
   });
 
-  test('copyToken with arguments still shows the modal confirmation, whatever the arguments say', async () => {
+  test('copyToken with arguments still shows the modal confirmation; options it does not have are refused, never obeyed', async () => {
     assert.equal(await copyValue(search), v2);
     await vs.writeClipboard('before');
-    const p = vs.runCommand('mcpTokens.copyToken', { ...search, force: true, confirm: false, noUi: true, modal: false });
-    let dialog = false;
-    try {
-      await vs.dialogs.waitFor(10_000, /Copy the value of api-key:search/);
-      dialog = true;
-      await vs.dialogs.cancel();
-    } finally {
-      await p.catch(() => undefined); // rejecting the arguments would be fine too; copying silently is not
-    }
-    assert.ok(dialog, 'the modal was shown');
+    // An automation object is the key only: "force", "confirm", "noUi", "modal" are errors…
+    await assert.rejects(vs.runCommand('mcpTokens.copyToken', { ...search, force: true, confirm: false, noUi: true, modal: false }), /invalid arguments/);
+    // …and the key alone still asks; cancelling copies nothing.
+    const p = vs.runCommand('mcpTokens.copyToken', search);
+    await vs.dialogs.waitFor(10_000, /Copy the value of api-key:search to the clipboard\?/);
+    await vs.dialogs.cancel();
+    assert.equal(await p, false);
     assert.equal(await vs.readClipboard(), 'before');
   });
 

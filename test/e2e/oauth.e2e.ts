@@ -170,7 +170,8 @@ describe('OAuth sign-in in VS Code', () => {
     remember(short);
     assert.ok(short.grants.refresh_token >= 1, 'the token was refreshed');
     assert.ok(!short.accepted.includes(first), 'the expired access token never reached the server');
-    assert.equal(((await vs.runCommand('mcpTokens.signOut', { namespace: 'oauth', name: 'e2e-short' })) as { revoked: boolean }).revoked, true);
+    const out = vs.runCommand<{ revoked: boolean }>('mcpTokens.signOut', { namespace: 'oauth', name: 'e2e-short' });
+    assert.equal((await vs.dialogs.answer(out, /Sign Out of oauth:e2e-short\?/, 'Sign Out')).revoked, true);
   });
 
   test('a revoked refresh token leads to "sign-in required"', async () => {
@@ -185,7 +186,8 @@ describe('OAuth sign-in in VS Code', () => {
 
   test('sign-out revokes and deletes the tokens', async () => {
     const access = latestAccess(s)!;
-    const result = (await vs.runCommand('mcpTokens.signOut', KEY)) as { revoked: boolean };
+    // Revocation cannot be undone: asked even when another extension passes the key.
+    const result = await vs.dialogs.answer(vs.runCommand<{ revoked: boolean }>('mcpTokens.signOut', KEY), /Sign Out of oauth:e2e\?/, 'Sign Out');
     assert.equal(result.revoked, true);
     assert.ok(s.revoked.includes(access));
     const list = (await vs.runCommand('mcpTokens.listTokens', { noUi: true })) as { namespace: string; name: string }[];

@@ -161,6 +161,26 @@ export class Dialogs {
     await this.box.first().waitFor({ state: 'hidden', timeout }).catch(() => undefined);
   }
 
+  /**
+   * Waits for the modal dialog matching `match` that `pending` (a command run) brings up, clicks
+   * `button` and resolves to the command's result. Fails when no such dialog appears.
+   */
+  async answer<T>(pending: Promise<T>, match: RegExp, button: string | RegExp, timeout = DEFAULT_TIMEOUT): Promise<T> {
+    const settled = pending.then(
+      (v) => ({ ok: true as const, v }),
+      (e: unknown) => ({ ok: false as const, e }),
+    );
+    const shown = await Promise.race([this.waitFor(timeout, match).then(() => true), settled.then(() => false)]);
+    if (!shown) {
+      const r = await settled;
+      throw new Error(`No dialog matching ${match} appeared; the command ${r.ok ? `returned ${JSON.stringify(r.v)}` : `failed: ${r.e instanceof Error ? r.e.message : String(r.e)}`}`);
+    }
+    await this.click(button, timeout);
+    const r = await settled;
+    if (!r.ok) throw r.e;
+    return r.v;
+  }
+
   /** Dismisses the dialog with Escape (= Cancel). */
   async cancel(): Promise<void> {
     await this.page.keyboard.press('Escape');
