@@ -149,7 +149,8 @@ test('a password input value is never in the identity, the record, nor hashed in
   assert.ok(!JSON.stringify([...state.values()]).includes(PASSWORD));
   // Used in the final launch all the same.
   const launch = finishLaunch(planLaunch(e, ctx, inputSource({ inputs: { pw: PASSWORD }, secret: ['pw'] }), '/w'), () => SECRET);
-  assert.deepEqual(launch.kind === 'stdio' && launch.args, ['-y', '@modelcontextprotocol/server-github', '--password', PASSWORD]);
+  assert.deepEqual(launch.kind === 'stdio' && launch.args, ['--password', PASSWORD]);
+  assert.equal(launch.kind === 'stdio' && launch.env.PW, `x${PASSWORD}`);
 });
 
 test('the description shows the command line (quoted args), cwd, env keys, never env values', () => {
@@ -166,8 +167,10 @@ test('user-level servers run in the home folder; a relative cwd resolves against
   assert.equal(effectiveCwd(undefined, '/home/u'), '/home/u');
   assert.equal(effectiveCwd('proj', '/home/u'), '/home/u/proj');
   assert.equal(effectiveCwd('/abs', '/home/u'), '/abs');
-  const plan = planLaunch(entry(STDIO), { ...ctx, workspaceFolder: undefined }, inputSource({}), '/home/u');
-  assert.equal(plan.kind === 'stdio' && plan.cwd, '/home/u');
+  const user = identity(entry(STDIO), { ctx: { ...ctx, workspaceFolder: undefined }, baseDir: '/home/u' });
+  assert.equal(user.launch.kind === 'stdio' && user.launch.cwd, '/home/u');
+  const launch = finishLaunch(planLaunch(entry({ ...STDIO, cwd: 'proj' }), ctx, inputSource({}), '/home/u'), () => SECRET);
+  assert.equal(launch.kind === 'stdio' && launch.cwd, '/home/u/proj');
 });
 
 test('finishLaunch merges the envFile under env and refuses a reference in it', () => {
