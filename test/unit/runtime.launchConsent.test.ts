@@ -182,6 +182,6 @@ test('finishLaunch merges the envFile under env and refuses a reference in it', 
   assert.throws(() => planLaunch(entry({ command: 'node', envFile: '$<TOKEN:bearer:gh>' }), ctx, inputSource({}), '/w'), /envFile/);
 });
 
-test('parseEnvFile reads dotenv lines: comments, export, quotes', () => {
+test('parseEnvFile reads dotenv lines (dotenv): comments, export, quotes', () => {
   assert.deepEqual(parseEnvFile('# c\nexport A=1\nB="two words"\nC=\'x#y\'\nD=plain # trailing\n\nBAD LINE\nE="a\\nb"\n'), { A: '1', B: 'two words', C: 'x#y', D: 'plain', E: 'a\nb' });
 });
