@@ -96,11 +96,12 @@ export const config = {
     return /^https:\/\/[^/]+\/.+/.test(v) ? v : undefined;
   },
   /**
-   * mcp-cli `server_config.json` files served by the MCP provider, per workspace folder: `true` for
-   * `server_config.json` in the folder root, or paths (relative to the folder or absolute); `[]` for none.
+   * mcp-cli `server_config.json` files served by the MCP provider: `true` for `server_config.json`
+   * in each folder root, or paths (relative to each folder, or absolute); `[]` for none. An
+   * application setting, read without a resource scope: a workspace cannot point it at a file.
    */
-  serversMcpCliConfig(scope?: vscode.ConfigurationScope): string[] {
-    const v = read<unknown>('servers.mcpCliConfig', false, scope);
+  serversMcpCliConfig(): string[] {
+    const v = read<unknown>('servers.mcpCliConfig', false);
     if (v === true) return ['server_config.json'];
     if (typeof v === 'string' && v.trim()) return [v.trim()];
     if (Array.isArray(v)) return v.filter((p): p is string => typeof p === 'string' && p.trim() !== '').map((p) => p.trim());

@@ -3,8 +3,11 @@
  *  - `.vscode/mcp.tokens.json` in each workspace folder (scope "workspace");
  *  - `mcp.tokens.json` in the extension's global storage folder (scope "user"), opened by
  *    "MCP Tokens: Open User Servers File";
- *  - mcp-cli `server_config.json` files named by `mcpTokens.servers.mcpCliConfig` (scope "workspace").
- * VS Code reads none of them itself, so no server is started twice.
+ *  - mcp-cli `server_config.json` files named by `mcpTokens.servers.mcpCliConfig` (an application
+ *    setting: only the user names them): scope "workspace" when the file is inside a workspace
+ *    folder (served only in a trusted workspace), else scope "user".
+ * VS Code reads none of them itself, so no server is started twice. A user-level server runs in the
+ * user's home unless its `cwd` says otherwise (provider.ts), never in the folder that is open.
  */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
@@ -25,6 +28,20 @@ export interface ServedServer {
   readonly label: string;
   readonly entry: ServerEntry;
   readonly file: ServerFile;
+}
+
+interface Location {
+  readonly uri: vscode.Uri;
+  readonly scope: 'workspace' | 'user';
+  readonly flavor: ConfigFlavor;
+  readonly folder?: vscode.WorkspaceFolder;
+}
+
+/** True when `uri` is `folder` or below it (paths normalized; no `..` escape). */
+function isInside(uri: vscode.Uri, folder: vscode.Uri): boolean {
+  if (uri.scheme !== folder.scheme || uri.authority !== folder.authority) return false;
+  const rel = path.posix.relative(folder.path, uri.path);
+  return rel === '' || (!rel.startsWith('..') && !path.posix.isAbsolute(rel));
 }
 
 export function userServersFile(context: vscode.ExtensionContext): vscode.Uri {
@@ -57,17 +74,28 @@ export class ServerFiles implements vscode.Disposable {
     for (const d of [...this.watchers, ...this.disposables]) d.dispose();
   }
 
-  /** Every file location, whether it exists or not. */
-  locations(): { uri: vscode.Uri; scope: 'workspace' | 'user'; flavor: ConfigFlavor; folder?: vscode.WorkspaceFolder }[] {
-    const out: { uri: vscode.Uri; scope: 'workspace' | 'user'; flavor: ConfigFlavor; folder?: vscode.WorkspaceFolder }[] = [];
-    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+  /**
+   * Every file location, whether it exists or not. `folder` is the folder `${workspaceFolder}`
+   * names: a file's own folder, and for a user-level file the first one (used only where it says so).
+   */
+  locations(): Location[] {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    const out: Location[] = [];
+    const userLevel = new Map<string, Location>();
+    const cliPaths = this.s.config.serversMcpCliConfig();
+    for (const folder of folders) {
       out.push({ uri: vscode.Uri.joinPath(folder.uri, WORKSPACE_TOKENS_FILE), scope: 'workspace', flavor: 'vscode', folder });
-      for (const p of this.s.config.serversMcpCliConfig(folder.uri)) {
+      for (const p of cliPaths) {
         const uri = path.isAbsolute(p) ? vscode.Uri.file(p) : vscode.Uri.joinPath(folder.uri, p);
-        out.push({ uri, scope: 'workspace', flavor: 'mcp-cli', folder });
+        if (isInside(uri, folder.uri)) out.push({ uri, scope: 'workspace', flavor: 'mcp-cli', folder });
+        else userLevel.set(uri.toString(), { uri, scope: 'user', flavor: 'mcp-cli', folder: folders[0] });
       }
     }
-    out.push({ uri: userServersFile(this.s.context), scope: 'user', flavor: 'vscode', folder: vscode.workspace.workspaceFolders?.[0] });
+    if (folders.length === 0) {
+      for (const p of cliPaths.filter((x) => path.isAbsolute(x))) userLevel.set(vscode.Uri.file(p).toString(), { uri: vscode.Uri.file(p), scope: 'user', flavor: 'mcp-cli' });
+    }
+    out.push(...userLevel.values());
+    out.push({ uri: userServersFile(this.s.context), scope: 'user', flavor: 'vscode', folder: folders[0] });
     return out;
   }
 

@@ -90,7 +90,7 @@ export function registerMcpRuntime(s: Services): McpRuntime {
       } else {
         const picks = consent.tokens().flatMap((id) => {
           const k = parseKeyId(id);
-          return k ? consent.listForToken(k).map((r) => ({ label: `${r.server}`, description: `${r.decision} · ${formatReference(k)}`, detail: `${r.target} · ${r.file}`, key: k, fp: r.fingerprint })) : [];
+          return k ? consent.listForToken(k).map((r) => ({ label: `${r.server}`, description: `${r.decision} · ${formatReference(k)}`, detail: `${r.target.replace(/\n/g, ' · ')} · ${r.file}`, key: k, fp: r.fingerprint })) : [];
         });
         if (picks.length === 0) {
           void vscode.window.showInformationMessage('No server has been allowed or denied a token yet.');
@@ -121,7 +121,8 @@ function hookAllowedServers(s: Services, consent: ConsentStore): void {
           id: `consent:${r.fingerprint}`,
           label: r.server,
           description: r.decision === 'always' ? 'allowed' : 'denied',
-          tooltip: `${r.decision === 'always' ? 'Allowed' : 'Denied'} on ${r.decidedAt}\n${r.kind === 'http' ? 'URL origin' : 'Command'}: ${r.target}\nFile: ${r.file}`,
+          // The launch the decision covers, as the consent dialog showed it (no value in it).
+          tooltip: `${r.decision === 'always' ? 'Allowed' : 'Denied'} on ${r.decidedAt}\n${r.target}\nFile: ${r.file}`,
           icon: r.decision === 'always' ? 'pass' : 'circle-slash',
           contextValue: 'consent',
           data: r.fingerprint,

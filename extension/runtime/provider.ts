@@ -16,16 +16,18 @@
  *  Hence a token change is applied with `workbench.mcp.stopServer` + `workbench.mcp.startServer`.
  */
 import * as vscode from 'vscode';
+import { readFileSync, realpathSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TOKEN_TYPES, expiryState, type TokenMetadata, type TokenType } from '../../server/core/model';
 import { formatReference, keyId, type TokenKey } from '../../server/core/reference';
-import type { HttpServerEntry, ServerEntry } from '../../server/core/mcpConfig';
+
 import type { Services } from '../services';
 import type { AuditEntry, AuditLog } from './audit';
-import { fingerprint, identityOf, type ConsentStore } from './consent';
-import type { ServedServer, ServerFiles } from './files';
-import { ResolveError, definitionVersion, needsOf, resolveEntry, resolveString, unresolvedText, type ResolvedLaunch, type VariableContext } from './resolve';
+import { fingerprint, identityOf, type ConsentStore, type ServerIdentity } from './consent';
+import { parseEnvFile } from './envFile';
+import type { ServedServer, ServerFile, ServerFiles } from './files';
+import { ResolveError, definitionVersion, finishLaunch, needsOf, placeholderText, planLaunch, unresolvedText, type LaunchPlan, type ResolvedLaunch, type VariableContext } from './resolve';
 import { planToken, preRegisteredClient, type PreRegisteredClientValue } from './tokenPlan';
 
 export const PROVIDER_ID = 'mcpTokens.servers';
@@ -140,14 +142,30 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
       return fail('untrusted', `The MCP server "${label}" is defined by the workspace, which is not trusted; no token is given to it.`);
     }
 
+    // Inputs first: the consent covers the launch with their values filled in.
+    const inputs = new Map<string, string>();
+    for (const id of needs.inputs) {
+      const v = await this.inputValue(served, id);
+      if (v === undefined) return fail('failed', `No value was given for the input "${id}" of the MCP server "${label}".`);
+      inputs.set(id, v);
+    }
+
+    // The launch as it will run, tokens still placeholders: what consent is asked and remembered for.
+    let prepared: PreparedLaunch;
+    try {
+      prepared = this.prepare(served, (id) => inputs.get(id));
+    } catch (e) {
+      return fail('failed', e instanceof ResolveError ? `The MCP server "${label}" cannot be started: ${e.message}` : String(e));
+    }
+    const { plan, identity, envFileVars } = prepared;
+
     // Consent, for every token at once.
-    const identity = identityOf(file.uri.toString(), entry);
     const fp = fingerprint(identity);
     const denied = needs.tokens.filter((k) => this.consent.decision(k, fp) === 'deny');
     if (denied.length) return fail('denied', `You denied the MCP server "${label}" the use of ${denied.map((k) => formatReference(k)).join(', ')}.`, denied);
     const ask = needs.tokens.filter((k) => this.consent.decision(k, fp) === undefined);
     if (ask.length) {
-      const choice = await askConsent(label, entry, fileLabel, ask);
+      const choice = await askConsent(label, fileLabel, file, identity, ask);
       if (choice === 'deny' || choice === undefined) {
         if (choice === 'deny') for (const k of ask) await this.consent.record(k, identity, 'deny');
         return fail('denied', `The MCP server "${label}" was not allowed to use ${ask.map((k) => formatReference(k)).join(', ')}.`, ask);
@@ -159,18 +177,17 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     // first in `needs.tokens`, so its value is known before an OAuth token of the server needs a sign-in.
     await this.s.store.ready();
     const values = new Map<string, string>();
-    const ctx: VariableContext = { workspaceFolder: file.folder?.uri.fsPath, userHome: os.homedir(), pathSeparator: path.sep, env: process.env };
+    const serverUrl = serverUrlOf(plan);
     for (const key of needs.tokens) {
       if (cancel?.isCancellationRequested) return fail('failed', 'The start was cancelled.');
       const ref = formatReference(key);
-      const plan = (meta: TokenMetadata | undefined) =>
-        planToken({ key, meta, serverUrl: entry.kind === 'http' ? serverUrlOf(entry, ctx) : undefined, oauthAvailable: !!this.s.oauth, now: new Date() });
+      const planStep = (meta: TokenMetadata | undefined) => planToken({ key, meta, serverUrl, oauthAvailable: !!this.s.oauth, now: new Date() });
       let meta = this.s.store.get(key);
-      let step = plan(meta);
+      let step = planStep(meta);
       if (step.kind === 'offer-set') {
         meta = await this.offerToSet(label, key);
         if (!meta) return fail('missing', `The MCP server "${label}" needs the token ${ref}, which is not stored. Set it with "MCP Tokens: Set Token".`, [key]);
-        step = plan(meta);
+        step = planStep(meta);
       }
       if (step.kind === 'fail' || step.kind === 'offer-set') {
         return fail(
@@ -202,17 +219,9 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
       values.set(keyId(key), value);
     }
 
-    // Inputs.
-    const inputs = new Map<string, string>();
-    for (const id of needs.inputs) {
-      const v = await this.inputValue(served, id);
-      if (v === undefined) return fail('failed', `No value was given for the input "${id}" of the MCP server "${label}".`);
-      inputs.set(id, v);
-    }
-
     let launch: ResolvedLaunch;
     try {
-      launch = resolveEntry(entry, ctx, { token: (k) => values.get(keyId(k)), input: (id) => inputs.get(id) });
+      launch = finishLaunch(plan, (k) => values.get(keyId(k)), envFileVars);
     } catch (e) {
       return fail('failed', e instanceof ResolveError ? `The MCP server "${label}" cannot be started: ${e.message}` : String(e));
     }
@@ -223,13 +232,33 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     return launch;
   }
 
-  private toDefinition({ label, entry, file }: ServedServer, launch: ResolvedLaunch): vscode.McpServerDefinition {
+  private toDefinition({ label, entry }: ServedServer, launch: ResolvedLaunch): vscode.McpServerDefinition {
     const version = definitionVersion(entry);
     if (launch.kind === 'http') return new vscode.McpHttpServerDefinition(label, vscode.Uri.parse(launch.url, true), launch.headers, version);
     const def = new vscode.McpStdioServerDefinition(label, launch.command, launch.args, launch.env, version);
-    if (launch.cwd) def.cwd = path.isAbsolute(launch.cwd) || !file.folder ? vscode.Uri.file(launch.cwd) : vscode.Uri.joinPath(file.folder.uri, launch.cwd);
-    else if (file.folder) def.cwd = file.folder.uri;
+    // Always set (finishLaunch gives the effective directory), so VS Code never picks a folder itself.
+    if (launch.cwd) def.cwd = vscode.Uri.file(launch.cwd);
     return def;
+  }
+
+  /**
+   * The launch plan of a server and the identity consent is asked for, with the inputs `input`
+   * gives. Reads the entry's envFile (once: the same text is hashed and launched). Synchronous, so
+   * the Servers view can use it too. Throws ResolveError naming the problem, never a value.
+   */
+  private prepare({ entry, file }: ServedServer, input: (id: string) => string | undefined): PreparedLaunch {
+    const secret = new Set(file.parsed.inputs.filter((i) => i.type === 'promptString' && i.password).map((i) => i.id));
+    const plan = planLaunch(entry, variablesOf(file), { input, isSecretInput: (id) => secret.has(id) }, baseDirOf(file));
+    let envFileText: string | undefined;
+    if (plan.kind === 'stdio' && plan.envFile !== undefined) {
+      try {
+        envFileText = readFileSync(plan.envFile, 'utf8');
+      } catch {
+        throw new ResolveError([`envFile: cannot read ${plan.envFile}.`]);
+      }
+    }
+    const identity = identityOf({ file: realPathOf(file.uri), server: entry.name }, plan, envFileText);
+    return { plan, identity, envFileVars: envFileText === undefined ? {} : parseEnvFile(envFileText) };
   }
 
   private async offerToSet(label: string, key: TokenKey) {
@@ -243,6 +272,11 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     const type: TokenType | undefined = (TOKEN_TYPES as readonly string[]).includes(key.namespace) ? (key.namespace as TokenType) : undefined;
     await vscode.commands.executeCommand('mcpTokens.setToken', { namespace: key.namespace, name: key.name, ...(type ? { type } : {}) });
     return this.s.store.get(key);
+  }
+
+  /** The value given for `${input:id}` of `file` this session, if any (never persisted). */
+  private cachedInput(file: ServerFile, id: string): string | undefined {
+    return this.inputValues.get(`${file.uri.toString()}#${id}`);
   }
 
   private async inputValue({ label, file }: ServedServer, id: string): Promise<string | undefined> {
@@ -280,7 +314,15 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
       return meta.type !== 'oauth' && expiryState(meta, now, 0) === 'expired';
     });
     if (expired.length) return { state: 'expired', keys: expired };
-    const fp = fingerprint(identityOf(served.file.uri.toString(), served.entry));
+    if (tokens.length === 0) return { state: 'ready', keys: [] };
+    // The same fingerprint as a start; without this session's inputs (or a readable envFile) the
+    // launch is not known yet, and a start will ask.
+    let fp: string;
+    try {
+      fp = fingerprint(this.prepare(served, (id) => this.cachedInput(served.file, id)).identity);
+    } catch {
+      return { state: 'consent-needed', keys: tokens };
+    }
     const denied = tokens.filter((k) => this.consent.decision(k, fp) === 'deny');
     if (denied.length) return { state: 'denied', keys: denied };
     const ask = tokens.filter((k) => this.consent.decision(k, fp) === undefined);
@@ -319,15 +361,46 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
   }
 }
 
+/** What `prepare` gives: the plan, the identity consent is asked for, the envFile's variables. */
+interface PreparedLaunch {
+  readonly plan: LaunchPlan;
+  readonly identity: ServerIdentity;
+  readonly envFileVars: Readonly<Record<string, string>>;
+}
+
+/** The values of `${workspaceFolder}` & co. for a file: a user-level file names the first workspace folder, only where it says so. */
+function variablesOf(file: ServerFile): VariableContext {
+  const folder = file.folder ?? vscode.workspace.workspaceFolders?.[0];
+  return { workspaceFolder: folder?.uri.fsPath, userHome: os.homedir(), pathSeparator: path.sep, env: process.env };
+}
+
 /**
- * The HTTP server's URL with its variables filled in: the MCP resource an OAuth sign-in is for (it is
- * kept in the token's metadata). Undefined when it holds a token reference (a value must never land
- * in metadata) or cannot be resolved.
+ * Where a server runs when its `cwd` is absent or relative: the workspace folder of a workspace
+ * file, the user's home for a user-level one (never the folder that happens to be open, where a
+ * cloned repository's local packages would shadow the command the user allowed).
  */
-function serverUrlOf(entry: HttpServerEntry, ctx: VariableContext): string | undefined {
-  const problems: string[] = [];
-  const url = resolveString(entry.url, 'url', ctx, { token: () => undefined, input: () => undefined }, problems);
-  if (problems.length) return undefined;
+function baseDirOf(file: ServerFile): string {
+  return file.scope === 'workspace' && file.folder ? file.folder.uri.fsPath : os.homedir();
+}
+
+/** The file's real path (symlinks resolved), so a link cannot borrow the consent of the file it points to. */
+function realPathOf(uri: vscode.Uri): string {
+  if (uri.scheme !== 'file') return uri.toString();
+  try {
+    return realpathSync(uri.fsPath);
+  } catch {
+    return uri.fsPath;
+  }
+}
+
+/**
+ * The HTTP server's URL with its variables and inputs filled in: the MCP resource an OAuth sign-in
+ * is for (it is kept in the token's metadata). Undefined when it holds a token reference or a
+ * password input (a secret must never land in metadata) or is not an http(s) URL.
+ */
+function serverUrlOf(plan: LaunchPlan): string | undefined {
+  if (plan.kind !== 'http' || plan.url.some((p) => p.kind !== 'text')) return undefined;
+  const url = placeholderText(plan.url);
   try {
     const u = new URL(url);
     return u.protocol === 'http:' || u.protocol === 'https:' ? url : undefined;
@@ -336,8 +409,9 @@ function serverUrlOf(entry: HttpServerEntry, ctx: VariableContext): string | und
   }
 }
 
-async function askConsent(label: string, entry: ServerEntry, file: string, keys: TokenKey[]): Promise<'once' | 'always' | 'deny' | undefined> {
-  const target = entry.kind === 'http' ? `sends requests to ${identityOf(file, entry).target}` : `runs ${[entry.command, ...entry.args].join(' ')}`;
+/** The consent modal: shows the launch as it will run (identity.target), never a value. */
+async function askConsent(label: string, fileLabel: string, file: ServerFile, identity: ServerIdentity, keys: TokenKey[]): Promise<'once' | 'always' | 'deny' | undefined> {
+  const link = file.uri.scheme === 'file' && identity.file !== file.uri.fsPath ? ` (a link to ${identity.file})` : '';
   const once = 'Allow Once';
   const always = 'Always Allow';
   const deny = 'Deny';
@@ -345,7 +419,9 @@ async function askConsent(label: string, entry: ServerEntry, file: string, keys:
     `Allow the MCP server "${label}" to use ${keys.map((k) => formatReference(k)).join(', ')}?`,
     {
       modal: true,
-      detail: `Defined in ${file}, it ${target}. The token value is handed to this server at each start. "Always Allow" is remembered for this server until you revoke it under the token in the Tokens view; a changed command or URL asks again.`,
+      detail:
+        `Defined in ${fileLabel}${link}.\n${identity.target}\n\n` +
+        'The token value is handed to exactly this launch at each start. "Always Allow" is remembered until you revoke it under the token in the Tokens view; any change to the command, arguments, directory, environment, environment file, URL or headers asks again.',
     },
     once,
     always,

@@ -7,8 +7,15 @@
  * variables VS Code's `mcp.json` allows (`${workspaceFolder}`, `${workspaceFolderBasename}`,
  * `${userHome}`, `${env:NAME}`, `${pathSeparator}`, `${/}`, `${input:id}`) are replaced where they
  * stand; a replaced value is never scanned again, so a value cannot inject another reference.
+ *
+ * A start resolves in two steps, so that consent is asked on the launch as it will really run:
+ *  1. `planLaunch` resolves every variable and input and keeps each token reference (and each
+ *     password input) as a placeholder: the plan is what the consent fingerprint is computed on;
+ *  2. `finishLaunch` fills the placeholders with the token values, once the user has agreed.
+ * Both steps use the same plan, so what was shown and allowed is exactly what is launched.
  */
 import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import { findReferences, formatReference, keyId, type TokenKey } from '../../server/core/reference';
 import { entryStrings, type ServerEntry } from '../../server/core/mcpConfig';
 
@@ -22,7 +29,7 @@ export interface VariableContext {
 
 export type Segment =
   | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'token'; readonly key: TokenKey }
+  | { readonly kind: 'token'; readonly key: TokenKey; readonly raw: string }
   | { readonly kind: 'variable'; readonly name: string; readonly arg?: string; readonly raw: string }
   | { readonly kind: 'malformed'; readonly raw: string; readonly message: string };
 
@@ -35,7 +42,7 @@ export function scan(text: string): Segment[] {
     marks.push({
       start: m.start,
       end: m.end,
-      seg: m.kind === 'reference' ? { kind: 'token', key: { namespace: m.namespace, name: m.name } } : { kind: 'malformed', raw: text.slice(m.start, m.end), message: m.message },
+      seg: m.kind === 'reference' ? { kind: 'token', key: { namespace: m.namespace, name: m.name }, raw: text.slice(m.start, m.end) } : { kind: 'malformed', raw: text.slice(m.start, m.end), message: m.message },
     });
   }
   for (const m of text.matchAll(VARIABLE)) {
@@ -66,7 +73,9 @@ export interface Needs {
 export function needsOf(entry: ServerEntry): Needs {
   const tokens = new Map<string, TokenKey>();
   const inputs = new Set<string>();
-  for (const { value } of entryStrings(entry)) {
+  const strings = entryStrings(entry).map((x) => x.value);
+  if (entry.kind === 'stdio' && entry.envFile !== undefined) strings.push(entry.envFile);
+  for (const value of strings) {
     for (const seg of scan(value)) {
       if (seg.kind === 'token') tokens.set(keyId(seg.key), seg.key);
       else if (seg.kind === 'variable' && seg.name === 'input' && seg.arg) inputs.add(seg.arg);
@@ -75,9 +84,18 @@ export function needsOf(entry: ServerEntry): Needs {
   return { tokens: [...tokens.values()], inputs: [...inputs] };
 }
 
-export interface ValueSource {
-  token(key: TokenKey): string | undefined;
+export interface InputSource {
+  /** The value given for `${input:id}`, undefined when none was given. */
   input(id: string): string | undefined;
+  /**
+   * True for a `password: true` input: its value is kept out of the plan's description (it stands
+   * there as `${input:id}`, like a token reference), so it is never shown, stored or hashed.
+   */
+  isSecretInput?(id: string): boolean;
+}
+
+export interface ValueSource extends InputSource {
+  token(key: TokenKey): string | undefined;
 }
 
 export type ResolvedLaunch =
@@ -97,28 +115,39 @@ export function containsLiteralReference(text: string): boolean {
 }
 
 /**
- * Resolves one string. Problems name the field and the reference or variable, never a value.
+ * One resolved string with its secrets left out: literal text (variables and ordinary inputs already
+ * filled in), token references, and password inputs.
  */
-export function resolveString(text: string, field: string, ctx: VariableContext, values: ValueSource, problems: string[]): string {
-  let out = '';
+export type Part =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'token'; readonly key: TokenKey; readonly raw: string }
+  | { readonly kind: 'secret-input'; readonly id: string; readonly value: string };
+export type Template = readonly Part[];
+
+/** Resolves the variables and inputs of one string, keeping its secrets as parts. */
+export function templateOf(text: string, field: string, ctx: VariableContext, inputs: InputSource, problems: string[]): Template {
+  const out: Part[] = [];
+  const pushText = (t: string) => {
+    const last = out[out.length - 1];
+    if (last?.kind === 'text') out[out.length - 1] = { kind: 'text', text: last.text + t };
+    else out.push({ kind: 'text', text: t });
+  };
   for (const seg of scan(text)) {
     switch (seg.kind) {
       case 'text':
-        out += seg.text;
+        pushText(seg.text);
         break;
-      case 'token': {
-        const v = values.token(seg.key);
-        if (v === undefined) problems.push(`${field}: the token ${formatReference(seg.key)} is not stored.`);
-        else out += v;
+      case 'token':
+        out.push({ kind: 'token', key: seg.key, raw: seg.raw });
         break;
-      }
       case 'malformed':
         problems.push(`${field}: ${seg.message}`);
         break;
       case 'variable': {
-        const v = variable(seg.name, seg.arg, ctx, values);
-        if (typeof v === 'string') out += v;
-        else problems.push(`${field}: ${v.problem}`);
+        const v = variable(seg.name, seg.arg, ctx, inputs);
+        if (typeof v !== 'string') problems.push(`${field}: ${v.problem}`);
+        else if (seg.name === 'input' && seg.arg && inputs.isSecretInput?.(seg.arg)) out.push({ kind: 'secret-input', id: seg.arg, value: v });
+        else pushText(v);
         break;
       }
     }
@@ -126,7 +155,34 @@ export function resolveString(text: string, field: string, ctx: VariableContext,
   return out;
 }
 
-function variable(name: string, arg: string | undefined, ctx: VariableContext, values: ValueSource): string | { problem: string } {
+/** The template with every secret as its reference text: `$<TOKEN:ns:name>`, `${input:id}`. Never a value. */
+export function placeholderText(t: Template): string {
+  return t.map((p) => (p.kind === 'text' ? p.text : p.kind === 'token' ? p.raw : `\${input:${p.id}}`)).join('');
+}
+
+/** The template with the token values filled in (problems name the reference, never a value). */
+export function fillTemplate(t: Template, field: string, token: (key: TokenKey) => string | undefined, problems: string[]): string {
+  let out = '';
+  for (const p of t) {
+    if (p.kind === 'text') out += p.text;
+    else if (p.kind === 'secret-input') out += p.value;
+    else {
+      const v = token(p.key);
+      if (v === undefined) problems.push(`${field}: the token ${formatReference(p.key)} is not stored.`);
+      else out += v;
+    }
+  }
+  return out;
+}
+
+/**
+ * Resolves one string. Problems name the field and the reference or variable, never a value.
+ */
+export function resolveString(text: string, field: string, ctx: VariableContext, values: ValueSource, problems: string[]): string {
+  return fillTemplate(templateOf(text, field, ctx, values, problems), field, (k) => values.token(k), problems);
+}
+
+function variable(name: string, arg: string | undefined, ctx: VariableContext, values: InputSource): string | { problem: string } {
   const raw = `\${${name}${arg === undefined ? '' : `:${arg}`}}`;
   const noArg = (v: string | undefined, why: string) => (arg !== undefined ? { problem: `${raw} takes no argument.` } : v === undefined ? { problem: why } : v);
   switch (name) {
@@ -183,11 +239,111 @@ export function resolveEntry(entry: ServerEntry, ctx: VariableContext, values: V
     };
   }
   if (problems.length) throw new ResolveError(problems);
-  if (launchStrings(launch).some(containsLiteralReference)) {
-    // Only possible when a stored value itself looks like a reference: refuse rather than pass it on.
-    throw new ResolveError(['The resolved launch still contains a token reference; a stored value may itself be a reference.']);
-  }
+  refuseLiteralReference(launch);
   return launch;
+}
+
+/**
+ * The directory a stdio server runs in: its `cwd` (variables resolved) against `baseDir`, or
+ * `baseDir` itself. `baseDir` is the workspace folder for a workspace file and the user's home for
+ * a user-level file, so a user-level server never runs inside whatever folder happens to be open.
+ */
+export function effectiveCwd(cwd: string | undefined, baseDir: string): string {
+  return cwd === undefined || cwd === '' ? path.resolve(baseDir) : path.resolve(baseDir, cwd);
+}
+
+/** A launch with variables and inputs resolved and every secret still a placeholder (see the module doc). */
+export type LaunchPlan =
+  | {
+      readonly kind: 'stdio';
+      readonly command: Template;
+      readonly args: readonly Template[];
+      readonly env: Readonly<Record<string, Template | null>>;
+      readonly cwd?: Template;
+      /** What a relative or absent `cwd` (and a relative `envFile`) resolves against. */
+      readonly baseDir: string;
+      /** Absolute path of the `envFile`, if the entry names one. */
+      readonly envFile?: string;
+    }
+  | {
+      readonly kind: 'http';
+      readonly url: Template;
+      readonly headers: Readonly<Record<string, Template>>;
+      /** The token endpoint of the entry's pre-registered OAuth client (its secret is sent there). */
+      readonly tokenEndpoint?: string;
+    };
+
+/**
+ * Step 1 of a start: resolves variables and inputs (throws ResolveError listing every problem).
+ * `baseDir`: see `effectiveCwd`.
+ */
+export function planLaunch(entry: ServerEntry, ctx: VariableContext, inputs: InputSource, baseDir: string): LaunchPlan {
+  const problems: string[] = [];
+  const plan = planOf(entry, ctx, inputs, baseDir, problems);
+  if (problems.length) throw new ResolveError(problems);
+  return plan;
+}
+
+function planOf(entry: ServerEntry, ctx: VariableContext, inputs: InputSource, baseDir: string, problems: string[]): LaunchPlan {
+  const t = (text: string, field: string) => templateOf(text, field, ctx, inputs, problems);
+  if (entry.kind === 'http') {
+    const headers: Record<string, Template> = {};
+    for (const [k, v] of Object.entries(entry.headers)) headers[k] = t(v, `headers.${k}`);
+    return { kind: 'http', url: t(entry.url, 'url'), headers, ...(entry.oauth?.tokenUrl ? { tokenEndpoint: entry.oauth.tokenUrl } : {}) };
+  }
+  const env: Record<string, Template | null> = {};
+  for (const [k, v] of Object.entries(entry.env)) env[k] = v === null ? null : t(v, `env.${k}`);
+  let envFile: string | undefined;
+  if (entry.envFile !== undefined) {
+    const parts = t(entry.envFile, 'envFile');
+    if (parts.some((p) => p.kind !== 'text')) problems.push('envFile: a token reference or password input cannot name the environment file.');
+    else envFile = effectiveCwd(placeholderText(parts), baseDir);
+  }
+  return {
+    kind: 'stdio',
+    command: t(entry.command, 'command'),
+    args: entry.args.map((a, i) => t(a, `args[${i}]`)),
+    env,
+    ...(entry.cwd !== undefined ? { cwd: t(entry.cwd, 'cwd') } : {}),
+    baseDir,
+    ...(envFile !== undefined ? { envFile } : {}),
+  };
+}
+
+/**
+ * Step 2 of a start: fills in the token values. `envFileVars` are the variables of the plan's
+ * `envFile` (read by the caller); the entry's `env` wins over them. The result never holds a
+ * literal token reference (ResolveError otherwise), and its `cwd` is the effective one.
+ */
+export function finishLaunch(plan: LaunchPlan, token: (key: TokenKey) => string | undefined, envFileVars: Readonly<Record<string, string>> = {}): ResolvedLaunch {
+  const problems: string[] = [];
+  const f = (t: Template, field: string) => fillTemplate(t, field, token, problems);
+  let launch: ResolvedLaunch;
+  if (plan.kind === 'http') {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(plan.headers)) headers[k] = f(v, `headers.${k}`);
+    launch = { kind: 'http', url: f(plan.url, 'url'), headers };
+  } else {
+    const env: Record<string, string | null> = { ...envFileVars };
+    for (const [k, v] of Object.entries(plan.env)) env[k] = v === null ? null : f(v, `env.${k}`);
+    launch = {
+      kind: 'stdio',
+      command: f(plan.command, 'command'),
+      args: plan.args.map((a, i) => f(a, `args[${i}]`)),
+      env,
+      cwd: effectiveCwd(plan.cwd === undefined ? undefined : f(plan.cwd, 'cwd'), plan.baseDir),
+    };
+  }
+  if (problems.length) throw new ResolveError(problems);
+  refuseLiteralReference(launch);
+  return launch;
+}
+
+function refuseLiteralReference(launch: ResolvedLaunch): void {
+  if (launchStrings(launch).some(containsLiteralReference)) {
+    // Only possible when a stored value (or an envFile value) itself looks like a reference: refuse rather than pass it on.
+    throw new ResolveError(['The resolved launch still contains a token reference; a stored value or an envFile value may itself be a reference.']);
+  }
 }
 
 export function launchStrings(launch: ResolvedLaunch): string[] {

@@ -75,7 +75,7 @@ class ServersTree implements vscode.TreeDataProvider<Element> {
     item.description = `${served.entry.kind} · ${STATE_TEXT[status.state]}`;
     item.iconPath = STATE_ICON[status.state];
     item.contextValue = `server+${status.state}`;
-    const where = served.file.scope === 'user' ? 'user servers file' : vscode.workspace.asRelativePath(served.file.uri);
+    const where = served.file.scope === 'workspace' ? vscode.workspace.asRelativePath(served.file.uri) : served.file.flavor === 'mcp-cli' ? served.file.uri.fsPath : 'user servers file';
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${served.label}** (${served.entry.kind}) from \`${where}\`\n\n`);
     md.appendMarkdown(`State: **${STATE_TEXT[status.state]}**${status.keys.length ? `: ${status.keys.map((k) => `\`${formatReference(k)}\``).join(', ')}` : ''}\n\n`);

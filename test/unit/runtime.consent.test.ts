@@ -1,10 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMcpConfig, type ServerEntry } from '../../server/core/mcpConfig';
-import { CONSENT_STATE_KEY, ConsentStore, fingerprint, identityOf, urlOrigin, type StateLike } from '../../extension/runtime/consent';
+import { CONSENT_STATE_KEY, ConsentStore, fingerprint, identityOf as identityOfPlan, urlOrigin, type StateLike } from '../../extension/runtime/consent';
+import { planLaunch } from '../../extension/runtime/resolve';
 
 function entry(json: object, name = 's'): ServerEntry {
   return parseMcpConfig(JSON.stringify({ servers: { [name]: json } })).servers[0];
+}
+
+/** The identity of a server of `file` (its real path) with no inputs, in a workspace folder /w. */
+function identityOf(file: string, e: ServerEntry) {
+  const ctx = { workspaceFolder: '/w', userHome: '/home/u', pathSeparator: '/', env: {} };
+  return identityOfPlan({ file, server: e.name }, planLaunch(e, ctx, { input: () => undefined }, '/w'));
 }
 
 class MemoryState implements StateLike {
@@ -22,10 +29,11 @@ class MemoryState implements StateLike {
 const FILE = 'file:///w/.vscode/mcp.tokens.json';
 const key = { namespace: 'bearer', name: 'gh' };
 
-test('the fingerprint covers file, name, command and args; HTTP uses the URL origin only', () => {
+test('the fingerprint covers file, name, command, args and env; HTTP the full URL', () => {
   const base = fingerprint(identityOf(FILE, entry({ command: 'node', args: ['srv.js'] })));
   assert.match(base, /^[0-9a-f]{64}$/);
-  assert.equal(fingerprint(identityOf(FILE, entry({ command: 'node', args: ['srv.js'], env: { A: 'changed' } }))), base, 'env is not part of it');
+  assert.equal(fingerprint(identityOf(FILE, entry({ command: 'node', args: ['srv.js'] }))), base, 'stable');
+  assert.notEqual(fingerprint(identityOf(FILE, entry({ command: 'node', args: ['srv.js'], env: { A: 'changed' } }))), base, 'env is part of it');
   assert.notEqual(fingerprint(identityOf(FILE, entry({ command: 'node', args: ['evil.js'] }))), base);
   assert.notEqual(fingerprint(identityOf(FILE, entry({ command: 'bash', args: ['srv.js'] }))), base);
   assert.notEqual(fingerprint(identityOf(FILE, entry({ command: 'node', args: ['srv.js'] }, 'other'))), base);
@@ -34,7 +42,8 @@ test('the fingerprint covers file, name, command and args; HTTP uses the URL ori
   assert.notEqual(fingerprint(identityOf(FILE, entry({ command: 'node', args: ['a b'] }))), fingerprint(identityOf(FILE, entry({ command: 'node', args: ['a', 'b'] }))));
 
   const http = (url: string) => fingerprint(identityOf(FILE, entry({ type: 'http', url })));
-  assert.equal(http('https://api.example.com/mcp'), http('https://api.example.com/other?x=1'));
+  assert.equal(http('https://api.example.com/mcp'), http('https://api.example.com/mcp'));
+  assert.notEqual(http('https://api.example.com/mcp'), http('https://api.example.com/other?x=1'), 'the full URL, not only its origin');
   assert.notEqual(http('https://api.example.com/mcp'), http('https://evil.example.com/mcp'));
   assert.notEqual(http('https://api.example.com/mcp'), http('http://api.example.com/mcp'));
   assert.notEqual(http('https://api.example.com/mcp'), http('https://api.example.com:8443/mcp'));

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { entryStrings, parseMcpConfig, type ServerEntry } from '../../server/core/mcpConfig';
 import type { TokenMetadata } from '../../server/core/model';
-import { fingerprint, identityOf } from '../../extension/runtime/consent';
-import { needsOf } from '../../extension/runtime/resolve';
+import { fingerprint, identityOf as identityOfPlan } from '../../extension/runtime/consent';
+import { needsOf, planLaunch } from '../../extension/runtime/resolve';
 import { planToken, preRegisteredClient } from '../../extension/runtime/tokenPlan';
 
 const SECRET = 'cs-VERY-SECRET-client-secret-0123456789';
@@ -97,15 +97,18 @@ test('schemas/mcp.tokens.schema.json accepts the oauth object and rejects the sa
   assert.equal(validate(file({ clientId: 'a', extra: 1 })), false);
 });
 
-test('consent: a token URL of another origin is part of the server identity', () => {
-  const FILE = 'file:///w/.vscode/mcp.tokens.json';
-  const plain = identityOf(FILE, entry(HTTP));
-  assert.equal(plain.target, 'https://mcp.acme.test', 'unchanged without oauth.tokenUrl');
-  assert.equal(fingerprint(identityOf(FILE, entry({ ...HTTP, oauth: { clientId: 'a', clientSecret: '$<TOKEN:api-key:s>' } }))), fingerprint(plain));
-  const withUrls = (tokenUrl: string) => identityOf(FILE, entry({ ...HTTP, oauth: { clientId: 'a', authorizationUrl: 'https://auth.acme.test/a', tokenUrl } }));
-  assert.equal(withUrls('https://mcp.acme.test/token').target, 'https://mcp.acme.test');
+test('consent: the token endpoint of a pre-registered client is part of the server identity', () => {
+  const FILE = '/w/.vscode/mcp.tokens.json';
+  const ctx = { workspaceFolder: '/w', userHome: '/home/u', pathSeparator: '/', env: {} };
+  const identityOf = (e: ServerEntry) => identityOfPlan({ file: FILE, server: e.name }, planLaunch(e, ctx, { input: () => undefined }, '/w'));
+  const plain = identityOf(entry(HTTP));
+  assert.equal(plain.target, 'Sends requests to: https://mcp.acme.test/mcp (host mcp.acme.test)\nHeaders: Authorization', 'no token endpoint without oauth.tokenUrl');
+  assert.equal(fingerprint(identityOf(entry({ ...HTTP, oauth: { clientId: 'a', clientSecret: '$<TOKEN:api-key:s>' } }))), fingerprint(plain));
+  const withUrls = (tokenUrl: string) => identityOf(entry({ ...HTTP, oauth: { clientId: 'a', authorizationUrl: 'https://auth.acme.test/a', tokenUrl } }));
+  assert.match(withUrls('https://mcp.acme.test/token').target, /token endpoint https:\/\/mcp\.acme\.test\/token$/);
+  assert.notEqual(fingerprint(withUrls('https://mcp.acme.test/token')), fingerprint(plain), 'a token endpoint on the same origin counts too');
   const other = withUrls('https://auth.acme.test/token');
-  assert.equal(other.target, 'https://mcp.acme.test (token endpoint https://auth.acme.test)');
+  assert.equal(other.target, 'Sends requests to: https://mcp.acme.test/mcp (host mcp.acme.test)\nHeaders: Authorization\nOAuth client secret sent to the token endpoint https://auth.acme.test/token');
   assert.notEqual(fingerprint(other), fingerprint(plain));
   assert.notEqual(fingerprint(withUrls('https://evil.test/token')), fingerprint(other));
 });
