@@ -107,6 +107,9 @@ export class OAuthManager implements Disposable {
           challenge: options.challenge,
           extraScopes: options.stepUp ? existing?.oauth?.scopes : undefined,
           preRegistered: server.preRegistered,
+          // A pre-registered client is bound to the issuer it first signed in with.
+          preRegisteredIssuer:
+            server.preRegistered && existing?.oauth?.clientId === server.preRegistered.clientId ? existing.oauth.issuer : undefined,
           clientMetadataUrl: this.options.clientMetadataUrl?.(),
           clientName: this.options.clientName,
           registry: this.sessions.registry(existing ? key : undefined),
@@ -116,6 +119,7 @@ export class OAuthManager implements Disposable {
           fetch: this.options.fetch,
           signal,
           progress: report,
+          log: (message) => this.log('info', message),
         }),
       );
       const meta = await this.sessions.save({
