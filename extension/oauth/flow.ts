@@ -68,7 +68,7 @@ export const storedClientSchema = z.object({
   redirect_uris: z.array(z.string()).default([]),
   token_endpoint_auth_method: z.string().optional(),
   /** How the client id was obtained. */
-  source: z.enum(['dcr', 'cimd', 'pre-registered', 'manual']),
+  source: z.enum(['dcr', 'cimd', 'pre-registered', 'manual', 'external']),
 });
 export type StoredClient = z.infer<typeof storedClientSchema>;
 
