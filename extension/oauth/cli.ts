@@ -17,6 +17,8 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { createAuthFetch } from './authFetch';
 import { safeMessage } from './errors';
 import { headlessBrowser } from './headless';
@@ -86,7 +88,15 @@ async function main(argv: string[]): Promise<number> {
   const key = { namespace: 'oauth', name: 'cli' };
   const server = { name: 'cli', url: serverUrl, preRegistered };
   const client = new Client({ name: 'mcp-tokens-oauth-cli', version: '0.1.0' }, { capabilities: {} });
-  const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: createAuthFetch(manager, key, server) });
+  const authFetch = createAuthFetch(manager, key, server);
+  // MCP-Protocol-Version on every request: the negotiated version once initialized (the transport
+  // sets it then), the version this client offers before (servers of newer revisions require it).
+  const withVersion: FetchLike = (url, init) => {
+    const headers = new Headers(init?.headers);
+    if (!headers.has('mcp-protocol-version')) headers.set('mcp-protocol-version', transport.protocolVersion ?? LATEST_PROTOCOL_VERSION);
+    return authFetch(url, { ...init, headers });
+  };
+  const transport: StreamableHTTPClientTransport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: withVersion });
   try {
     await client.connect(transport);
     const { tools } = await client.listTools();

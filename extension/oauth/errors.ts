@@ -26,7 +26,10 @@ export type OAuthFailure =
   | 'insufficient_scope'
   | 'revocation_failed'
   | 'not_signed_in'
-  | 'invalid_response';
+  | 'invalid_response'
+  | 'insecure_endpoint'
+  | 'forbidden_host'
+  | 'issuer_changed';
 
 export class OAuthFlowError extends Error {
   constructor(

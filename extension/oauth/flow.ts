@@ -33,6 +33,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { OAuthFlowError, safeMessage } from './errors';
 import { startLoopback, type AuthorizationResponse } from './loopback';
+import { guardedFetch, originOf, requireSecureEndpoints, requireSecureUrl, sameOrigin } from './policy';
 
 export type { OAuthTokens, AuthorizationServerMetadata };
 
@@ -67,13 +68,13 @@ export const storedClientSchema = z.object({
   redirect_uris: z.array(z.string()).default([]),
   token_endpoint_auth_method: z.string().optional(),
   /** How the client id was obtained. */
-  source: z.enum(['dcr', 'cimd', 'pre-registered', 'manual']),
+  source: z.enum(['dcr', 'cimd', 'pre-registered', 'manual', 'external']),
 });
 export type StoredClient = z.infer<typeof storedClientSchema>;
 
 export interface ServerAuthInfo {
   readonly serverUrl: string;
-  /** RFC 8707 resource indicator sent in the authorization and token requests (undefined: no PRM). */
+  /** RFC 8707 resource indicator sent in the authorization and token requests (the PRM's, else the canonical server URL). */
   readonly resource?: string;
   readonly resourceMetadata?: OAuthProtectedResourceMetadata;
   readonly authorizationServerUrl: string;
@@ -83,6 +84,8 @@ export interface ServerAuthInfo {
 export interface FlowOptions {
   readonly fetch?: FetchLike;
   readonly signal?: AbortSignal;
+  /** Notes worth a log line (never a secret). */
+  readonly log?: (message: string) => void;
 }
 
 const PROBE_TIMEOUT_MS = 15_000;
@@ -129,9 +132,11 @@ export async function probe(serverUrl: string, options: FlowOptions = {}): Promi
 }
 
 /**
- * Discovery: Protected Resource Metadata (RFC 9728: the challenge's URL, else the path form, then the
- * root), the resource check, then the authorization server metadata (RFC 8414 and OpenID discovery in
- * the spec's order), with the issuer and PKCE checks.
+ * Discovery: Protected Resource Metadata (RFC 9728: the challenge's URL when it is on the MCP server's
+ * origin, else the path form, then the root), the resource check, then the authorization server
+ * metadata (RFC 8414 and OpenID discovery in the spec's order) of the first authorization server the
+ * PRM lists, with the issuer, PKCE and HTTPS checks. Only the MCP server's origin and that
+ * authorization server are contacted (guardedFetch), and no redirect is followed.
  */
 export async function discover(
   serverUrl: string,
@@ -139,50 +144,72 @@ export async function discover(
   options: FlowOptions & { preRegistered?: PreRegisteredClient } = {},
 ): Promise<ServerAuthInfo> {
   const f = withSignal(options.fetch, options.signal);
+  const server = requireSecureUrl(serverUrl, 'MCP server URL');
+  let resourceMetadataUrl = challenge?.resourceMetadataUrl;
+  if (resourceMetadataUrl && !sameOrigin(resourceMetadataUrl, server)) {
+    // RFC 9728 §3 / MCP: metadata comes from the resource server itself; another origin is never fetched.
+    options.log?.(`The server's challenge names Protected Resource Metadata on another origin (${originOf(resourceMetadataUrl)}); it was ignored and the well-known URIs of ${server.origin} are used.`);
+    resourceMetadataUrl = undefined;
+  }
+  const prmFetch = guardedFetch(f, { origins: [server.origin], what: 'Protected Resource Metadata' });
   let resourceMetadata: OAuthProtectedResourceMetadata | undefined;
   try {
-    resourceMetadata = await discoverOAuthProtectedResourceMetadata(serverUrl, { resourceMetadataUrl: challenge?.resourceMetadataUrl }, f);
+    resourceMetadata = await discoverOAuthProtectedResourceMetadata(serverUrl, { resourceMetadataUrl }, prmFetch);
   } catch (e) {
     if (options.signal?.aborted) throw new OAuthFlowError('cancelled', 'Sign-in was cancelled.');
-    if (challenge?.resourceMetadataUrl) {
+    if (e instanceof OAuthFlowError) throw e;
+    if (resourceMetadataUrl) {
       throw new OAuthFlowError('invalid_response', `The server's Protected Resource Metadata could not be read: ${safeMessage(e)}`);
     }
-    // No RFC 9728 metadata: the 2025-03-26 revision's fallback (the server's origin is the authorization server).
   }
 
-  let resource: string | undefined;
+  const pre = options.preRegistered;
+  const canonical = resourceUrlFromServerUrl(serverUrl);
+  // RFC 8707: `resource` is sent in every authorization and token request, whatever the server supports.
+  let resource = canonical.href;
+  let authorizationServerUrl: string | undefined;
   if (resourceMetadata) {
-    const expected = resourceUrlFromServerUrl(serverUrl);
     let allowed = false;
     try {
-      allowed = checkResourceAllowed({ requestedResource: expected, configuredResource: resourceMetadata.resource });
+      allowed = checkResourceAllowed({ requestedResource: canonical, configuredResource: resourceMetadata.resource });
     } catch {
       allowed = false;
     }
     if (!allowed) {
       throw new OAuthFlowError(
         'resource_mismatch',
-        `The server's Protected Resource Metadata names the resource ${resourceMetadata.resource}, which does not cover ${expected.href}; sign-in refused (RFC 9728 §3.3).`,
+        `The server's Protected Resource Metadata names the resource ${resourceMetadata.resource}, which does not cover ${canonical.href}; sign-in refused (RFC 9728 §3.3).`,
       );
     }
     // Sent verbatim: exact-match authorization servers reject a re-serialised URL.
     resource = resourceMetadata.resource;
+    authorizationServerUrl = resourceMetadata.authorization_servers?.[0];
+    if (!authorizationServerUrl) {
+      throw new OAuthFlowError('no_authorization_server', `The server's Protected Resource Metadata names no authorization server.`);
+    }
+  } else if (pre?.authorizationEndpoint && pre.tokenEndpoint) {
+    // No PRM, but the server entry configures the endpoints: the server's origin stands for the issuer.
+    authorizationServerUrl = new URL('/', serverUrl).href;
+  } else if (!challenge) {
+    throw new OAuthFlowError('not_protected', `${serverUrl} did not ask for an OAuth sign-in (no 401 challenge, no Protected Resource Metadata).`);
+  } else {
+    throw new OAuthFlowError(
+      'no_metadata',
+      `${server.origin} publishes no Protected Resource Metadata (RFC 9728), which the MCP authorization spec requires for finding the authorization server; sign-in refused.`,
+    );
   }
+  requireSecureUrl(authorizationServerUrl, 'authorization server');
 
-  const authorizationServerUrl = resourceMetadata?.authorization_servers?.[0] ?? (resourceMetadata ? undefined : new URL('/', serverUrl).href);
-  if (!authorizationServerUrl) {
-    throw new OAuthFlowError('no_authorization_server', `The server's Protected Resource Metadata names no authorization server.`);
-  }
-
+  const asFetch = guardedFetch(f, { origins: [originOf(authorizationServerUrl)], what: 'authorization server metadata' });
   let metadata: AuthorizationServerMetadata | undefined;
   try {
-    metadata = await discoverAuthorizationServerMetadata(authorizationServerUrl, { fetchFn: f });
+    metadata = resourceMetadata ? await discoverAuthorizationServerMetadata(authorizationServerUrl, { fetchFn: asFetch }) : undefined;
   } catch (e) {
     if (options.signal?.aborted) throw new OAuthFlowError('cancelled', 'Sign-in was cancelled.');
+    if (e instanceof OAuthFlowError) throw e;
     throw new OAuthFlowError('no_metadata', `The authorization server metadata of ${authorizationServerUrl} could not be read: ${safeMessage(e)}`);
   }
   if (!metadata) {
-    const pre = options.preRegistered;
     if (pre?.authorizationEndpoint && pre.tokenEndpoint) {
       // Endpoints configured with the pre-registered client stand in for the missing metadata.
       metadata = {
@@ -192,8 +219,6 @@ export async function discover(
         response_types_supported: ['code'],
         code_challenge_methods_supported: ['S256'],
       };
-    } else if (!challenge && !resourceMetadata) {
-      throw new OAuthFlowError('not_protected', `${serverUrl} did not ask for an OAuth sign-in (no 401 challenge, no Protected Resource Metadata, no authorization server metadata).`);
     } else {
       throw new OAuthFlowError('no_metadata', `The authorization server ${authorizationServerUrl} publishes no metadata (RFC 8414 or OpenID discovery).`);
     }
@@ -203,6 +228,7 @@ export async function discover(
       `The authorization server metadata fetched for ${authorizationServerUrl} names the issuer ${metadata.issuer}; it was refused (RFC 8414 §3.3).`,
     );
   }
+  requireSecureEndpoints(metadata as Record<string, unknown>, metadata.issuer);
   if (!metadata.code_challenge_methods_supported?.includes('S256')) {
     throw new OAuthFlowError(
       'pkce_unsupported',
@@ -237,6 +263,11 @@ export interface AuthorizeOptions extends FlowOptions {
   /** Scopes to add to the selected ones (step-up: the scopes already granted). */
   readonly extraScopes?: readonly string[];
   readonly preRegistered?: PreRegisteredClient;
+  /**
+   * The issuer the pre-registered client was used with before (bound at its first sign-in). A
+   * different issuer in the PRM is refused: the credentials are never sent to another issuer.
+   */
+  readonly preRegisteredIssuer?: string;
   /** An HTTPS URL of this client's Client ID Metadata Document, used where the server supports it. */
   readonly clientMetadataUrl?: string;
   readonly clientName?: string;
@@ -296,13 +327,21 @@ export function expiryOf(tokens: OAuthTokens, now = Date.now()): number | undefi
 
 /** The full authorization code flow: discovery, client, PKCE, browser, loopback, `iss`, token exchange. */
 export async function authorize(options: AuthorizeOptions): Promise<AuthorizeResult> {
-  const f = withSignal(options.fetch, options.signal);
+  // Registration, authorization and token requests: HTTPS (or loopback) only, no redirect followed.
+  const f = guardedFetch(withSignal(options.fetch, options.signal), { what: 'authorization server endpoint' });
   const progress = options.progress ?? (() => undefined);
   progress('Discovering the authorization server…');
   const challenge = options.challenge ?? (await probe(options.serverUrl, options));
   const info = await discover(options.serverUrl, challenge, options);
   const { metadata } = info;
   const issuer = metadata.issuer;
+  if (options.preRegistered && options.preRegisteredIssuer && !sameIssuer(options.preRegisteredIssuer, issuer)) {
+    // MCP authorization spec, Client Registration §Authorization Server Binding.
+    throw new OAuthFlowError(
+      'issuer_changed',
+      `The server now names the authorization server ${issuer}, but the pre-registered client ${options.preRegistered.clientId} was registered with ${options.preRegisteredIssuer}; its credentials are not sent to another authorization server. Register the client with ${issuer} and update the server entry.`,
+    );
+  }
   let scopes = selectScopes(info, challenge, options.extraScopes);
   if (scopes.length === 0 && options.preRegistered?.scopes?.length) scopes = [...options.preRegistered.scopes];
 
@@ -388,7 +427,15 @@ export async function authorize(options: AuthorizeOptions): Promise<AuthorizeRes
     answer.catch(() => undefined);
     await options.openBrowser(authorizationUrl);
     const response: AuthorizationResponse = await answer;
+    // RFC 9207 §2.4 first: an error response is acted on (and shown) only when `iss` checks out.
     checkIss(metadata, response.iss);
+    if (response.error || !response.code) {
+      throw new OAuthFlowError(
+        'authorization_denied',
+        `The authorization server refused the sign-in: ${response.error ?? 'no code'}${response.errorDescription ? ` (${response.errorDescription})` : ''}.`,
+      );
+    }
+    const code = response.code;
 
     progress('Exchanging the authorization code for tokens…');
     let tokens: OAuthTokens;
@@ -396,7 +443,7 @@ export async function authorize(options: AuthorizeOptions): Promise<AuthorizeRes
       tokens = await exchangeAuthorization(info.authorizationServerUrl, {
         metadata,
         clientInformation: clientInformation(client),
-        authorizationCode: response.code,
+        authorizationCode: code,
         codeVerifier,
         redirectUri,
         resource: info.resource,
@@ -404,7 +451,7 @@ export async function authorize(options: AuthorizeOptions): Promise<AuthorizeRes
       });
     } catch (e) {
       if (options.signal?.aborted) throw new OAuthFlowError('cancelled', 'Sign-in was cancelled.');
-      throw new OAuthFlowError('token_exchange_failed', `The token request to ${issuer} failed: ${safeMessage(e, [response.code, codeVerifier, client.client_secret])}`);
+      throw new OAuthFlowError('token_exchange_failed', `The token request to ${issuer} failed: ${safeMessage(e, [code, codeVerifier, client.client_secret])}`);
     }
     const granted = tokens.scope ? tokens.scope.split(/\s+/).filter(Boolean) : scopes;
     return { tokens, info, client, scopes: granted, expiresAt: expiryOf(tokens) };
@@ -438,20 +485,26 @@ export interface RefreshOptions extends FlowOptions {
 
 /** Fetches the issuer's metadata again (refresh and revocation need the endpoints), with the issuer check. */
 export async function issuerMetadata(issuer: string, options: FlowOptions & { preRegistered?: PreRegisteredClient } = {}): Promise<AuthorizationServerMetadata> {
-  const f = withSignal(options.fetch, options.signal);
+  requireSecureUrl(issuer, 'authorization server');
+  // Only the issuer's own origin is asked for its metadata.
+  const f = guardedFetch(withSignal(options.fetch, options.signal), { origins: [originOf(issuer)], what: 'authorization server metadata' });
   const metadata = await discoverAuthorizationServerMetadata(issuer, { fetchFn: f }).catch((e: unknown) => {
+    if (e instanceof OAuthFlowError) throw e;
     throw new OAuthFlowError('no_metadata', `The authorization server metadata of ${issuer} could not be read: ${safeMessage(e)}`);
   });
   if (!metadata) {
     const pre = options.preRegistered;
     if (pre?.authorizationEndpoint && pre.tokenEndpoint) {
-      return { issuer, authorization_endpoint: pre.authorizationEndpoint, token_endpoint: pre.tokenEndpoint, response_types_supported: ['code'] };
+      const configured = { issuer, authorization_endpoint: pre.authorizationEndpoint, token_endpoint: pre.tokenEndpoint, response_types_supported: ['code'] };
+      requireSecureEndpoints(configured, issuer);
+      return configured;
     }
     throw new OAuthFlowError('no_metadata', `The authorization server ${issuer} publishes no metadata.`);
   }
   if (!sameIssuer(metadata.issuer, issuer)) {
     throw new OAuthFlowError('issuer_mismatch', `The authorization server metadata fetched for ${issuer} names the issuer ${metadata.issuer}; it was refused (RFC 8414 §3.3).`);
   }
+  requireSecureEndpoints(metadata as Record<string, unknown>, metadata.issuer);
   return metadata;
 }
 
@@ -461,7 +514,7 @@ export async function issuerMetadata(issuer: string, options: FlowOptions & { pr
  * the old one when the server did not rotate it.
  */
 export async function refresh(options: RefreshOptions): Promise<{ tokens: OAuthTokens; expiresAt?: number }> {
-  const f = withSignal(options.fetch, options.signal);
+  const f = guardedFetch(withSignal(options.fetch, options.signal), { what: 'token endpoint' });
   const metadata = await issuerMetadata(options.issuer, options);
   try {
     const tokens = await refreshAuthorization(options.issuer, {
@@ -499,7 +552,7 @@ const revocationErrorSchema = z.object({ error: z.string(), error_description: z
  * authentication choice (client_secret_basic, client_secret_post or none).
  */
 export async function revoke(options: RevokeOptions): Promise<boolean> {
-  const f = withSignal(options.fetch, options.signal);
+  const f = guardedFetch(withSignal(options.fetch, options.signal), { what: 'revocation endpoint' });
   const metadata = await issuerMetadata(options.issuer, options);
   const revocation = revocationMetadataSchema.safeParse(metadata);
   const endpoint = revocation.success ? revocation.data.revocation_endpoint : undefined;

@@ -14,6 +14,8 @@ import { OAuthManager, type OAuthServerRef, type OAuthUi, type RefreshOutcome } 
 import { ACCESS_NAMESPACE, refreshKey } from './session';
 import { inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf } from '../platform/commandTable';
+import { KeyringBackend } from '../store/keyringBackend';
+import { McpCliRegistry, defaultRegistryPath } from '../store/mcpCliRegistry';
 
 
 const OUTCOME_TEXT: Record<RefreshOutcome, string> = {
@@ -82,6 +84,12 @@ export function registerOAuth(s: Services): OAuthManager {
   const manager = new OAuthManager(s.store, ui, {
     log: (level, message) => s.log[level](message),
     clientMetadataUrl: () => s.config.oauthClientMetadataUrl(),
+    // An mcp-cli OAuth entry in the keyring: what mcp-cli stored about it, so it can be refreshed here.
+    externalGrant: async (meta) => {
+      if (meta.backend !== 'keyring') return undefined;
+      const registry = new McpCliRegistry(s.config.keyringRegistryPath() ?? defaultRegistryPath());
+      return new KeyringBackend({ service: s.config.keyringService(), registry }).oauthGrant(meta);
+    },
   });
   s.context.subscriptions.push(
     manager,

@@ -1,15 +1,21 @@
 /**
  * The loopback redirect receiver of RFC 8252 §7.3: a node http server on 127.0.0.1 that accepts
- * exactly one authorization response on its callback path, checks `state`, and stops. It also stops
- * on timeout or when the caller's signal aborts. Pure: no `vscode` import.
+ * exactly one authorization response on its callback path, the one carrying this sign-in's `state`,
+ * and stops. Requests on other paths (404) and on the callback path without the expected `state` (400)
+ * are answered and ignored: they do not end the sign-in. It also stops on timeout or when the
+ * caller's signal aborts. Pure: no `vscode` import.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { OAuthFlowError } from './errors';
 
+/** An authorization response of this sign-in (its `state` matched): a code, or an error. */
 export interface AuthorizationResponse {
-  readonly code: string;
+  readonly code?: string;
+  /** The `error` of an error response (acted on only after the `iss` check). */
+  readonly error?: string;
+  readonly errorDescription?: string;
   /** RFC 9207 issuer identifier, when the authorization server sent one. */
   readonly iss?: string;
 }
@@ -18,7 +24,7 @@ export interface LoopbackReceiver {
   /** `http://127.0.0.1:<port>/callback` */
   readonly redirectUri: string;
   readonly port: number;
-  /** Resolves with the first callback whose `state` matches; rejects on mismatch, error, timeout or abort. */
+  /** Resolves with the first callback whose `state` matches (ignoring others); rejects on timeout or abort. */
   wait(expectedState: string): Promise<AuthorizationResponse>;
   close(): void;
 }
@@ -29,6 +35,8 @@ export interface LoopbackOptions {
   readonly path?: string;
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** Called for each request on the callback path that was not this sign-in's (wrong or no state). */
+  readonly onIgnored?: (reason: 'state') => void;
 }
 
 const PAGE = (title: string, text: string) =>
@@ -114,14 +122,18 @@ export async function startLoopback(options: LoopbackOptions = {}): Promise<Loop
         const reply = (status: number, title: string, text: string) =>
           res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(PAGE(title, text));
         if (state === null || !sameState(state, expectedState)) {
-          reply(400, 'Sign-in failed', 'The answer did not belong to this sign-in (state mismatch). Start the sign-in again from VS Code.');
-          return finish(new OAuthFlowError('state_mismatch', 'The authorization response did not carry the state of this sign-in (possible cross-site request forgery); it was refused.'));
+          // Not this sign-in's answer (a stray request, a stale tab, a forgery): refused, and the
+          // receiver keeps waiting for the real one (until the timeout or a cancel).
+          reply(400, 'Not this sign-in', 'This answer does not belong to the sign-in in progress (state mismatch) and was ignored.');
+          options.onIgnored?.('state');
+          return;
         }
+        const iss = q.get('iss') ?? undefined;
         const error = q.get('error');
         if (error) {
-          const description = (q.get('error_description') ?? '').slice(0, 200);
-          reply(400, 'Sign-in failed', 'The authorization server refused the sign-in. You can close this window.');
-          return finish(new OAuthFlowError('authorization_denied', `The authorization server refused the sign-in: ${error}${description ? ` (${description})` : ''}.`));
+          // Shown and acted on only after the flow checked `iss` (RFC 9207 §2.4).
+          reply(400, 'Sign-in failed', 'The authorization server did not grant the sign-in. You can close this window.');
+          return finish(undefined, { error: error.slice(0, 100), errorDescription: (q.get('error_description') ?? '').slice(0, 200) || undefined, iss });
         }
         const code = q.get('code');
         if (!code) {
@@ -129,7 +141,7 @@ export async function startLoopback(options: LoopbackOptions = {}): Promise<Loop
           return finish(new OAuthFlowError('invalid_response', 'The authorization response carried no authorization code.'));
         }
         reply(200, 'Signed in', 'You are signed in. You can close this window and return to VS Code.');
-        finish(undefined, { code, iss: q.get('iss') ?? undefined });
+        finish(undefined, { code, iss });
       };
     });
 

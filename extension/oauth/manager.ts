@@ -9,8 +9,8 @@ import type { TokenMetadata } from '../../server/core/model';
 import type { TokenStore } from '../store/tokenStore';
 import type { Disposable } from '../util/event';
 import { OAuthFlowError, safeMessage } from './errors';
-import { authorize, refresh, revoke, unionScopes, type Challenge, type PreRegisteredClient, type StoredClient } from './flow';
-import { OAuthSessions } from './session';
+import { authorize, discover, probe, refresh, revoke, sameIssuer, unionScopes, type Challenge, type PreRegisteredClient, type StoredClient } from './flow';
+import { OAuthSessions, refreshKey } from './session';
 
 export interface OAuthServerRef {
   /** Display name (the server's name in its config file). */
@@ -41,6 +41,21 @@ export interface OAuthManagerOptions {
   readonly signInTimeoutMs?: number;
   readonly clientMetadataUrl?: () => string | undefined;
   readonly clientName?: string;
+  /**
+   * What is known of a token stored by another tool (an mcp-cli OAuth entry in the keyring): its
+   * issuer, client, server URL. Used to refresh it when the extension did not sign it in.
+   */
+  readonly externalGrant?: (meta: TokenMetadata) => Promise<ExternalGrant | undefined>;
+}
+
+/** Non-secret facts of an OAuth token another tool stored (and its client's secret, if confidential). */
+export interface ExternalGrant {
+  readonly issuer?: string;
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly serverUrl?: string;
+  readonly resource?: string;
+  readonly scopes?: readonly string[];
 }
 
 export type RefreshOutcome = 'refreshed' | 'fresh' | 'no-refresh-token' | 'sign-in-required' | 'failed';
@@ -107,6 +122,9 @@ export class OAuthManager implements Disposable {
           challenge: options.challenge,
           extraScopes: options.stepUp ? existing?.oauth?.scopes : undefined,
           preRegistered: server.preRegistered,
+          // A pre-registered client is bound to the issuer it first signed in with.
+          preRegisteredIssuer:
+            server.preRegistered && existing?.oauth?.clientId === server.preRegistered.clientId ? existing.oauth.issuer : undefined,
           clientMetadataUrl: this.options.clientMetadataUrl?.(),
           clientName: this.options.clientName,
           registry: this.sessions.registry(existing ? key : undefined),
@@ -116,6 +134,7 @@ export class OAuthManager implements Disposable {
           fetch: this.options.fetch,
           signal,
           progress: report,
+          log: (message) => this.log('info', message),
         }),
       );
       const meta = await this.sessions.save({
@@ -150,6 +169,11 @@ export class OAuthManager implements Disposable {
     // The issuer's stored registration, unless the token was issued to another (pre-registered) client.
     if (stored && (!clientId || stored.client_id === clientId)) return stored;
     if (!clientId) return undefined;
+    // A client another tool registered (an mcp-cli entry adopted by a refresh): its secret from that tool.
+    const external = meta.oauth?.clientSecretRef ? undefined : await this.options.externalGrant?.(meta).catch(() => undefined);
+    if (external?.clientId === clientId) {
+      return { issuer, client_id: clientId, ...(external.clientSecret ? { client_secret: external.clientSecret } : {}), redirect_uris: [], source: 'external' };
+    }
     // A pre-registered client: its secret is read through the reference kept in the metadata.
     const clientSecret = await this.secretOf(meta);
     return { issuer, client_id: clientId, ...(clientSecret !== undefined ? { client_secret: clientSecret } : {}), redirect_uris: [], source: 'pre-registered' };
@@ -174,6 +198,7 @@ export class OAuthManager implements Disposable {
       if (meta.oauth?.signInRequired) return 'sign-in-required';
       if (!options.force && !this.expiresSoon(meta)) return 'fresh';
       const refreshToken = await this.sessions.refreshToken(key);
+      if (refreshToken && !meta.oauth?.issuer) return this.refreshExternal(key, meta, refreshToken, options.server);
       const client = await this.clientFor(meta, options.server);
       if (!refreshToken || !client || !meta.oauth?.issuer) return 'no-refresh-token';
       try {
@@ -209,6 +234,65 @@ export class OAuthManager implements Disposable {
         return 'failed';
       }
     });
+  }
+
+  /**
+   * Refreshes a token the extension did not sign in (an mcp-cli OAuth entry): the authorization server
+   * is discovered from the server URL (PRM, then its metadata, with every check of a sign-in), the
+   * client comes from what the other tool stored. The new tokens are written back in its layout.
+   * When that cannot be done the token is marked "sign-in required": never used with a stale grant.
+   */
+  private async refreshExternal(key: TokenKey, meta: TokenMetadata, refreshToken: string, server?: OAuthServerRef): Promise<RefreshOutcome> {
+    const grant = await this.options.externalGrant?.(meta).catch(() => undefined);
+    const serverUrl = server?.url ?? grant?.serverUrl;
+    const signInRequired = async (why: string) => {
+      await this.sessions.markSignInRequired(key);
+      this.log('warn', `${keyId(key)} cannot be refreshed here (${why}); it is marked "sign-in required".`);
+      return 'sign-in-required' as const;
+    };
+    if (!grant?.clientId) return signInRequired('no client id is known for it');
+    if (!serverUrl) return signInRequired('no server URL is known for it');
+    let info;
+    try {
+      info = await discover(serverUrl, await probe(serverUrl, { fetch: this.options.fetch }), { fetch: this.options.fetch, log: (m) => this.log('info', m) });
+    } catch (e) {
+      if (e instanceof OAuthFlowError && e.failure !== 'not_protected') return signInRequired(safeMessage(e, [refreshToken]));
+      this.log('warn', `Could not refresh ${keyId(key)}: ${safeMessage(e, [refreshToken])}`);
+      return 'failed';
+    }
+    const issuer = info.metadata.issuer;
+    // The stored client belongs to the issuer that issued it: never sent to another one.
+    if (grant.issuer && !sameIssuer(grant.issuer, issuer)) return signInRequired(`its authorization server changed from ${grant.issuer} to ${issuer}`);
+    const client: StoredClient = {
+      issuer,
+      client_id: grant.clientId,
+      ...(grant.clientSecret ? { client_secret: grant.clientSecret } : {}),
+      redirect_uris: [],
+      source: 'external',
+    };
+    try {
+      const { tokens, expiresAt } = await refresh({ serverUrl, issuer, resource: grant.resource ?? info.resource, client, refreshToken, fetch: this.options.fetch });
+      await this.sessions.save({
+        key,
+        accessToken: tokens.access_token,
+        refreshToken: tokens.refresh_token ?? refreshToken,
+        expiresAt,
+        oauth: {
+          issuer,
+          resource: grant.resource ?? info.resource,
+          serverUrl,
+          scopes: tokens.scope ? tokens.scope.split(/\s+/).filter(Boolean) : grant.scopes ? [...grant.scopes] : undefined,
+          clientId: grant.clientId,
+          hasRefreshToken: true,
+        },
+      });
+      this.log('info', `Refreshed ${keyId(key)} (stored by another tool) at ${issuer}.`);
+      return 'refreshed';
+    } catch (e) {
+      if (e instanceof OAuthFlowError && e.failure === 'invalid_grant') return signInRequired('the refresh token was refused');
+      this.log('warn', `Could not refresh ${keyId(key)}: ${safeMessage(e, [refreshToken, grant.clientSecret])}`);
+      return 'failed';
+    }
   }
 
   private expiresSoon(meta: TokenMetadata): boolean {
@@ -288,7 +372,7 @@ export class OAuthManager implements Disposable {
     await this.store.ready();
     const out = new Map<string, RefreshOutcome>();
     for (const meta of this.sessions.list()) {
-      if (!meta.oauth?.hasRefreshToken) {
+      if (!meta.oauth?.hasRefreshToken && !this.store.has(refreshKey(meta))) {
         out.set(keyId(meta), 'no-refresh-token');
         continue;
       }

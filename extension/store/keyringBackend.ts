@@ -11,7 +11,23 @@
 import { isInternalNamespace, type TokenMetadata } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
 import { BackendError, type BackendHealth, type DiscoveredToken, type SecretBackend } from './backend';
-import { describeStoredToken, mcpCliAccount, MCP_CLI_SERVICE, parseStoredToken, StoredTokenError, toStoredToken, valueFromStoredToken } from './mcpCliLayout';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  describeStoredToken,
+  mcpCliAccount,
+  mcpCliClientRegistrationFile,
+  mcpCliClientRegistrationSchema,
+  MCP_CLI_SERVICE,
+  mergeMcpCliOAuth,
+  oauthFactsFromStoredToken,
+  parseStoredToken,
+  refreshTokenFromStoredToken,
+  StoredTokenError,
+  toStoredToken,
+  valueFromStoredToken,
+  type McpCliOAuthFacts,
+} from './mcpCliLayout';
 import type { McpCliRegistry } from './mcpCliRegistry';
 import { withRetry } from './retry';
 
@@ -111,6 +127,24 @@ export function classifyKeyringError(error: unknown, platform: NodeJS.Platform =
 
 const HEALTH_ACCOUNT = '__mcp-tokens-health-check__';
 
+/**
+ * The OAuth feature keeps a refresh token beside its access token `oauth:<name>` as `oauth-refresh:<name>`
+ * (extension/oauth/session.ts). In the keyring both live in one mcp-cli StoredToken, the way mcp-cli
+ * keeps OAuth tokens (`data.access_token`, `data.refresh_token`): this is the access token's key of a
+ * refresh companion key.
+ */
+const REFRESH_COMPANION_NAMESPACE = 'oauth-refresh';
+const OAUTH_NAMESPACE = 'oauth';
+function ownerOf(key: TokenKey): TokenKey | undefined {
+  return key.namespace === REFRESH_COMPANION_NAMESPACE && !key.name.includes('.') ? { namespace: OAUTH_NAMESPACE, name: key.name } : undefined;
+}
+
+/** What the OAuth feature may learn of an mcp-cli OAuth entry to refresh it (the secret only for the token endpoint). */
+export interface McpCliOAuthGrant extends McpCliOAuthFacts {
+  /** A confidential client's secret from mcp-cli's client registration file. */
+  readonly clientSecret?: string;
+}
+
 export class KeyringBackend implements SecretBackend {
   readonly id = 'keyring' as const;
   private module: KeyringModule | undefined;
@@ -137,13 +171,32 @@ export class KeyringBackend implements SecretBackend {
   }
 
   async read(key: TokenKey): Promise<string | undefined> {
-    const text = await this.retrying('read', key, (signal) => this.entry(this.service, key).getPassword(signal));
-    if (text === null || text === undefined) return undefined;
+    const text = await this.readRaw(key);
+    if (text === undefined) {
+      // A refresh token kept inside its access token's mcp-cli OAuth entry.
+      const owner = ownerOf(key);
+      const ownerText = owner ? await this.readRaw(owner) : undefined;
+      return ownerText ? refreshTokenFromStoredToken(ownerText) : undefined;
+    }
     return this.decode(key, text);
   }
 
   async write(key: TokenKey, value: string, meta: TokenMetadata): Promise<void> {
-    const json = JSON.stringify(toStoredToken(key, value, meta));
+    const owner = ownerOf(key);
+    if (owner) {
+      // A refresh token goes into its access token's mcp-cli OAuth entry (where mcp-cli looks for it).
+      const merged = mergeMcpCliOAuth(await this.readRaw(owner), owner, { refreshToken: value });
+      if (merged) {
+        await this.call('write', owner, (signal) => this.entry(this.service, owner).setPassword(merged, signal));
+        await this.call('delete', key, (signal) => this.entry(this.service, key).deletePassword(signal));
+        return;
+      }
+    }
+    let json = JSON.stringify(toStoredToken(key, value, meta));
+    if (meta.type === 'oauth') {
+      // Keep what mcp-cli stored beside the access token (its refresh token, scope, …).
+      json = mergeMcpCliOAuth(await this.readRaw(key), key, { accessToken: value, meta }) ?? json;
+    }
     await this.call('write', key, (signal) => this.entry(this.service, key).setPassword(json, signal));
     // mcp-cli lists what its registry lists: internal entries (OAuth companions, the trash's kept
     // copies) are ours alone and never registered.
@@ -152,6 +205,11 @@ export class KeyringBackend implements SecretBackend {
   }
 
   async remove(key: TokenKey): Promise<void> {
+    const owner = ownerOf(key);
+    if (owner) {
+      const merged = mergeMcpCliOAuth(await this.readRaw(owner), owner, { refreshToken: null });
+      if (merged) await this.call('write', owner, (signal) => this.entry(this.service, owner).setPassword(merged, signal));
+    }
     await this.call('delete', key, (signal) => this.entry(this.service, key).deletePassword(signal));
     await this.call('delete', key, (signal) => this.entry(this.previousService, key).deletePassword(signal));
     await this.options.registry?.unregister(key).catch((e) => this.registryFailed('unregister', key, e));
@@ -195,6 +253,10 @@ export class KeyringBackend implements SecretBackend {
       } catch {
         found.push(d);
       }
+      // An mcp-cli OAuth entry with a refresh token: its companion, so the OAuth feature can refresh it.
+      if (d.namespace === OAUTH_NAMESPACE && refreshTokenFromStoredToken(text)) {
+        found.push({ namespace: REFRESH_COMPANION_NAMESPACE, name: d.name, type: 'generic', description: `OAuth refresh token of ${keyId(d)} (inside its mcp-cli entry)` });
+      }
     }
     return found;
   }
@@ -235,7 +297,34 @@ export class KeyringBackend implements SecretBackend {
     }
   }
 
+  /**
+   * The non-secret facts of the mcp-cli OAuth entry of `key` (issuer, client id, server URL, resource,
+   * scopes) and its client from mcp-cli's client registration file, for refreshing it. Undefined when
+   * the entry is not an mcp-cli OAuth entry.
+   */
+  async oauthGrant(key: TokenKey): Promise<McpCliOAuthGrant | undefined> {
+    const text = await this.readRaw(key);
+    const facts = text ? oauthFactsFromStoredToken(text) : undefined;
+    if (!facts) return undefined;
+    if (facts.clientId || !this.options.registry) return facts;
+    // mcp-cli's TokenManager keeps the dynamic registration beside its registry: ~/.chuk_oauth/tokens/<server>_client.json.
+    const file = join(dirname(this.options.registry.path), 'tokens', mcpCliClientRegistrationFile(key.name));
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(file, 'utf8'));
+    } catch {
+      return facts;
+    }
+    const client = mcpCliClientRegistrationSchema.safeParse(raw);
+    return client.success ? { ...facts, clientId: client.data.client_id, ...(client.data.client_secret ? { clientSecret: client.data.client_secret } : {}) } : facts;
+  }
+
   // ---- internals -----------------------------------------------------------------------------
+
+  private async readRaw(key: TokenKey): Promise<string | undefined> {
+    const text = await this.retrying('read', key, (signal) => this.entry(this.service, key).getPassword(signal));
+    return text === null || text === undefined ? undefined : text;
+  }
 
   private decode(key: TokenKey, text: string): string {
     // Entries not written in mcp-cli's shape (a plain password) are read as they are.

@@ -105,6 +105,7 @@ export function toStoredToken(key: TokenKey, value: string, meta: Pick<TokenMeta
   } else if (tokenType === 'oauth') {
     const parsed = parseJsonObject(value);
     data = parsed && typeof parsed.access_token === 'string' ? parsed : { access_token: value, token_type: 'Bearer' };
+    Object.assign(data, oauthExpiry(meta.expiresAt));
   } else {
     data = { token: value };
     if (expires !== undefined) data.expires_at = expires;
@@ -123,8 +124,8 @@ export class StoredTokenError extends Error {
 
 /**
  * The value inside a StoredToken JSON: `data.token` (bearer), `data.key` (api_key),
- * `data.access_token` (oauth; the whole `data` object when it carries more than the access token,
- * e.g. a refresh token), `data.password` (basic_auth). Throws StoredTokenError (without the value).
+ * `data.access_token` (oauth: the access token only, never the refresh token or the rest of the
+ * OAuth data), `data.password` (basic_auth). Throws StoredTokenError (without the value).
  */
 export function valueFromStoredToken(json: string): string {
   const token = parseStoredToken(json);
@@ -133,11 +134,9 @@ export function valueFromStoredToken(json: string): string {
   switch (token.token_type) {
     case 'api_key':
       return str('key') ?? str('token') ?? missing('key');
-    case 'oauth': {
-      const access = str('access_token') ?? missing('access_token');
-      const extra = Object.keys(d).filter((k) => k !== 'access_token' && k !== 'token_type' && d[k] !== null && d[k] !== undefined);
-      return extra.length ? JSON.stringify(d) : access;
-    }
+    case 'oauth':
+      // What a server receives as `Bearer …`: the refresh token stays in the store (finding 7).
+      return str('access_token') ?? missing('access_token');
     case 'basic_auth':
       return str('password') ?? str('token') ?? missing('password');
     default:
@@ -170,6 +169,111 @@ export function describeStoredToken(json: string): Pick<DiscoveredToken, 'type' 
     expiresAt = isoFromEpoch(t.data.issued_at + t.data.expires_in);
   }
   return { type: ourType(t.token_type, t.metadata?.[OUR_TYPE]), provider, expiresAt };
+}
+
+// ---- OAuth entries (mcp-cli's OAuthTokens inside a StoredToken of type oauth) -------------------
+
+/** `data` of an oauth StoredToken: mcp-cli's OAuthTokens (chuk_mcp_client_oauth/oauth_config.py). */
+export const mcpCliOAuthDataSchema = z.looseObject({
+  access_token: z.string().min(1),
+  token_type: z.string().optional(),
+  refresh_token: z.string().min(1).nullable().optional(),
+  expires_in: z.number().nullable().optional(),
+  issued_at: z.number().nullable().optional(),
+  scope: z.string().nullable().optional(),
+});
+
+/** Non-secret facts the extension keeps in an oauth StoredToken's `metadata` (mcp-cli ignores them). */
+const OAUTH_FACTS = { issuer: 'oauth_issuer', clientId: 'oauth_client_id', serverUrl: 'oauth_server_url', resource: 'oauth_resource' } as const;
+
+export interface McpCliOAuthFacts {
+  readonly issuer?: string;
+  readonly clientId?: string;
+  readonly serverUrl?: string;
+  readonly resource?: string;
+  readonly scopes?: readonly string[];
+}
+
+function oauthExpiry(expiresAt: string | undefined, now = Date.now()): Record<string, unknown> {
+  const expires = expiresAt ? Date.parse(expiresAt) : NaN;
+  if (Number.isNaN(expires)) return {};
+  return { issued_at: now / 1000, expires_in: Math.max(0, Math.round((expires - now) / 1000)) };
+}
+
+/** The parsed OAuth data of an oauth StoredToken, or undefined when `json` is not one. */
+export function parseMcpCliOAuth(json: string): { token: StoredToken; data: z.infer<typeof mcpCliOAuthDataSchema> } | undefined {
+  let token: StoredToken;
+  try {
+    token = parseStoredToken(json);
+  } catch {
+    return undefined;
+  }
+  if (token.token_type !== 'oauth') return undefined;
+  const data = mcpCliOAuthDataSchema.safeParse(token.data);
+  return data.success ? { token, data: data.data } : undefined;
+}
+
+/** The refresh token of an oauth StoredToken (never logged). */
+export function refreshTokenFromStoredToken(json: string): string | undefined {
+  return parseMcpCliOAuth(json)?.data.refresh_token ?? undefined;
+}
+
+/** The non-secret facts of an oauth StoredToken: issuer, client id, server URL, resource, scopes. */
+export function oauthFactsFromStoredToken(json: string): McpCliOAuthFacts | undefined {
+  const parsed = parseMcpCliOAuth(json);
+  if (!parsed) return undefined;
+  const m = parsed.token.metadata ?? {};
+  const d = parsed.token.data;
+  const text = (v: unknown) => (typeof v === 'string' && v.length > 0 && v.length <= 2048 ? v : undefined);
+  return {
+    issuer: text(m[OAUTH_FACTS.issuer]),
+    clientId: text(m[OAUTH_FACTS.clientId]) ?? text(d.client_id),
+    serverUrl: text(m[OAUTH_FACTS.serverUrl]) ?? text(m.server_url),
+    resource: text(m[OAUTH_FACTS.resource]),
+    scopes: parsed.data.scope ? parsed.data.scope.split(/\s+/).filter(Boolean) : undefined,
+  };
+}
+
+/**
+ * An oauth StoredToken with the given changes merged into `existing` (kept: every other field mcp-cli
+ * wrote). `accessToken` replaces the access token (and the expiry); `refreshToken` replaces the
+ * refresh token, `null` removes it. Returns the JSON to store.
+ */
+export function mergeMcpCliOAuth(
+  existing: string | undefined,
+  key: TokenKey,
+  change: { accessToken?: string; refreshToken?: string | null; meta?: Pick<TokenMetadata, 'expiresAt' | 'oauth'> },
+  now = Date.now(),
+): string | undefined {
+  const parsed = existing ? parseMcpCliOAuth(existing) : undefined;
+  if (!parsed) return undefined;
+  const data: Record<string, unknown> = { ...parsed.token.data };
+  if (change.accessToken !== undefined) {
+    data.access_token = change.accessToken;
+    if (!data.token_type) data.token_type = 'Bearer';
+    const expiry = oauthExpiry(change.meta?.expiresAt, now);
+    if (expiry.expires_in !== undefined) Object.assign(data, expiry);
+  }
+  if (change.refreshToken === null) delete data.refresh_token;
+  else if (change.refreshToken !== undefined) data.refresh_token = change.refreshToken;
+  const metadata: Record<string, unknown> = { ...(parsed.token.metadata ?? {}), namespace: (parsed.token.metadata?.namespace as string | undefined) ?? key.namespace };
+  const o = change.meta?.oauth;
+  if (o?.issuer) metadata[OAUTH_FACTS.issuer] = o.issuer;
+  if (o?.clientId) metadata[OAUTH_FACTS.clientId] = o.clientId;
+  if (o?.serverUrl) metadata[OAUTH_FACTS.serverUrl] = o.serverUrl;
+  if (o?.resource) metadata[OAUTH_FACTS.resource] = o.resource;
+  return JSON.stringify({ ...parsed.token, data, metadata });
+}
+
+/** mcp-cli's client registration file (`~/.chuk_oauth/tokens/<server>_client.json`): id and secret. */
+export const mcpCliClientRegistrationSchema = z.looseObject({
+  client_id: z.string().min(1),
+  client_secret: z.string().min(1).nullable().optional(),
+});
+
+/** The file name mcp-cli's TokenManager gives a server's client registration (`_sanitize_name` + `_client.json`). */
+export function mcpCliClientRegistrationFile(serverName: string): string {
+  return `${serverName.replace(/[^A-Za-z0-9\-_]/g, '_')}_client.json`;
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | undefined {

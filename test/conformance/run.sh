@@ -8,7 +8,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 CACHE="${MCP_TOKENS_CACHE:-$HOME/.cache/mcp-tokens-e2e}"
-CONFORMANCE_VERSION="0.1.16"
+CONFORMANCE_VERSION="0.2.0-alpha.12"
 CONFORMANCE="$CACHE/conformance-$CONFORMANCE_VERSION/node_modules/.bin/conformance"
 if [ ! -f "$CACHE/env.sh" ] || [ ! -x "$CONFORMANCE" ]; then
   bash "$ROOT/test/e2e/setup.sh"

@@ -54,7 +54,7 @@ if [ ! -f "$CS_DIR/.complete" ]; then
   touch "$CS_DIR/.complete"
 fi
 # The official MCP conformance suite (needs Node >= 22), used by test/conformance/run.sh.
-CONFORMANCE_VERSION="0.1.16"
+CONFORMANCE_VERSION="0.2.0-alpha.12"
 CONF_DIR="$CACHE/conformance-$CONFORMANCE_VERSION"
 if [ ! -x "$CONF_DIR/node_modules/.bin/conformance" ]; then
   log "installing @modelcontextprotocol/conformance@$CONFORMANCE_VERSION into $CONF_DIR"

@@ -46,3 +46,18 @@ test('a refused sign-in exits 1 with the reason and no secret', async () => {
   assert.match(r.stderr, /does not advertise PKCE/);
   assert.equal(r.stdout, '');
 });
+
+test('MCP-Protocol-Version is sent on every MCP request after initialization', async () => {
+  const s = await startTestOAuthServer();
+  servers.push(s);
+  const r = await runCli(['--call', 'whoami', s.mcpUrl]);
+  assert.equal(r.code, 0, r.stderr);
+  const mcp = s.requests.filter((q) => q.path === '/mcp');
+  const initialized = mcp.findIndex((q) => q.body.method === 'notifications/initialized');
+  assert.ok(initialized > 0, 'the client sent notifications/initialized');
+  const after = mcp.slice(initialized);
+  assert.ok(after.some((q) => q.body.method === 'tools/call'));
+  for (const q of after) assert.ok(q.protocolVersion, `${q.method} ${String(q.body.method ?? '')} lacks MCP-Protocol-Version`);
+  // The metadata requests of the sign-in carry it too (the SDK's discovery sends it).
+  for (const q of s.requests.filter((x) => x.path.startsWith('/.well-known/'))) assert.ok(q.protocolVersion, `${q.path} lacks MCP-Protocol-Version`);
+});

@@ -321,23 +321,32 @@ describe('refusals', () => {
     );
   }
 
-  test('wrong state', async () => {
-    const tamper = async (url: URL) => {
+  test('wrong state: the forged answer is refused (400) and ignored; without the real one the sign-in times out', async () => {
+    const s = await server();
+    const { store, backend } = createMemoryTokenStore();
+    const manager = new OAuthManager(store, ui(true, async (url: URL) => {
       const r = await fetch(url, { redirect: 'manual' });
       const location = new URL(r.headers.get('location')!);
       location.searchParams.set('state', 'forged-state');
-      await fetch(location);
-    };
-    await refused({}, 'state_mismatch', /state/, tamper);
+      const answer = await fetch(location);
+      await answer.body?.cancel();
+      assert.equal(answer.status, 400);
+    }).ui, { signInTimeoutMs: 1500 });
+    managers.push(manager);
+    await assert.rejects(manager.signIn(KEY, { url: s.mcpUrl }), (e: unknown) => e instanceof OAuthFlowError && e.failure === 'timeout');
+    assert.equal(s.grants.authorization_code, 0, 'no token was issued');
+    assert.deepEqual([...backend.values.keys()].filter((k) => !k.startsWith('oauth-client')), []);
   });
 
-  test('loopback: a callback without state is refused and the receiver stops', async () => {
+  test('loopback: a callback without state is refused (400) and the receiver keeps waiting for the right one', async () => {
     const receiver = await startLoopback({ timeoutMs: 5000 });
     const waiting = receiver.wait('expected');
     waiting.catch(() => undefined);
     const r = await fetch(`${receiver.redirectUri}?code=abc`);
     assert.equal(r.status, 400);
-    await assert.rejects(waiting, /state/);
+    const ok = await fetch(`${receiver.redirectUri}?code=real&state=expected`);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await waiting, { code: 'real', iss: undefined });
   });
 
   test('loopback: times out and cancels', async () => {

@@ -176,3 +176,38 @@ describe('withRetry', () => {
     assert.equal(await withRetry(async (a) => (a < 2 ? Promise.reject(new Error('x')) : 'ok'), { retryable: () => true, sleep: async () => undefined }), 'ok');
   });
 });
+
+describe('KeyringBackend: mcp-cli OAuth entries (finding 7)', () => {
+  it('an mcp-cli OAuth entry resolves to its access token; its refresh token is a hidden companion kept inside the entry', async () => {
+    const fake = fakeKeyring();
+    const { store, registry } = make(() => fake.mod, 'oauth-entry');
+    await store.ready();
+    const stored = {
+      token_type: 'oauth',
+      name: 'srv',
+      data: { access_token: 'at-cli', refresh_token: 'rt-cli-secret', token_type: 'Bearer', expires_in: 3600, issued_at: Date.now() / 1000, scope: 'mcp:read' },
+      metadata: { namespace: 'oauth' },
+    };
+    fake.entries.set('mcp-cli|oauth:srv', JSON.stringify(stored));
+    await registry.register({ namespace: 'oauth', name: 'srv' }, { type: 'oauth' } as never);
+    await store.refresh();
+    assert.equal(store.get({ namespace: 'oauth', name: 'srv' })?.type, 'oauth');
+    assert.equal(await store.getValue({ namespace: 'oauth', name: 'srv' }), 'at-cli');
+    assert.ok(!store.list().some((t) => t.namespace === 'oauth-refresh'), 'the companion is not listed');
+    assert.equal(await store.getValue({ namespace: 'oauth-refresh', name: 'srv' }), 'rt-cli-secret');
+
+    // A refresh as the OAuth feature writes it: refresh token first, then the access token.
+    await store.set({ namespace: 'oauth-refresh', name: 'srv', type: 'generic', value: 'rt-cli-rotated' });
+    await store.set({ namespace: 'oauth', name: 'srv', type: 'oauth', value: 'at-cli-2', expiresAt: new Date(Date.now() + 3600_000).toISOString() });
+    const back = JSON.parse(fake.entries.get('mcp-cli|oauth:srv')!);
+    assert.equal(back.data.access_token, 'at-cli-2');
+    assert.equal(back.data.refresh_token, 'rt-cli-rotated');
+    assert.equal(back.data.scope, 'mcp:read', "mcp-cli's other fields are kept");
+    assert.ok(!fake.entries.has('mcp-cli|oauth-refresh:srv'), 'no separate entry for the refresh token');
+    assert.ok(!Object.keys(JSON.parse(readFileSync(registry.path, 'utf8'))).includes('oauth-refresh:srv'));
+
+    await store.delete({ namespace: 'oauth-refresh', name: 'srv' });
+    assert.equal(JSON.parse(fake.entries.get('mcp-cli|oauth:srv')!).data.refresh_token, undefined);
+    assert.equal(await store.getValue({ namespace: 'oauth', name: 'srv' }), 'at-cli-2');
+  });
+});

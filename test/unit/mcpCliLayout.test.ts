@@ -6,7 +6,11 @@ import { after, describe, it } from 'node:test';
 import {
   describeStoredToken,
   mcpCliAccount,
+  mcpCliClientRegistrationFile,
+  mergeMcpCliOAuth,
+  oauthFactsFromStoredToken,
   parseRegistry,
+  refreshTokenFromStoredToken,
   registerToken,
   registryTokens,
   toStoredToken,
@@ -47,8 +51,9 @@ describe('mcp-cli StoredToken layout', () => {
     assert.equal(valueFromStoredToken(s({ token_type: 'bearer', name: 'a', data: { token: 'b1' } })), 'b1');
     assert.equal(valueFromStoredToken(s({ token_type: 'api_key', name: 'a', data: { provider: 'x', key: 'k1' }, metadata: null })), 'k1');
     assert.equal(valueFromStoredToken(s({ token_type: 'oauth', name: 'a', data: { access_token: 'at', token_type: 'Bearer' } })), 'at');
-    const full = { access_token: 'at', refresh_token: 'rt', expires_in: 3600 };
-    assert.deepEqual(JSON.parse(valueFromStoredToken(s({ token_type: 'oauth', name: 'a', data: full }))), full);
+    // An OAuth entry resolves to its access token only: the refresh token never leaves the store.
+    const full = { access_token: 'at', refresh_token: 'rt-secret-refresh', expires_in: 3600, token_type: 'Bearer', scope: 'a b' };
+    assert.equal(valueFromStoredToken(s({ token_type: 'oauth', name: 'a', data: full })), 'at');
     assert.equal(valueFromStoredToken(s({ token_type: 'basic_auth', name: 'a', data: { username: 'u', password: 'p' } })), 'p');
   });
 
@@ -114,5 +119,43 @@ describe('mcp-cli token registry', () => {
     assert.deepEqual(Object.keys(JSON.parse(readFileSync(path, 'utf8'))), ['oauth:server']);
     const missing = new McpCliRegistry(join(tmp, 'nope', 'token_registry.json'));
     assert.deepEqual(await missing.list(), []);
+  });
+});
+
+describe('mcp-cli OAuth entries (finding 7)', () => {
+  const key = { namespace: 'oauth', name: 'srv' };
+  const entry = JSON.stringify({
+    token_type: 'oauth',
+    name: 'srv',
+    data: { access_token: 'at-old', refresh_token: 'rt-old', token_type: 'Bearer', expires_in: 3600, issued_at: 1000, scope: 'mcp:read', extra: 'kept' },
+    metadata: { namespace: 'oauth', oauth_client_id: 'cli-app', oauth_server_url: 'https://mcp.example.com/mcp' },
+  });
+
+  it('the reference value is the access token; the refresh token is read separately', () => {
+    assert.equal(valueFromStoredToken(entry), 'at-old');
+    assert.equal(refreshTokenFromStoredToken(entry), 'rt-old');
+    assert.equal(refreshTokenFromStoredToken(JSON.stringify({ token_type: 'bearer', name: 'x', data: { token: 't', refresh_token: 'r' } })), undefined);
+    assert.deepEqual(oauthFactsFromStoredToken(entry), { issuer: undefined, clientId: 'cli-app', serverUrl: 'https://mcp.example.com/mcp', resource: undefined, scopes: ['mcp:read'] });
+  });
+
+  it('merging a refresh writes mcp-cli\'s fields back and keeps the others', () => {
+    const now = 2_000_000;
+    const merged = JSON.parse(
+      mergeMcpCliOAuth(entry, key, { accessToken: 'at-new', meta: { expiresAt: new Date(now + 600_000).toISOString(), oauth: { issuer: 'https://auth.example.com/' } } }, now)!,
+    );
+    assert.equal(merged.token_type, 'oauth');
+    assert.equal(merged.data.access_token, 'at-new');
+    assert.equal(merged.data.refresh_token, 'rt-old');
+    assert.equal(merged.data.extra, 'kept');
+    assert.equal(merged.data.issued_at, now / 1000);
+    assert.equal(merged.data.expires_in, 600);
+    assert.equal(merged.metadata.oauth_issuer, 'https://auth.example.com/');
+    assert.equal(merged.metadata.oauth_client_id, 'cli-app');
+    const rotated = JSON.parse(mergeMcpCliOAuth(JSON.stringify(merged), key, { refreshToken: 'rt-new' })!);
+    assert.equal(rotated.data.refresh_token, 'rt-new');
+    assert.equal(rotated.data.access_token, 'at-new');
+    assert.equal(JSON.parse(mergeMcpCliOAuth(JSON.stringify(rotated), key, { refreshToken: null })!).data.refresh_token, undefined);
+    assert.equal(mergeMcpCliOAuth(JSON.stringify({ token_type: 'bearer', name: 'x', data: { token: 't' } }), key, { refreshToken: 'r' }), undefined);
+    assert.equal(mcpCliClientRegistrationFile('my server.v2'), 'my_server_v2_client.json');
   });
 });
