@@ -86,6 +86,9 @@ export class OAuthSessions {
     await this.store.ready();
     const existing = this.store.get(args.key);
     const rk = refreshKey(args.key);
+    // A renewal of the same grant supersedes its tokens (the issuer invalidates a rotated refresh
+    // token): they are not kept in Recently Deleted. Anything else at that key is.
+    const renewal = { trash: existing?.type !== 'oauth' };
     const writeAccess = () =>
       this.store.set({
         ...args.key,
@@ -95,10 +98,10 @@ export class OAuthSessions {
         provider: 'oauth',
         description: args.description ?? existing?.description,
         ...(existing ? { backend: existing.backend } : {}),
-      });
+      }, renewal);
     const writeRefresh = async (backend: TokenMetadata['backend']) => {
       if (args.refreshToken) {
-        await this.store.set({ ...rk, value: args.refreshToken, type: 'generic', description: `OAuth refresh token of ${keyId(args.key)}`, backend });
+        await this.store.set({ ...rk, value: args.refreshToken, type: 'generic', description: `OAuth refresh token of ${keyId(args.key)}`, backend }, renewal);
       } else if (this.store.has(rk) && !args.oauth.hasRefreshToken) {
         await this.store.delete(rk);
       }
@@ -124,8 +127,9 @@ export class OAuthSessions {
   /** Removes the access and refresh tokens (the client registration stays: it belongs to the issuer). */
   async remove(key: TokenKey): Promise<void> {
     await this.store.ready();
-    if (this.store.has(refreshKey(key))) await this.store.delete(refreshKey(key));
-    if (this.store.has(key)) await this.store.delete(key);
+    // One Recently Deleted entry: the access token with its refresh token.
+    if (this.store.has(key)) await this.store.delete(key, { reason: 'sign-out' });
+    if (this.store.has(refreshKey(key))) await this.store.delete(refreshKey(key), { reason: 'sign-out' });
   }
 
   /** Every OAuth access token (type `oauth`). */

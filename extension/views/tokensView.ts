@@ -123,7 +123,8 @@ class TokensTreeProvider implements vscode.TreeDataProvider<TokenTreeElement>, v
     if (!element) {
       const namespaces = [...new Set(this.visibleTokens().map((t) => t.namespace))];
       const roots: TokenTreeElement[] = namespaces.map((ns) => this.namespaceNode(ns));
-      return this.deletedEntries().length ? [...roots, this.recentlyDeleted] : roots;
+      // A filter narrows the view to matching tokens; Recently Deleted shows again without it.
+      return this.deletedEntries().length && !isFiltered(this.filter) ? [...roots, this.recentlyDeleted] : roots;
     }
     if (element.kind === 'recentlyDeleted') return this.deletedEntries().map((entry) => ({ treeElement: true, kind: 'deleted', id: entry.id, entry }));
     if (element.kind === 'namespace') {

@@ -220,8 +220,13 @@ describe('foundation in code-server', () => {
     await vs.dialogs.click('Delete');
     await waitUntil('the token to leave the tree', async () => !(await rowsOfTokensView()).some((r) => r.label === 'github'));
     assert.deepEqual(await tokens(), []);
-    await vs.view('Tokens').locator('.welcome-view-content').waitFor({ state: 'visible', timeout: 10_000 });
+    // The value is not gone: the tree now holds only Recently Deleted, with it.
+    await waitUntil('Recently Deleted in the tree', async () => (await rowsOfTokensView()).some((r) => r.label === 'Recently Deleted' && /1 value/.test(r.description)));
     await vs.screenshot('deleted');
+    // Emptying it is asked in a modal (it cannot be undone); then the welcome view is back.
+    await vs.dialogs.answer(vs.runCommand('mcpTokens.emptyRecentlyDeleted'), /Empty Recently Deleted \(1 value\)\?/, 'Empty');
+    await vs.view('Tokens').locator('.welcome-view-content').waitFor({ state: 'visible', timeout: 10_000 });
+    await vs.screenshot('emptied');
   });
 });
 

@@ -142,7 +142,8 @@ test('with every dialog cancelled, a hostile extension obtains no value and reac
   for (const v of values) assert.ok(!seen.includes(v), 'no value in any result, error or clipboard the extension saw');
   assert.ok(attacks.every((a) => a.clipboard === 'hostile-clipboard-marker'), 'nothing was copied to the clipboard');
   assert.ok(!existsSync(exportFile), 'no export file was written');
-  assert.deepEqual(vault.requests.filter((r) => r.method !== 'GET'), [], 'its Vault received no write');
+  // Health checks and listing (GET, LIST) carry no value; a write would.
+  assert.deepEqual(vault.requests.filter((r) => r.method !== 'GET' && r.method !== 'LIST'), [], 'its Vault received no write');
   assert.equal(received.length, 0, `its server received no request (no client secret, no metadata fetch): ${received.map((r) => `${r.method} ${r.url}`).join(', ')}`);
 
   // Each release asked, naming what and where; each irrecoverable change asked.
@@ -158,7 +159,7 @@ test('with every dialog cancelled, a hostile extension obtains no value and reac
   assert.match(attacks.find((a) => a.name === 'copy with flags')!.error ?? '', /invalid arguments/);
   assert.match(attacks.find((a) => a.name === 'export hidden refresh tokens')!.error ?? '', /no token oauth-refresh:e2e is stored/);
   assert.match(attacks.find((a) => a.name === 'import crafted export')!.error ?? '', /client secret refers to bearer:github, which the file does not contain/);
-  assert.match(attacks.find((a) => a.name === 'import costly export')!.error ?? '', /key derivation/);
+  assert.match(attacks.find((a) => a.name === 'import costly export')!.error ?? '', /kdf\.N: Too big/);
 });
 
 test('every token the hostile extension replaced or deleted is restored from Recently Deleted with its original value', async () => {
@@ -172,10 +173,18 @@ test('every token the hostile extension replaced or deleted is restored from Rec
     const candidates = deleted.filter((d) => d.namespace === namespace && d.name === name).sort((a, b) => a.deletedAt.localeCompare(b.deletedAt));
     let restored = false;
     for (const c of candidates) {
-      await vs.runCommand('mcpTokens.restoreDeletedToken', { id: c.id });
+      const meta = await vs.runCommand<{ hasPrevious?: boolean }>('mcpTokens.restoreDeletedToken', { id: c.id });
       if ((await copyValue({ namespace, name })) === original) {
         restored = true;
         break;
+      }
+      // A rotation keeps the value it replaced as the previous one, restored with its token.
+      if (meta.hasPrevious) {
+        await vs.runCommand('mcpTokens.restorePreviousToken', { namespace, name });
+        if ((await copyValue({ namespace, name })) === original) {
+          restored = true;
+          break;
+        }
       }
     }
     assert.ok(restored, `${id} is restorable (${candidates.length} entries)`);
