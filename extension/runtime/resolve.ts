@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { findReferences, formatReference, keyId, type TokenKey } from '../../server/core/reference';
+import { isInternalNamespace } from '../../server/core/model';
 import { entryStrings, type ServerEntry } from '../../server/core/mcpConfig';
 
 export interface VariableContext {
@@ -138,7 +139,9 @@ export function templateOf(text: string, field: string, ctx: VariableContext, in
         pushText(seg.text);
         break;
       case 'token':
-        out.push({ kind: 'token', key: seg.key, raw: seg.raw });
+        // Refresh tokens, client registrations and Recently Deleted values belong to the store, never to a server.
+        if (isInternalNamespace(seg.key.namespace)) problems.push(`${field}: ${seg.raw} names an internal entry of MCP Tokens, which is never handed to a server.`);
+        else out.push({ kind: 'token', key: seg.key, raw: seg.raw });
         break;
       case 'malformed':
         problems.push(`${field}: ${seg.message}`);

@@ -82,3 +82,22 @@ test('the hover links run the interactive Rotate (a key string), never an automa
   assert.ok(rotate, 'the hover has a Rotate link');
   assert.match(rotate[1], /^keyId\(/);
 });
+
+test('the README gives each command the class of the table', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  for (const spec of Object.values(COMMANDS)) {
+    const row = new RegExp(`^\\| \`${spec.id.replace('.', '\\.')}\` \\| [^|]+ \\| (\\w+) \\|`, 'm').exec(readme);
+    assert.ok(row, `${spec.id} has a row`);
+    assert.equal(row[1], spec.class, spec.id);
+  }
+});
+
+test('settings that decide where values go or how long they stay are user settings only (a workspace cannot set them)', () => {
+  const props = manifest.contributes.configuration.properties as Record<string, { scope?: string; minimum?: number }>;
+  const userOnly = Object.keys(props).filter(
+    (k) => /^mcpTokens\.(backend|vault|keyring)\./.test(k) || ['mcpTokens.clipboardClearSeconds', 'mcpTokens.generatedTokenLength', 'mcpTokens.recentlyDeleted.days', 'mcpTokens.servers.mcpCliConfig', 'mcpTokens.oauth.clientMetadataUrl'].includes(k),
+  );
+  assert.ok(userOnly.length >= 20);
+  assert.deepEqual(userOnly.filter((k) => props[k].scope !== 'application'), []);
+  assert.equal(props['mcpTokens.recentlyDeleted.days'].minimum, 1);
+});

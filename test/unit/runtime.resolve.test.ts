@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMcpConfig, type ServerEntry } from '../../server/core/mcpConfig';
-import { containsLiteralReference, definitionVersion, needsOf, resolveEntry, ResolveError, scan, unresolvedText, type VariableContext } from '../../extension/runtime/resolve';
+import { containsLiteralReference, definitionVersion, needsOf, planLaunch, resolveEntry, ResolveError, scan, unresolvedText, type VariableContext } from '../../extension/runtime/resolve';
 import { keyId } from '../../server/core/reference';
 
 const ctx: VariableContext = { workspaceFolder: '/home/u/proj', userHome: '/home/u', pathSeparator: '/', env: { HOME: '/home/u', EMPTY: '' } };
@@ -90,4 +90,17 @@ test('definitionVersion follows the entry as written, not its position or any va
   assert.match(definitionVersion(a), /^[0-9a-f]{16}$/);
   assert.equal(definitionVersion(a), definitionVersion(moved));
   assert.notEqual(definitionVersion(a), definitionVersion(edited));
+});
+
+test('a launch that references an internal entry (refresh token, client registration, Recently Deleted) is refused', () => {
+  for (const ref of ['$<TOKEN:oauth-refresh:github>', '${TOKEN:oauth-client:auth.example.com-0123456789ab}', '$<TOKEN:trash:20261123T120000000Z-1a2b3c4d>']) {
+    const e = entry({ command: 'npx', args: ['server'], env: { T: ref } });
+    assert.throws(
+      () => planLaunch(e, ctx, { input: () => undefined }, '/home/u'),
+      (err: unknown) => err instanceof ResolveError && /env\.T: .* names an internal entry of MCP Tokens/.test(err.message),
+      ref,
+    );
+  }
+  // A user-visible namespace is planned as usual.
+  assert.equal(planLaunch(entry({ command: 'npx', env: { T: '$<TOKEN:bearer:gh>' } }), ctx, { input: () => undefined }, '/home/u').kind, 'stdio');
 });
