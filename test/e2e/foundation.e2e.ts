@@ -363,7 +363,11 @@ describe('foundation commands with argument objects (automation)', () => {
     await vs.screenshot('filtered-view');
     await vs.runCommand('mcpTokens.clearFilter');
     await waitUntil('the unfiltered view', async () => (await rowsOfTokensView()).some((r) => r.label === 'gen'));
-    await assert.rejects(vs.runCommand('mcpTokens.revealToken'), /needs \{namespace, name\}/);
+    // Run as the user would (no argument): the problem is shown to the user, and the command ends.
+    assert.equal(await vs.runCommand('mcpTokens.revealToken'), null);
+    await vs.notifications.waitFor(/needs \{namespace, name\}/);
+    // With an automation argument, the caller gets the rejection.
+    await assert.rejects(vs.runCommand('mcpTokens.revealToken', { namespace: 'api-key', name: 'missing' }), /No token api-key:missing is stored/);
   });
 
   test('clearTokens {expiredOnly, force} deletes only expired tokens; clearExpiredTokens asks first', async () => {
