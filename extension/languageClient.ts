@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { describeIssues } from '../server/core/model';
+import { describeIssues, isInternalNamespace } from '../server/core/model';
 import { MCP_FILE_NAMES, TOKEN_AWARE_USER_FILE, WORKSPACE_GLOBS } from '../server/core/mcpFiles';
 import { SERVER_ENV, SERVER_EXEC_ARGV } from '../server/core/launch';
 import {
@@ -171,6 +171,7 @@ class LanguageClientManager implements vscode.Disposable {
     const parsed = createTokenParamsSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`Invalid request: ${describeIssues(parsed.error)}`);
     const { key, type, provider } = parsed.data;
+    if (isInternalNamespace(key.namespace)) throw new Error('Invalid request: an internal namespace.');
     await vscode.commands.executeCommand(EXTENSION_COMMANDS.setToken, { namespace: key.namespace, name: key.name, type, provider });
     return { created: this.s.store.has(key) };
   }
@@ -179,6 +180,7 @@ class LanguageClientManager implements vscode.Disposable {
     const parsed = moveSecretParamsSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`Invalid request: ${describeIssues(parsed.error)}`);
     const p = parsed.data;
+    if (isInternalNamespace(p.key.namespace)) return this.refuse('A secret cannot be moved into an internal namespace of MCP Tokens.');
     const uri = vscode.Uri.parse(p.uri);
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (!doc || doc.version !== p.version) return this.refuse('The document changed since the problem was reported; try the quick fix again.');
@@ -218,6 +220,7 @@ class LanguageClientManager implements vscode.Disposable {
   private async renameToken(raw: unknown): Promise<RenameTokenResult> {
     const parsed = renameTokenParamsSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`Invalid request: ${describeIssues(parsed.error)}`);
+    if (isInternalNamespace(parsed.data.from.namespace) || isInternalNamespace(parsed.data.to.namespace)) return { renamed: false, message: 'Internal entries of MCP Tokens cannot be renamed.' };
     try {
       await this.s.store.rename(parsed.data.from, parsed.data.to);
       this.s.log.info(`Renamed ${keyId(parsed.data.from)} to ${keyId(parsed.data.to)}.`);

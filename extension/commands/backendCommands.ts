@@ -11,14 +11,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { BACKEND_IDS, BACKEND_LABELS, isInternalNamespace, type BackendId, type TokenMetadata } from '../../server/core/model';
-import { oauthCompanions } from '../../server/core/oauthKeys';
-import { keyId, parseKeyId, type TokenKey } from '../../server/core/reference';
+import { oauthCompanions, refreshKey } from '../../server/core/oauthKeys';
+import { keyId, parseKeyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
 import type { BackendHealth } from '../store/backend';
 import { decryptExport, encryptExport, EXPORT_EXTENSION, importProblems, passphraseProblem, readExportHeader, type ExportedToken } from '../store/exportFormat';
 import { describeMigration, loadMigration, resumeMigration, startMigration, type MigrationJournal, type MigrationResult, type MigrationState } from '../store/migration';
 import { message } from '../store/tokenStore';
-import { VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET } from '../store/vaultBackend';
+import { VAULT_CONFIRMED_KEY, VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, vaultTargetOf } from '../store/vaultBackend';
 import { healthIcon, healthSummary } from '../views/backendHealthText';
 import { ArgumentError, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf, CommandName } from '../platform/commandTable';
@@ -53,8 +53,11 @@ export function registerBackendCommands(services: Services): void {
     importTokens: (i) => c.importTokens(i),
     setVaultToken: (i) => c.setVaultToken(i),
     vaultLogin: (i) => c.vaultLogin(i),
+    useVault: () => c.useVault(),
   });
   void c.offerResume();
+  // A changed address (by the user, or by another extension) is not used until it is confirmed.
+  services.context.subscriptions.push(services.config.onDidChange(() => void c.warnIfUnconfirmed(), 'vault'));
 }
 
 class BackendCommands {
@@ -97,8 +100,9 @@ class BackendCommands {
       { title: 'MCP Tokens: Backends', placeHolder: 'Backend health (select one to act on it)' },
     );
     if (picked && !picked.health.healthy && picked.health.backend === 'vault' && picked.health.available) {
-      const action = await vscode.window.showQuickPick(['Set Vault Token…', 'Vault Login (AppRole)…', 'Open Vault Settings'], { title: 'HashiCorp Vault' });
-      if (action === 'Set Vault Token…') await this.setVaultToken({ via: 'ui' });
+      const action = await vscode.window.showQuickPick(['Set Vault Token…', 'Vault Login (AppRole)…', 'Use HashiCorp Vault at This Address…', 'Open Vault Settings'], { title: 'HashiCorp Vault' });
+      if (action === 'Use HashiCorp Vault at This Address…') await this.useVault();
+      else if (action === 'Set Vault Token…') await this.setVaultToken({ via: 'ui' });
       else if (action === 'Vault Login (AppRole)…') await this.vaultLogin({ via: 'ui' });
       else if (action) await vscode.commands.executeCommand('workbench.action.openSettings', 'mcpTokens.vault');
     } else if (picked && !picked.health.healthy) {
@@ -307,9 +311,6 @@ class BackendCommands {
       if (!picks?.length) return undefined;
       picked = picks.map((p) => p.token);
     }
-    const companions = new Set(picked.flatMap((t) => oauthCompanions(t).map(keyId)));
-    // Companions first: an OAuth token is usable once it is listed, so its refresh token is already there.
-    const chosen = [...tokens.filter((t) => companions.has(keyId(t))), ...picked];
     const conflicts = picked.filter((t) => this.store.has(t));
     let existing = args.existing;
     if (conflicts.length && !existing) {
@@ -322,16 +323,32 @@ class BackendCommands {
       if (!choice) return undefined;
       existing = choice === 'Overwrite' ? 'overwrite' : 'skip';
     }
+    const skipped = picked.filter((t) => this.store.has(t) && existing === 'skip').map(keyId);
+    const written = picked.filter((t) => !skipped.includes(keyId(t)));
+    // A client secret reference must name a token this import writes: a skipped or unpicked one would
+    // name this machine's own token, which a refresh would then send to the file's token endpoint.
+    const writtenIds = new Set(written.map(keyId));
+    const dangling = written.filter((t) => {
+      const ref = t.oauth?.clientSecretRef && parseWholeReference(t.oauth.clientSecretRef.trim());
+      return ref && !writtenIds.has(keyId(ref));
+    });
+    if (dangling.length) {
+      throw new Error(`Nothing was imported: the client secret of ${dangling.map(keyId).join(', ')} refers to a token this import would not write (it exists here and is skipped, or was not picked).`);
+    }
     const backend = args.backend ?? (args.file ? undefined : await this.pickBackend('Import into which backend?', true));
     if (backend === null) return undefined;
+    // Each written OAuth token comes with its own companions; a refresh token of this machine that the
+    // file does not replace is retired to Recently Deleted, so an imported token never refreshes with it.
+    const companions = new Set(written.flatMap((t) => oauthCompanions(t).map(keyId)));
+    for (const t of written.filter((x) => x.type === 'oauth')) {
+      const own = refreshKey(t);
+      if (!tokens.some((x) => keyId(x) === keyId(own)) && this.store.has(own)) await this.store.delete(own);
+    }
+    // Companions first: an OAuth token is usable once it is listed, so its refresh token is already there.
+    const chosen = [...tokens.filter((t) => companions.has(keyId(t))), ...written];
     const imported: string[] = [];
-    const skipped: string[] = [];
     const failures: string[] = [];
     for (const t of chosen) {
-      if (this.store.has(t) && existing === 'skip' && !companions.has(keyId(t))) {
-        skipped.push(keyId(t));
-        continue;
-      }
       try {
         const base = { namespace: t.namespace, name: t.name, type: t.type, expiresAt: t.expiresAt, provider: t.provider, description: t.description, backend: backend ?? undefined };
         if (t.previous) {
@@ -355,20 +372,75 @@ class BackendCommands {
 
   // ---- Vault credentials ------------------------------------------------------------------------
 
+  // ---- the Vault address the user confirmed ------------------------------------------------------
+
+  private vaultTarget() {
+    return vaultTargetOf(this.s.config.vault(), process.env);
+  }
+
+  private isConfirmed(id: string): boolean {
+    return (this.s.context.globalState.get<string[]>(VAULT_CONFIRMED_KEY) ?? []).includes(id);
+  }
+
+  /** Remembers the current Vault target as confirmed (the last 10 are kept). */
+  private async confirmTarget(): Promise<void> {
+    const t = this.vaultTarget();
+    if (!t || this.isConfirmed(t.id)) return;
+    const list = (this.s.context.globalState.get<string[]>(VAULT_CONFIRMED_KEY) ?? []).filter((x) => x !== t.id);
+    await this.s.context.globalState.update(VAULT_CONFIRMED_KEY, [...list, t.id].slice(-10));
+    this.s.log.info(`Confirmed HashiCorp Vault at ${t.target.address}.`);
+    await vscode.commands.executeCommand('mcpTokens.refreshBackends');
+  }
+
+  /** Use HashiCorp Vault at This Address: the one question before credentials and values go to a Vault address. */
+  async useVault(): Promise<BackendHealth | undefined> {
+    const t = this.vaultTarget();
+    if (!t) throw new Error('No Vault address is set ("mcpTokens.vault.address" or VAULT_ADDR).');
+    const ok = await this.s.gate.release(
+      {
+        verb: 'Send',
+        what: 'your Vault credentials and the values of tokens kept in Vault',
+        to: this.destination('vault'),
+        action: 'Use This Vault',
+        detail: `TLS certificate verification is ${t.target.tlsSkipVerify ? 'OFF (mcpTokens.vault.tlsSkipVerify)' : t.target.caFile ? `on, with the CA file ${t.target.caFile}` : 'on'}. Confirm only an address you set yourself.`,
+      },
+      async () => true,
+    );
+    if (!ok) return undefined;
+    await this.confirmTarget();
+    return (await this.store.health()).find((x) => x.backend === 'vault');
+  }
+
+  /** After the Vault settings changed: says once that the new address is not used until confirmed. */
+  async warnIfUnconfirmed(): Promise<void> {
+    const t = this.vaultTarget();
+    if (!t || this.isConfirmed(t.id) || !(this.s.context.globalState.get<string[]>(VAULT_CONFIRMED_KEY) ?? []).length) return;
+    const choice = await vscode.window.showWarningMessage(
+      `The HashiCorp Vault settings changed to ${t.target.address}. Nothing is sent there until you confirm this address.`,
+      'Use This Vault…',
+    );
+    if (choice) await vscode.commands.executeCommand('mcpTokens.useVault');
+  }
+
   async setVaultToken(input: Input<'setVaultToken'>): Promise<BackendHealth | undefined> {
     const args: ArgsOf<'setVaultToken'> = input.via === 'args' ? input.args : {};
     if (args.token !== undefined && !(await this.confirmVaultCredential('the stored Vault token'))) return undefined;
     const token =
       args.token ??
       (await vscode.window.showInputBox({
-        title: 'Vault token',
+        title: `Vault token for ${this.destination('vault')}`,
         prompt: 'The token is kept in VS Code SecretStorage, never in settings. Leave empty to remove the stored token (VAULT_TOKEN is then used if set).',
         password: true,
         ignoreFocusOut: true,
       }));
     if (token === undefined) return undefined;
-    if (token.trim()) await this.s.context.secrets.store(VAULT_TOKEN_SECRET, token.trim());
-    else await this.s.context.secrets.delete(VAULT_TOKEN_SECRET);
+    if (token.trim()) {
+      await this.s.context.secrets.store(VAULT_TOKEN_SECRET, token.trim());
+      // The question (or the input box) named the address: it is confirmed with the credential.
+      await this.confirmTarget();
+    } else {
+      await this.s.context.secrets.delete(VAULT_TOKEN_SECRET);
+    }
     return this.reportVault(token.trim() ? 'Vault token stored in SecretStorage.' : 'Stored Vault token removed.');
   }
 
@@ -396,9 +468,10 @@ class BackendCommands {
     if (settings.authMethod !== 'approle') await cfg.update('vault.authMethod', 'approle', vscode.ConfigurationTarget.Global);
     const secretId =
       args.secretId ??
-      (await vscode.window.showInputBox({ title: 'Vault AppRole', prompt: 'secret_id (kept in VS Code SecretStorage, never in settings)', password: true, ignoreFocusOut: true }));
+      (await vscode.window.showInputBox({ title: `Vault AppRole for ${this.destination('vault')}`, prompt: 'secret_id (kept in VS Code SecretStorage, never in settings)', password: true, ignoreFocusOut: true }));
     if (!secretId) return undefined;
     await this.s.context.secrets.store(VAULT_SECRET_ID_SECRET, secretId.trim());
+    await this.confirmTarget();
     return this.reportVault('AppRole secret_id stored in SecretStorage.');
   }
 

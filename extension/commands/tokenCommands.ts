@@ -16,6 +16,7 @@ import {
   defaultNamespaceFor,
   describeIssues,
   expiryState,
+  isInternalNamespace,
   namespaceSchema,
   parseExpiryInput,
   renewsItself,
@@ -477,6 +478,7 @@ class TokenCommands implements vscode.Disposable {
         if (!candidate) throw new ArgumentError(`mcpTokens.importFromEnv: ${variable} is not set${file ? ` in ${file}` : ''}.`);
         const key = target ? parseKeyId(target) : candidate.suggested;
         if (!key) throw new ArgumentError(`mcpTokens.importFromEnv: "${target}" is not a namespace:name key.`);
+        if (isInternalNamespace(key.namespace)) throw new ArgumentError(`mcpTokens.importFromEnv: "${key.namespace}" is an internal namespace of MCP Tokens, which commands do not touch.`);
         chosen.push({ candidate, key });
       }
     } else if (obj) {

@@ -229,6 +229,7 @@ export async function discover(
     );
   }
   requireSecureEndpoints(metadata as Record<string, unknown>, metadata.issuer);
+  requireConfiguredTokenEndpoint(metadata, pre);
   if (!metadata.code_challenge_methods_supported?.includes('S256')) {
     throw new OAuthFlowError(
       'pkce_unsupported',
@@ -505,7 +506,30 @@ export async function issuerMetadata(issuer: string, options: FlowOptions & { pr
     throw new OAuthFlowError('issuer_mismatch', `The authorization server metadata fetched for ${issuer} names the issuer ${metadata.issuer}; it was refused (RFC 8414 §3.3).`);
   }
   requireSecureEndpoints(metadata as Record<string, unknown>, metadata.issuer);
+  requireConfiguredTokenEndpoint(metadata, options.preRegistered);
   return metadata;
+}
+
+/**
+ * A server entry that names its client's token endpoint (`oauth.tokenUrl`) was consented to with it:
+ * the client secret goes there or nowhere. An authorization server whose metadata names another
+ * token endpoint (the server's metadata pointing elsewhere) is refused before anything is sent.
+ */
+export function requireConfiguredTokenEndpoint(metadata: { readonly issuer: string; readonly token_endpoint: string }, pre: PreRegisteredClient | undefined): void {
+  if (!pre?.tokenEndpoint) return;
+  const same = (() => {
+    try {
+      return new URL(metadata.token_endpoint).href === new URL(pre.tokenEndpoint).href;
+    } catch {
+      return false;
+    }
+  })();
+  if (!same) {
+    throw new OAuthFlowError(
+      'issuer_mismatch',
+      `The server entry's OAuth client is configured for the token endpoint ${pre.tokenEndpoint}, but the authorization server ${metadata.issuer} names ${metadata.token_endpoint}; nothing was sent.`,
+    );
+  }
 }
 
 /**

@@ -190,6 +190,18 @@ export function registerOAuth(s: Services): OAuthManager {
       if (!name) return undefined;
     }
     const key = { namespace: args.namespace ?? ACCESS_NAMESPACE, name };
+    // Signing in again to the server a token came from renews it; anything else replaces a token the
+    // servers using it rely on, with tokens of another server: asked (the old ones go to Recently Deleted).
+    const current = s.store.get(key);
+    if (current && !(current.type === 'oauth' && current.oauth?.serverUrl === url)) {
+      const ok = await s.gate.destroy({
+        what: `the token ${keyId(key)}`,
+        action: 'Replace',
+        detail: `It ${current.oauth?.serverUrl ? `holds a sign-in to ${current.oauth.serverUrl}` : `is a ${current.type} token`}; a sign-in to ${url} would replace it for every server that uses ${formatReference(key)}.`,
+        recoverable: true,
+      });
+      if (!ok) throw new OAuthFlowError('cancelled', `${keyId(key)} was kept; sign-in stopped.`);
+    }
     const preRegistered: PreRegisteredClient | undefined = args.clientId
       ? { clientId: args.clientId, clientSecret: await resolveSecret(args.clientSecret, url, input.via === 'args'), ...(args.clientSecret?.trim() ? { clientSecretRef: args.clientSecret.trim() } : {}) }
       : undefined;

@@ -213,6 +213,7 @@ export class OAuthManager implements Disposable {
         });
         await this.sessions.save({
           key,
+          renewal: true,
           accessToken: tokens.access_token,
           refreshToken: tokens.refresh_token ?? refreshToken,
           expiresAt,
@@ -274,6 +275,7 @@ export class OAuthManager implements Disposable {
       const { tokens, expiresAt } = await refresh({ serverUrl, issuer, resource: grant.resource ?? info.resource, client, refreshToken, fetch: this.options.fetch });
       await this.sessions.save({
         key,
+        renewal: true,
         accessToken: tokens.access_token,
         refreshToken: tokens.refresh_token ?? refreshToken,
         expiresAt,

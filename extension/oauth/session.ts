@@ -29,6 +29,8 @@ export interface SaveTokensArgs {
   readonly expiresAt?: number;
   readonly oauth: OAuthInfo;
   readonly description?: string;
+  /** A refresh of the grant these tokens belong to (not a new sign-in). */
+  readonly renewal?: boolean;
 }
 
 /** Reads and writes OAuth credentials through the TokenStore. */
@@ -86,9 +88,9 @@ export class OAuthSessions {
     await this.store.ready();
     const existing = this.store.get(args.key);
     const rk = refreshKey(args.key);
-    // A renewal of the same grant supersedes its tokens (the issuer invalidates a rotated refresh
-    // token): they are not kept in Recently Deleted. Anything else at that key is.
-    const renewal = { trash: existing?.type !== 'oauth' };
+    // A refresh of the same grant supersedes its tokens (the issuer invalidates a rotated refresh
+    // token): they are not kept in Recently Deleted. A sign-in replaces them: those are kept.
+    const renewal = { trash: !(args.renewal === true && existing?.type === 'oauth') };
     const writeAccess = () =>
       this.store.set({
         ...args.key,

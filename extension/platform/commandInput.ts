@@ -2,7 +2,7 @@
  * The one way to parse a command's argument, and the one way to turn an error into text. Pure (no
  * `vscode`): unit-tested directly, and used by `commands.ts`, which registers every command.
  */
-import { describeIssues } from '../../server/core/model';
+import { describeIssues, isInternalNamespace } from '../../server/core/model';
 import { parseKeyId, type TokenKey } from '../../server/core/reference';
 import type { CommandSpec } from './commandTable';
 
@@ -37,18 +37,25 @@ export function errorText(e: unknown): string {
 }
 
 /** Turns the raw argument of a command into its `CommandInput`, or throws an `ArgumentError`. Pure. */
+/** Refuses a key in an internal namespace (see `namespaceSchema` in the table). */
+function visible(spec: CommandSpec, key: TokenKey): TokenKey {
+  if (isInternalNamespace(key.namespace)) throw new ArgumentError(`${spec.id}: "${key.namespace}" is an internal namespace of MCP Tokens, which commands do not touch.`);
+  return key;
+}
+
 export function parseCommandInput<S extends CommandSpec>(spec: S, raw: unknown): CommandInput<unknown> {
   if (raw === undefined || raw === null) return { via: 'ui' };
   if (typeof raw === 'string') {
     const key = spec.acceptsKey ? parseKeyId(raw) : undefined;
     if (!key) throw new ArgumentError(`${spec.id}: ${spec.acceptsKey ? `"${raw.slice(0, 80)}" is not a namespace:name key` : 'takes no string argument'}.`);
-    return { via: 'ui', key };
+    return { via: 'ui', key: visible(spec, key) };
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ArgumentError(`${spec.id}: invalid argument (expected an object).`);
   const obj = raw as Record<string, unknown>;
   if (obj.treeElement === true) {
     // A tree element (or something that claims to be one) only prefills the interactive flow.
     const key = typeof obj.namespace === 'string' && typeof obj.name === 'string' ? parseKeyId(`${obj.namespace}:${obj.name}`) : undefined;
+    if (typeof obj.namespace === 'string' && isInternalNamespace(obj.namespace)) throw new ArgumentError(`${spec.id}: "${obj.namespace}" is an internal namespace of MCP Tokens, which commands do not touch.`);
     return { via: 'ui', key, element: obj };
   }
   const parsed = spec.args.safeParse(obj);

@@ -21,7 +21,7 @@
  * `force: true` on a command that has no such option is an error, not silently ignored).
  */
 import { z } from 'zod';
-import { backendIdSchema, nameSchema, namespaceSchema, setTokenArgsSchema, tokenTypeSchema } from '../../server/core/model';
+import { backendIdSchema, isInternalNamespace, nameSchema, namespaceSchema as anyNamespaceSchema, setTokenArgsSchema, tokenTypeSchema } from '../../server/core/model';
 
 export type CommandClass = 'read' | 'metadata' | 'release' | 'destroy';
 
@@ -36,6 +36,12 @@ export interface CommandSpec<S extends z.ZodType = z.ZodType> {
 
 /** For commands that take no automation object (a tree element or key may still prefill them). */
 export const none = z.object({}).strict();
+
+/**
+ * A namespace a command may name: never an internal one (OAuth refresh tokens and client
+ * registrations, Recently Deleted values), which only the store's own features touch.
+ */
+export const namespaceSchema = anyNamespaceSchema.refine((ns) => !isInternalNamespace(ns), 'an internal namespace of MCP Tokens, which commands do not touch');
 
 const key = { namespace: namespaceSchema, name: nameSchema };
 const keyArgs = z.object(key).strict();
@@ -178,6 +184,7 @@ export const COMMANDS = {
       .strict(),
   ),
   setVaultToken: spec('mcpTokens.setVaultToken', 'destroy', z.object({ token: z.string().max(4096).optional() }).strict()),
+  useVault: spec('mcpTokens.useVault', 'release', none),
   vaultLogin: spec('mcpTokens.vaultLogin', 'destroy', z.object({ roleId: z.string().max(512).optional(), secretId: z.string().max(4096).optional() }).strict()),
   refreshBackends: spec('mcpTokens.refreshBackends', 'read', none),
 } as const satisfies Record<string, CommandSpec>;

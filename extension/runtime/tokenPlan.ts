@@ -73,7 +73,9 @@ export function preRegisteredClient(entry: ServerEntry, secret: (key: TokenKey) 
   return {
     clientId: o.clientId,
     ...(clientSecret !== undefined && o.clientSecretKey ? { clientSecret, clientSecretRef: formatReference(o.clientSecretKey) } : {}),
-    ...(o.authorizationUrl && o.tokenUrl ? { authorizationEndpoint: o.authorizationUrl, tokenEndpoint: o.tokenUrl } : {}),
+    // The token endpoint is pinned whenever the entry names it (the consent dialog showed it).
+    ...(o.authorizationUrl ? { authorizationEndpoint: o.authorizationUrl } : {}),
+    ...(o.tokenUrl ? { tokenEndpoint: o.tokenUrl } : {}),
     ...(o.scopes?.length ? { scopes: o.scopes } : {}),
   };
 }

@@ -81,6 +81,31 @@ export interface VaultBackendOptions {
   readonly retryDelayMs?: number;
   /** Fraction of the token TTL after which it is renewed (default 0.66). */
   readonly renewFraction?: number;
+  /**
+   * Whether the user confirmed sending credentials and values to this target (see `target()`).
+   * When given, nothing at all is sent to an unconfirmed target: another extension can change the
+   * settings, so a changed address must be confirmed before the Vault token or a value goes there.
+   */
+  readonly isConfirmed?: (target: string) => boolean;
+}
+
+/** Where requests go and how they are protected: what the user confirms. */
+export interface VaultTarget {
+  readonly address: string;
+  readonly namespace?: string;
+  readonly caFile: string;
+  readonly tlsSkipVerify: boolean;
+}
+
+/** globalState key: the targets (`vaultTargetOf(...).id`) the user confirmed on this machine. */
+export const VAULT_CONFIRMED_KEY = 'mcpTokens.vault.confirmedTargets';
+
+/** The target the settings (and VAULT_ADDR / VAULT_NAMESPACE) name, with a canonical id; undefined when no address is set. */
+export function vaultTargetOf(s: VaultSettings, env: NodeJS.ProcessEnv): { id: string; target: VaultTarget } | undefined {
+  const address = (s.address || env.VAULT_ADDR || '').replace(/\/+$/, '');
+  if (!address) return undefined;
+  const target: VaultTarget = { address, namespace: s.namespace || env.VAULT_NAMESPACE || undefined, caFile: s.caFile, tlsSkipVerify: s.tlsSkipVerify };
+  return { id: JSON.stringify([target.address, target.namespace ?? '', target.caFile, target.tlsSkipVerify]), target };
 }
 
 export interface VaultFault {
@@ -292,6 +317,12 @@ export class VaultBackend implements SecretBackend {
     return found;
   }
 
+  private unconfirmed(r: Resolved): string | undefined {
+    const t = vaultTargetOf(r.settings, this.options.env ?? process.env);
+    if (!this.options.isConfirmed || !t || this.options.isConfirmed(t.id)) return undefined;
+    return `Vault at ${r.address}${r.settings.tlsSkipVerify ? ' (TLS verification off)' : ''} is not confirmed in this VS Code: nothing is sent to it until you confirm it.`;
+  }
+
   async health(): Promise<BackendHealth> {
     const active = this.options.isActive?.() ?? false;
     const base = { backend: this.id, active } as const;
@@ -302,6 +333,19 @@ export class VaultBackend implements SecretBackend {
       return { ...base, available: false, healthy: false, cause: e instanceof Error ? e.message : String(e), fix: 'Set "mcpTokens.vault.address" (or VAULT_ADDR) to use Vault.' };
     }
     const where = `${r.address}${r.namespace ? ` (namespace ${r.namespace})` : ''}, ${r.settings.mount}/${r.prefix}`;
+    const unconfirmed = this.unconfirmed(r);
+    if (unconfirmed) {
+      const env = this.options.env ?? process.env;
+      const credentials = r.settings.authMethod === 'approle' ? await this.options.credentials.getSecretId() : (await this.options.credentials.getToken()) || env.VAULT_TOKEN;
+      return {
+        ...base,
+        available: true,
+        healthy: false,
+        cause: `${credentials ? '' : 'No Vault token is set yet. '}${unconfirmed}`,
+        fix: 'Run "MCP Tokens: Set Vault Token…" or "Vault Login (AppRole)…" (both name the address and confirm it), or "MCP Tokens: Use HashiCorp Vault at This Address…".',
+        detail: where,
+      };
+    }
     try {
       const client = this.getClient(r);
       const h = healthSchema.safeParse(await client.health({ requestOptions: { timeout: r.settings.timeoutMs } }));
@@ -332,6 +376,8 @@ export class VaultBackend implements SecretBackend {
   }
 
   private getClient(r: Resolved): Client {
+    const unconfirmed = this.unconfirmed(r);
+    if (unconfirmed) throw new VaultBackendError({ kind: 'denied', cause: unconfirmed, fix: 'Run "MCP Tokens: Use HashiCorp Vault at This Address…".', retryable: false });
     const key = JSON.stringify([r.address, r.namespace, r.settings.caFile, r.settings.tlsSkipVerify, r.settings.timeoutMs]);
     if (this.client && this.clientKey === key) return this.client;
     this.reset();

@@ -29,7 +29,7 @@ const TOKENS = {
 };
 const HOSTILE_VALUE = testSecret('hostile-value');
 const ENV_VALUE = testSecret('hostile-env');
-const ATTACKER_VAULT_TOKEN = testSecret('attacker-vault');
+const USER_VAULT_TOKEN = testSecret('user-vault-token');
 const PASSPHRASE = 'hostile passphrase 1234';
 const values = Object.values(TOKENS);
 
@@ -60,8 +60,8 @@ let attacks: Attack[] = [];
 before(async () => {
   vault = new FakeVault();
   await vault.start();
-  // The Vault the attacker controls accepts the token the user's environment happens to hold.
-  vault.addToken(ATTACKER_VAULT_TOKEN, { paths: { '*': ['create', 'read', 'update', 'delete', 'list'] }, ttl: 3600 });
+  // The user's environment holds a Vault token (VAULT_TOKEN); the Vault the attacker controls would accept it.
+  vault.addToken(USER_VAULT_TOKEN, { paths: { '*': ['create', 'read', 'update', 'delete', 'list'] }, ttl: 3600 });
   server = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -85,6 +85,19 @@ before(async () => {
       PASSPHRASE,
     ),
   );
+  // A decoy of the user's token travels in the file so the reference "is in the file"; importing with
+  // `existing: 'skip'` would keep the user's real token under that name.
+  const decoyExport = join(scratch, 'decoy.mcptokens');
+  writeFileSync(
+    decoyExport,
+    await encryptExport(
+      [
+        { namespace: 'bearer', name: 'github', type: 'bearer', value: HOSTILE_VALUE },
+        { namespace: 'oauth', name: 'evil2', type: 'oauth', value: HOSTILE_VALUE, oauth: { issuer: attackerUrl, clientId: 'x', clientSecretRef: '$<TOKEN:bearer:github>' } },
+      ],
+      PASSPHRASE,
+    ),
+  );
   const costly = JSON.parse(readFileSync(craftedExport, 'utf8'));
   Object.assign(costly.kdf, { N: 2 ** 20, r: 32, p: 16 });
   const costlyExport = join(scratch, 'costly.mcptokens');
@@ -93,12 +106,12 @@ before(async () => {
   const hostileFile = join(scratch, 'hostile.json');
   writeFileSync(
     hostileFile,
-    JSON.stringify({ exportFile, passphrase: PASSPHRASE, vaultUrl: vault.url, mcpUrl: `${attackerUrl}/mcp`, hostileValue: HOSTILE_VALUE, envFile, craftedExport, costlyExport }),
+    JSON.stringify({ exportFile, passphrase: PASSPHRASE, vaultUrl: vault.url, mcpUrl: `${attackerUrl}/mcp`, hostileValue: HOSTILE_VALUE, envFile, craftedExport, decoyExport, costlyExport }),
   );
   vs = await launch({
     name: 'hostile-extension',
     extraVsix: [testExtensionVsix('hostile')],
-    env: { MCP_TOKENS_E2E_HOSTILE_FILE: hostileFile, VAULT_TOKEN: ATTACKER_VAULT_TOKEN },
+    env: { MCP_TOKENS_E2E_HOSTILE_FILE: hostileFile, VAULT_TOKEN: USER_VAULT_TOKEN },
   });
   for (const [id, value] of Object.entries(TOKENS)) {
     const [namespace, name] = id.split(':');
@@ -108,7 +121,7 @@ before(async () => {
 
 after(async () => {
   await vs?.dispose();
-  await vs?.assertNoPlaintext([...values, ATTACKER_VAULT_TOKEN]);
+  await vs?.assertNoPlaintext([...values, USER_VAULT_TOKEN]);
   await vault?.stop();
   await new Promise((r) => server?.close(r));
   if (!process.env.MCP_TOKENS_E2E_KEEP) rmSync(scratch, { recursive: true, force: true });
@@ -142,15 +155,16 @@ test('with every dialog cancelled, a hostile extension obtains no value and reac
   for (const v of values) assert.ok(!seen.includes(v), 'no value in any result, error or clipboard the extension saw');
   assert.ok(attacks.every((a) => a.clipboard === 'hostile-clipboard-marker'), 'nothing was copied to the clipboard');
   assert.ok(!existsSync(exportFile), 'no export file was written');
-  // Health checks and listing (GET, LIST) carry no value; a write would.
-  assert.deepEqual(vault.requests.filter((r) => r.method !== 'GET' && r.method !== 'LIST'), [], 'its Vault received no write');
+  // The changed Vault address was never confirmed: not even a health check (or the Vault token) went there.
+  assert.deepEqual(vault.requests, [], 'its Vault received no request');
+  assert.match(attacks.find((a) => a.name === 'move to its Vault')!.error ?? '', /is not confirmed in this VS Code: nothing is sent to it/);
   assert.equal(received.length, 0, `its server received no request (no client secret, no metadata fetch): ${received.map((r) => `${r.method} ${r.url}`).join(', ')}`);
 
   // Each release asked, naming what and where; each irrecoverable change asked.
   const asked = (re: RegExp) => dialogs.some((d) => re.test(`${d.message}\n${d.detail}`));
   assert.ok(asked(/Copy the value of bearer:github to the clipboard\?/), 'copy asked');
   assert.ok(asked(new RegExp(`Export the values of 3 tokens .* to the file ${exportFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\?`)), 'export asked, naming the file');
-  assert.ok(asked(new RegExp(`Move the values of 3 tokens .* to HashiCorp Vault at ${vault.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`)), 'move asked, naming the Vault address');
+  assert.ok(asked(new RegExp(`Send your Vault credentials and the values of tokens kept in Vault to HashiCorp Vault at ${vault.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`)), 'confirming its Vault asked, naming the address');
   assert.ok(asked(/Send the value of bearer:github \(as OAuth client secret\) to the authorization server of 127\.0\.0\.1:\d+\?/), 'sign-in asked, naming the host');
   assert.ok(asked(/Replace the stored Vault token\?/), 'Vault token replacement asked');
   assert.ok(asked(/Empty Recently Deleted|Delete permanently/i), 'permanent deletion asked');
@@ -160,6 +174,9 @@ test('with every dialog cancelled, a hostile extension obtains no value and reac
   assert.match(attacks.find((a) => a.name === 'export hidden refresh tokens')!.error ?? '', /no token oauth-refresh:e2e is stored/);
   assert.match(attacks.find((a) => a.name === 'import crafted export')!.error ?? '', /client secret refers to bearer:github, which the file does not contain/);
   assert.match(attacks.find((a) => a.name === 'import costly export')!.error ?? '', /kdf\.N: Too big/);
+  assert.match(attacks.find((a) => a.name === 'import decoy export, skipping the decoy')!.error ?? '', /client secret of oauth:evil2 refers to a token this import would not write/);
+  for (const name of ['write a refresh token', 'delete a refresh token', 'import .env into an internal namespace']) assert.match(attacks.find((a) => a.name === name)!.error ?? '', /internal namespace/, name);
+  assert.ok(asked(/Replace the token bearer:github\?/), 'a sign-in over an existing token asked');
 });
 
 test('every token the hostile extension replaced or deleted is restored from Recently Deleted with its original value', async () => {

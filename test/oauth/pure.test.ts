@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nameSchema, namespaceSchema } from '../../server/core/model';
 import { OAuthFlowError, safeMessage } from '../../extension/oauth/errors';
-import { checkIss, sameIssuer, selectScopes, unionScopes, type ServerAuthInfo } from '../../extension/oauth/flow';
+import { checkIss, requireConfiguredTokenEndpoint, sameIssuer, selectScopes, unionScopes, type ServerAuthInfo } from '../../extension/oauth/flow';
 import { CLIENT_NAMESPACE, REFRESH_NAMESPACE, clientKey, isOAuthInternal, refreshKey } from '../../extension/oauth/session';
 
 const info = (scopes?: string[]): ServerAuthInfo => ({
@@ -73,5 +73,18 @@ describe('messages', () => {
     const secret = 'rt-0123456789abcdef';
     assert.equal(safeMessage(new Error(`refused ${secret} twice ${secret}`), [secret]), 'refused *** twice ***');
     assert.equal(safeMessage(new Error('x'.repeat(2000))).length, 500);
+  });
+});
+
+describe('a server entry that names its token endpoint (security review)', () => {
+  test('the client secret goes to that endpoint or nowhere', () => {
+    const pre = { clientId: 'acme', clientSecret: 'not-a-real-secret', tokenEndpoint: 'https://auth.acme.example/token' };
+    assert.doesNotThrow(() => requireConfiguredTokenEndpoint({ issuer: 'https://auth.acme.example', token_endpoint: 'https://auth.acme.example/token' }, pre));
+    assert.throws(
+      () => requireConfiguredTokenEndpoint({ issuer: 'https://as.evil.example', token_endpoint: 'https://as.evil.example/token' }, pre),
+      (e: unknown) => e instanceof OAuthFlowError && /configured for the token endpoint https:\/\/auth\.acme\.example\/token.*names https:\/\/as\.evil\.example\/token; nothing was sent/.test(e.message) && !e.message.includes('not-a-real-secret'),
+    );
+    // Without a configured endpoint, discovery decides (the consent named no endpoint then).
+    assert.doesNotThrow(() => requireConfiguredTokenEndpoint({ issuer: 'https://x.example', token_endpoint: 'https://x.example/t' }, { clientId: 'c' }));
   });
 });

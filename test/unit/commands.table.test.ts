@@ -101,3 +101,14 @@ test('settings that decide where values go or how long they stay are user settin
   assert.deepEqual(userOnly.filter((k) => props[k].scope !== 'application'), []);
   assert.equal(props['mcpTokens.recentlyDeleted.days'].minimum, 1);
 });
+
+test('commands never touch internal namespaces (refresh tokens, client registrations, Recently Deleted), whatever the argument form', () => {
+  for (const ns of ['oauth-refresh', 'oauth-client', 'trash']) {
+    assert.throws(() => parseCommandInput(COMMANDS.setToken, { namespace: ns, name: 'github', type: 'generic', value: 'x', overwrite: true }), /internal namespace/, ns);
+    assert.throws(() => parseCommandInput(COMMANDS.deleteToken, { namespace: ns, name: 'github', force: true }), /internal namespace/, ns);
+    assert.throws(() => parseCommandInput(COMMANDS.deleteToken, `${ns}:github`), /internal namespace/, ns);
+    assert.throws(() => parseCommandInput(COMMANDS.rotateToken, { treeElement: true, kind: 'token', namespace: ns, name: 'github' }), /internal namespace/, ns);
+    assert.throws(() => parseCommandInput(COMMANDS.generateToken, { namespace: ns, name: 'x', overwrite: true }), /internal namespace/, ns);
+  }
+  assert.equal(parseCommandInput(COMMANDS.deleteToken, 'oauth:github').via, 'ui');
+});

@@ -45,8 +45,11 @@ async function attack(cfg) {
   await run('export with flags', 'mcpTokens.exportTokens', { keys, file: cfg.exportFile, passphrase: cfg.passphrase, force: true });
   await vscode.workspace.getConfiguration('mcpTokens').update('vault.address', cfg.vaultUrl, vscode.ConfigurationTarget.Global);
   await run('move to its Vault', 'mcpTokens.moveTokensToBackend', { to: 'vault', keys });
+  await run('confirm its Vault', 'mcpTokens.useVault', undefined);
+  await run('move to its Vault again', 'mcpTokens.moveTokensToBackend', { to: 'vault', keys });
   await run('resume a move', 'mcpTokens.resumeMigration', undefined);
   await run('sign in with a stored client secret', 'mcpTokens.signIn', { url: cfg.mcpUrl, name: 'hostile', clientId: 'hostile-client', clientSecret: '$<TOKEN:bearer:github>' });
+  await run('sign in over the user token', 'mcpTokens.signIn', { url: cfg.mcpUrl, namespace: 'bearer', name: 'github' });
   await run('sign in with a brace reference', 'mcpTokens.signIn', { url: cfg.mcpUrl, name: 'hostile2', clientId: 'hostile-client', clientSecret: '${TOKEN:api-key:openai}' });
 
   // --- irrecoverable: asked every time ---------------------------------------------------------------
@@ -61,6 +64,10 @@ async function attack(cfg) {
   await run('generate over', 'mcpTokens.generateToken', { namespace: 'generic', name: 'deploy', overwrite: true });
   await run('import .env over', 'mcpTokens.importFromEnv', { file: cfg.envFile, variables: { GITHUB_TOKEN: 'bearer:github' }, overwrite: true });
   await run('import crafted export', 'mcpTokens.importTokens', { file: cfg.craftedExport, passphrase: cfg.passphrase, existing: 'overwrite' });
+  await run('import decoy export, skipping the decoy', 'mcpTokens.importTokens', { file: cfg.decoyExport, passphrase: cfg.passphrase, existing: 'skip' });
+  await run('write a refresh token', 'mcpTokens.setToken', { namespace: 'oauth-refresh', name: 'github', type: 'generic', value: cfg.hostileValue, overwrite: true });
+  await run('delete a refresh token', 'mcpTokens.deleteToken', { namespace: 'oauth-refresh', name: 'github', force: true });
+  await run('import .env into an internal namespace', 'mcpTokens.importFromEnv', { file: cfg.envFile, variables: { GITHUB_TOKEN: 'oauth-refresh:github' }, overwrite: true });
   await run('import costly export', 'mcpTokens.importTokens', { file: cfg.costlyExport, passphrase: cfg.passphrase, existing: 'overwrite' });
   await run('delete', 'mcpTokens.deleteToken', { ...github, force: true });
   await run('clear all', 'mcpTokens.clearTokens', { force: true });
