@@ -169,6 +169,8 @@ async function moveServerCommand(s: Services, input: CommandInput<ArgsOf<'moveSe
     else if (given instanceof vscode.Uri) uri = given;
     else throw new ArgumentError('mcpTokens.moveServerToTokenFile expects {uri, serverName}: uri is a string or a Uri.');
     serverName = input.args.serverName;
+    // The same files the interactive command works on: an MCP client's `mcp.json`, nothing else.
+    if (!/(^|\/)mcp\.json$/.test(uri.path)) throw new ArgumentError('mcpTokens.moveServerToTokenFile moves a server out of an mcp.json file only.');
   } else {
     const editor = vscode.window.activeTextEditor;
     if (!editor || !/mcp\.json$/.test(editor.document.uri.path)) {

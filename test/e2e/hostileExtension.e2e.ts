@@ -133,8 +133,11 @@ async function cancellingEverything<T>(p: Promise<T>): Promise<T> {
   const settled = p.finally(() => (done = true));
   while (!done) {
     if (await vs.dialogs.isOpen()) {
+      // The next attack may open its dialog at once: wait for this dialog's element to go, not for "no dialog".
+      const shown = await vs.dialogs.box.first().elementHandle();
       dialogs.push(await vs.dialogs.state());
-      await vs.dialogs.cancel();
+      await vs.page.keyboard.press('Escape');
+      await shown?.waitForElementState('hidden', { timeout: 15_000 });
     } else if (await vs.quickInput.isOpen()) {
       await vs.quickInput.close();
     } else {
