@@ -92,13 +92,13 @@ export class Leases {
   }
 
   /** Held by someone (anyone) and not expired. */
-  isLive(record: LeaseRecord | undefined): record is LeaseRecord {
+  isLive(record: LeaseRecord | undefined): boolean {
     return !!record && record.expiresAt > this.now();
   }
 
   /** Held by another window and not expired. */
-  heldByOther(record: LeaseRecord | undefined): record is LeaseRecord {
-    return this.isLive(record) && record.owner !== this.owner;
+  heldByOther(record: LeaseRecord | undefined): boolean {
+    return !!record && this.isLive(record) && record.owner !== this.owner;
   }
 
   /**
