@@ -330,48 +330,46 @@ export class OAuthManager implements Disposable {
 
   /** The refresh itself (under the lease when there is one): reads the refresh token now, sends it once. */
   private async refreshNow(key: TokenKey, options: { server?: OAuthServerRef }): Promise<RefreshOutcome> {
-    {
-      const meta = this.store.get(key);
-      if (!meta) throw new OAuthFlowError('not_signed_in', `No OAuth token ${keyId(key)} is stored; sign in first.`);
-      if (meta.oauth?.signInRequired) return 'sign-in-required';
-      // Re-read here, after the lease was taken: another window may have rotated it just before.
-      const refreshToken = await this.sessions.refreshToken(key);
-      if (refreshToken && !meta.oauth?.issuer) return this.refreshExternal(key, meta, refreshToken, options.server);
-      const client = await this.clientFor(meta, options.server);
-      if (!refreshToken || !client || !meta.oauth?.issuer) return 'no-refresh-token';
-      try {
-        const { tokens, expiresAt } = await refresh({
-          serverUrl: meta.oauth.serverUrl ?? '',
-          issuer: meta.oauth.issuer,
-          resource: meta.oauth.resource,
-          client,
-          refreshToken,
-          preRegistered: options.server?.preRegistered,
-          fetch: this.options.fetch,
-          signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
-        });
-        await this.sessions.save({
-          key,
-          accessToken: tokens.access_token,
-          refreshToken: tokens.refresh_token ?? refreshToken,
-          expiresAt,
-          oauth: {
-            ...meta.oauth,
-            scopes: tokens.scope ? tokens.scope.split(/\s+/).filter(Boolean) : meta.oauth.scopes,
-            hasRefreshToken: true,
-          },
-        });
-        this.log('info', `Refreshed ${keyId(key)}${tokens.refresh_token && tokens.refresh_token !== refreshToken ? ' (the refresh token was rotated)' : ''}.`);
-        return 'refreshed';
-      } catch (e) {
-        if (e instanceof OAuthFlowError && e.failure === 'invalid_grant') {
-          await this.sessions.markSignInRequired(key);
-          this.log('warn', `${keyId(key)}: ${e.message}`);
-          return 'sign-in-required';
-        }
-        this.log('warn', `Could not refresh ${keyId(key)}: ${safeMessage(e, [refreshToken])}`);
-        return 'failed';
+    const meta = this.store.get(key);
+    if (!meta) throw new OAuthFlowError('not_signed_in', `No OAuth token ${keyId(key)} is stored; sign in first.`);
+    if (meta.oauth?.signInRequired) return 'sign-in-required';
+    // Re-read here, after the lease was taken: another window may have rotated it just before.
+    const refreshToken = await this.sessions.refreshToken(key);
+    if (refreshToken && !meta.oauth?.issuer) return this.refreshExternal(key, meta, refreshToken, options.server);
+    const client = await this.clientFor(meta, options.server);
+    if (!refreshToken || !client || !meta.oauth?.issuer) return 'no-refresh-token';
+    try {
+      const { tokens, expiresAt } = await refresh({
+        serverUrl: meta.oauth.serverUrl ?? '',
+        issuer: meta.oauth.issuer,
+        resource: meta.oauth.resource,
+        client,
+        refreshToken,
+        preRegistered: options.server?.preRegistered,
+        fetch: this.options.fetch,
+        signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
+      });
+      await this.sessions.save({
+        key,
+        accessToken: tokens.access_token,
+        refreshToken: tokens.refresh_token ?? refreshToken,
+        expiresAt,
+        oauth: {
+          ...meta.oauth,
+          scopes: tokens.scope ? tokens.scope.split(/\s+/).filter(Boolean) : meta.oauth.scopes,
+          hasRefreshToken: true,
+        },
+      });
+      this.log('info', `Refreshed ${keyId(key)}${tokens.refresh_token && tokens.refresh_token !== refreshToken ? ' (the refresh token was rotated)' : ''}.`);
+      return 'refreshed';
+    } catch (e) {
+      if (e instanceof OAuthFlowError && e.failure === 'invalid_grant') {
+        await this.sessions.markSignInRequired(key);
+        this.log('warn', `${keyId(key)}: ${e.message}`);
+        return 'sign-in-required';
       }
+      this.log('warn', `Could not refresh ${keyId(key)}: ${safeMessage(e, [refreshToken])}`);
+      return 'failed';
     }
   }
 

@@ -152,6 +152,7 @@ async function assertSameValidToken(windows: readonly Window[], s: TestOAuthServ
     assert.equal(w.store.get(KEY)?.oauth?.signInRequired, undefined, `window ${w.id} is not "sign-in required"`);
     assert.deepEqual(w.ui.notified, [], `window ${w.id} did not tell its user to sign in again`);
     assert.ok(!w.logs.some((l) => /invalid_grant|refused/.test(l)), `window ${w.id} saw no refusal`);
+    assert.ok(!w.logs.some((l) => /\b(at|rt)-[0-9a-f-]{36}\b/.test(l)), `window ${w.id} logged no token value`);
   }
 }
 
