@@ -11,6 +11,7 @@ import type { Services } from '../services';
 import { OAuthFlowError, safeMessage } from './errors';
 import type { PreRegisteredClient } from './flow';
 import { OAuthManager, type OAuthServerRef, type OAuthUi, type RefreshOutcome } from './manager';
+import { Leases, secretStorageLeaseStorage } from './lease';
 import { ACCESS_NAMESPACE, refreshKey } from './session';
 import { inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf } from '../platform/commandTable';
@@ -81,8 +82,14 @@ export function registerOAuth(s: Services): OAuthManager {
     },
   };
 
+  // One refresher per token across windows: the lease records live in SecretStorage, shared by every
+  // window of the machine, whose onDidChange fires in every window (docs/oauth.md, "One refresher
+  // across windows").
+  const leaseStorage = secretStorageLeaseStorage(s.context.secrets);
+  s.context.subscriptions.push(leaseStorage);
   const manager = new OAuthManager(s.store, ui, {
     log: (level, message) => s.log[level](message),
+    leases: new Leases(leaseStorage),
     clientMetadataUrl: () => s.config.oauthClientMetadataUrl(),
     // An mcp-cli OAuth entry in the keyring: what mcp-cli stored about it, so it can be refreshed here.
     externalGrant: async (meta) => {

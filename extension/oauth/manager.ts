@@ -11,6 +11,7 @@ import type { Disposable } from '../util/event';
 import { OAuthFlowError, safeMessage } from './errors';
 import { authorize, discover, probe, refresh, revoke, sameIssuer, unionScopes, type Challenge, type PreRegisteredClient, type StoredClient } from './flow';
 import { OAuthSessions, refreshKey } from './session';
+import type { Lease, LeaseResult, Leases } from './lease';
 
 export interface OAuthServerRef {
   /** Display name (the server's name in its config file). */
@@ -46,6 +47,14 @@ export interface OAuthManagerOptions {
    * issuer, client, server URL. Used to refresh it when the extension did not sign it in.
    */
   readonly externalGrant?: (meta: TokenMetadata) => Promise<ExternalGrant | undefined>;
+  /**
+   * The lease shared by every window (lease.ts): with it, one window at a time refreshes a token and
+   * the others wait for its result. Without it (the CLI, one process) refreshes are coordinated
+   * within this manager only.
+   */
+  readonly leases?: Leases;
+  /** How long a window waits for another window's refresh before giving up (default twice the lease's lifetime). */
+  readonly leaseMaxWaitMs?: number;
 }
 
 /** Non-secret facts of an OAuth token another tool stored (and its client's secret, if confidential). */
@@ -68,6 +77,20 @@ export interface SignInOptions {
 
 const DEFAULT_MARGIN_MS = 5 * 60_000;
 const MAX_TIMER_MS = 2_147_000_000;
+/** A refresh request gives up after this long: shorter than the lease's lifetime (60 s). */
+const REFRESH_TIMEOUT_MS = 30_000;
+
+/** The lease that guards the refresh of `key` (one per token, shared by every window). */
+export function refreshLeaseName(key: TokenKey): string {
+  return `oauth-refresh/${keyId(key)}`;
+}
+
+/** What a window knew of a token when it decided to refresh it: a later token means someone else did. */
+interface Baseline {
+  readonly value: string | undefined;
+  readonly expiresAt: number | undefined;
+  readonly updatedAt: number;
+}
 
 export class OAuthManager implements Disposable {
   readonly sessions: OAuthSessions;
@@ -189,7 +212,10 @@ export class OAuthManager implements Disposable {
     return value;
   }
 
-  /** Refreshes `key` with its refresh token. `force`: even when it does not expire soon. */
+  /**
+   * Refreshes `key` with its refresh token. `force`: even when it does not expire soon. With a lease
+   * (options.leases), only one window refreshes at a time; the others wait for its result.
+   */
   refresh(key: TokenKey, options: { force?: boolean; server?: OAuthServerRef } = {}): Promise<RefreshOutcome> {
     return this.once(key, 'refresh', async () => {
       await this.store.ready();
@@ -197,44 +223,155 @@ export class OAuthManager implements Disposable {
       if (!meta) throw new OAuthFlowError('not_signed_in', `No OAuth token ${keyId(key)} is stored; sign in first.`);
       if (meta.oauth?.signInRequired) return 'sign-in-required';
       if (!options.force && !this.expiresSoon(meta)) return 'fresh';
-      const refreshToken = await this.sessions.refreshToken(key);
-      if (refreshToken && !meta.oauth?.issuer) return this.refreshExternal(key, meta, refreshToken, options.server);
-      const client = await this.clientFor(meta, options.server);
-      if (!refreshToken || !client || !meta.oauth?.issuer) return 'no-refresh-token';
+      if (!this.options.leases) return this.refreshNow(key, options);
+      return this.underLease(key, meta, this.options.leases, () => this.refreshNow(key, options));
+    });
+  }
+
+  /**
+   * Runs `work` (the refresh) holding the token's lease, unless another window refreshes (or has just
+   * refreshed) the token: then waits for its result and returns it. A lease that expires without a
+   * result (its holder crashed) is taken over. Bounded by `leaseMaxWaitMs`.
+   */
+  private async underLease(key: TokenKey, meta: TokenMetadata, leases: Leases, work: () => Promise<RefreshOutcome>): Promise<RefreshOutcome> {
+    const name = refreshLeaseName(key);
+    const baseline: Baseline = {
+      value: await this.store.getValue(key),
+      expiresAt: meta.expiresAt ? Date.parse(meta.expiresAt) : undefined,
+      updatedAt: Date.parse(meta.updatedAt),
+    };
+    const deadline = Date.now() + (this.options.leaseMaxWaitMs ?? 2 * leases.ttlMs);
+    let waited = false;
+    for (;;) {
+      const done = await this.doneElsewhere(key, baseline, leases, name);
+      if (done) {
+        this.log('info', `${keyId(key)} was ${done === 'refreshed' ? 'refreshed' : 'found to need a new sign-in'} by another window${waited ? '' : ' just before'}; using its result.`);
+        return done;
+      }
+      if (this.disposed) return 'failed';
+      let lease: Lease | undefined;
       try {
-        const { tokens, expiresAt } = await refresh({
-          serverUrl: meta.oauth.serverUrl ?? '',
-          issuer: meta.oauth.issuer,
-          resource: meta.oauth.resource,
-          client,
-          refreshToken,
-          preRegistered: options.server?.preRegistered,
-          fetch: this.options.fetch,
-        });
-        await this.sessions.save({
-          key,
-          renewal: true,
-          accessToken: tokens.access_token,
-          refreshToken: tokens.refresh_token ?? refreshToken,
-          expiresAt,
-          oauth: {
-            ...meta.oauth,
-            scopes: tokens.scope ? tokens.scope.split(/\s+/).filter(Boolean) : meta.oauth.scopes,
-            hasRefreshToken: true,
-          },
-        });
-        this.log('info', `Refreshed ${keyId(key)}${tokens.refresh_token && tokens.refresh_token !== refreshToken ? ' (the refresh token was rotated)' : ''}.`);
-        return 'refreshed';
+        lease = await leases.acquire(name);
       } catch (e) {
-        if (e instanceof OAuthFlowError && e.failure === 'invalid_grant') {
-          await this.sessions.markSignInRequired(key);
-          this.log('warn', `${keyId(key)}: ${e.message}`);
-          return 'sign-in-required';
-        }
-        this.log('warn', `Could not refresh ${keyId(key)}: ${safeMessage(e, [refreshToken])}`);
+        // The shared storage failed: refresh uncoordinated rather than let the token expire.
+        this.log('warn', `The refresh lease of ${keyId(key)} could not be taken (${safeMessage(e)}); refreshing without it.`);
+        return work();
+      }
+      if (lease) return this.holding(key, baseline, leases, name, lease, work);
+      if (Date.now() >= deadline) {
+        this.log('warn', `Another window has been refreshing ${keyId(key)} for too long; giving up for now.`);
         return 'failed';
       }
-    });
+      waited = true;
+      await this.waitForOther(key, leases, name, deadline);
+    }
+  }
+
+  /** With the lease taken: check once more that nobody refreshed meanwhile, refresh, record the result. */
+  private async holding(key: TokenKey, baseline: Baseline, leases: Leases, name: string, lease: Lease, work: () => Promise<RefreshOutcome>): Promise<RefreshOutcome> {
+    const keep = lease.keepAlive(
+      () => this.log('warn', `The refresh lease of ${keyId(key)} was taken over by another window while this one refreshed.`),
+      (e) => this.log('warn', `Could not renew the refresh lease of ${keyId(key)}: ${safeMessage(e)}`),
+    );
+    let result: LeaseResult | undefined;
+    try {
+      // Another window may have finished just before this one took the lease.
+      const done = await this.doneElsewhere(key, baseline, leases, name);
+      if (done) return done;
+      const outcome = await work();
+      const expiresAt = this.store.get(key)?.expiresAt;
+      result = { outcome, at: Date.now(), ...(outcome === 'refreshed' && expiresAt ? { tokenExpiresAt: Date.parse(expiresAt) } : {}) };
+      return outcome;
+    } finally {
+      keep.dispose();
+      await lease.release(result).catch((e) => this.log('warn', `Could not release the refresh lease of ${keyId(key)}: ${safeMessage(e)}`));
+    }
+  }
+
+  /**
+   * 'refreshed' (or 'sign-in-required') when another window has renewed the token since `baseline`:
+   * the lease's recorded result names a later token, or the store (re-read) holds a later or other one.
+   */
+  private async doneElsewhere(key: TokenKey, baseline: Baseline, leases: Leases, name: string): Promise<RefreshOutcome | undefined> {
+    const result = (await leases.read(name).catch(() => undefined))?.result;
+    if (result?.outcome === 'refreshed' && result.tokenExpiresAt !== undefined && baseline.expiresAt !== undefined && result.tokenExpiresAt > baseline.expiresAt) return 'refreshed';
+    if (result?.outcome === 'sign-in-required' && result.at > baseline.updatedAt) return 'sign-in-required';
+    const meta = this.store.get(key);
+    if (!meta) return undefined;
+    if (meta.oauth?.signInRequired) return 'sign-in-required';
+    if (meta.expiresAt && baseline.expiresAt !== undefined && Date.parse(meta.expiresAt) > baseline.expiresAt) return 'refreshed';
+    const value = await this.store.getValue(key).catch(() => undefined);
+    if (value !== undefined && value !== baseline.value) return 'refreshed';
+    return undefined;
+  }
+
+  /** Waits until the lease record or the token changes, the holder's lease expires, or a second passes. */
+  private waitForOther(key: TokenKey, leases: Leases, name: string, deadline: number): Promise<void> {
+    return leases.read(name).then(
+      (record) =>
+        new Promise<void>((resolve) => {
+          const left = record && record.expiresAt > leases.now() ? record.expiresAt - leases.now() + 5 : 1000;
+          const ms = Math.max(10, Math.min(left, 1000, deadline - Date.now()));
+          const subs: Disposable[] = [];
+          const done = () => {
+            clearTimeout(timer);
+            for (const s of subs) s.dispose();
+            resolve();
+          };
+          const timer = setTimeout(done, ms);
+          subs.push(
+            leases.storage.onDidChange((n) => n === name && done()),
+            this.store.onDidChange((c) => (c.keys.length === 0 || c.keys.some((k) => k.namespace === key.namespace && k.name === key.name)) && done()),
+          );
+        }),
+      () => new Promise<void>((resolve) => setTimeout(resolve, 1000)),
+    );
+  }
+
+  /** The refresh itself (under the lease when there is one): reads the refresh token now, sends it once. */
+  private async refreshNow(key: TokenKey, options: { server?: OAuthServerRef }): Promise<RefreshOutcome> {
+    const meta = this.store.get(key);
+    if (!meta) throw new OAuthFlowError('not_signed_in', `No OAuth token ${keyId(key)} is stored; sign in first.`);
+    if (meta.oauth?.signInRequired) return 'sign-in-required';
+    // Re-read here, after the lease was taken: another window may have rotated it just before.
+    const refreshToken = await this.sessions.refreshToken(key);
+    if (refreshToken && !meta.oauth?.issuer) return this.refreshExternal(key, meta, refreshToken, options.server);
+    const client = await this.clientFor(meta, options.server);
+    if (!refreshToken || !client || !meta.oauth?.issuer) return 'no-refresh-token';
+    try {
+      const { tokens, expiresAt } = await refresh({
+        serverUrl: meta.oauth.serverUrl ?? '',
+        issuer: meta.oauth.issuer,
+        resource: meta.oauth.resource,
+        client,
+        refreshToken,
+        preRegistered: options.server?.preRegistered,
+        fetch: this.options.fetch,
+        signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
+      });
+      await this.sessions.save({
+        key,
+        renewal: true,
+        accessToken: tokens.access_token,
+        refreshToken: tokens.refresh_token ?? refreshToken,
+        expiresAt,
+        oauth: {
+          ...meta.oauth,
+          scopes: tokens.scope ? tokens.scope.split(/\s+/).filter(Boolean) : meta.oauth.scopes,
+          hasRefreshToken: true,
+        },
+      });
+      this.log('info', `Refreshed ${keyId(key)}${tokens.refresh_token && tokens.refresh_token !== refreshToken ? ' (the refresh token was rotated)' : ''}.`);
+      return 'refreshed';
+    } catch (e) {
+      if (e instanceof OAuthFlowError && e.failure === 'invalid_grant') {
+        await this.sessions.markSignInRequired(key);
+        this.log('warn', `${keyId(key)}: ${e.message}`);
+        return 'sign-in-required';
+      }
+      this.log('warn', `Could not refresh ${keyId(key)}: ${safeMessage(e, [refreshToken])}`);
+      return 'failed';
+    }
   }
 
   /**
@@ -272,7 +409,15 @@ export class OAuthManager implements Disposable {
       source: 'external',
     };
     try {
-      const { tokens, expiresAt } = await refresh({ serverUrl, issuer, resource: grant.resource ?? info.resource, client, refreshToken, fetch: this.options.fetch });
+      const { tokens, expiresAt } = await refresh({
+        serverUrl,
+        issuer,
+        resource: grant.resource ?? info.resource,
+        client,
+        refreshToken,
+        fetch: this.options.fetch,
+        signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
+      });
       await this.sessions.save({
         key,
         renewal: true,
