@@ -5,7 +5,7 @@
  */
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { keyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
-import type { TokenMetadata } from '../../server/core/model';
+import type { OAuthInfo, TokenMetadata } from '../../server/core/model';
 import type { TokenStore } from '../store/tokenStore';
 import type { Disposable } from '../util/event';
 import { OAuthFlowError, safeMessage } from './errors';
@@ -115,6 +115,11 @@ export class OAuthManager implements Disposable {
     this.subscription.dispose();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+  }
+
+  /** Stores a refresh's answer: a renewal of the same grant (the refresh token kept unless the issuer rotated it). */
+  private saveRenewal(key: TokenKey, refreshed: { tokens: { access_token: string; refresh_token?: string }; expiresAt?: number }, sent: string, oauth: OAuthInfo) {
+    return this.sessions.save({ key, renewal: true, accessToken: refreshed.tokens.access_token, refreshToken: refreshed.tokens.refresh_token ?? sent, expiresAt: refreshed.expiresAt, oauth });
   }
 
   private log(level: 'info' | 'warn' | 'error', message: string): void {
@@ -349,17 +354,10 @@ export class OAuthManager implements Disposable {
         fetch: this.options.fetch,
         signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
       });
-      await this.sessions.save({
-        key,
-        renewal: true,
-        accessToken: tokens.access_token,
-        refreshToken: tokens.refresh_token ?? refreshToken,
-        expiresAt,
-        oauth: {
-          ...meta.oauth,
-          scopes: tokens.scope ? tokens.scope.split(/\s+/).filter(Boolean) : meta.oauth.scopes,
-          hasRefreshToken: true,
-        },
+      await this.saveRenewal(key, { tokens, expiresAt }, refreshToken, {
+        ...meta.oauth,
+        scopes: scopesOf(tokens) ?? meta.oauth.scopes,
+        hasRefreshToken: true,
       });
       this.log('info', `Refreshed ${keyId(key)}${tokens.refresh_token && tokens.refresh_token !== refreshToken ? ' (the refresh token was rotated)' : ''}.`);
       return 'refreshed';
@@ -418,20 +416,13 @@ export class OAuthManager implements Disposable {
         fetch: this.options.fetch,
         signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
       });
-      await this.sessions.save({
-        key,
-        renewal: true,
-        accessToken: tokens.access_token,
-        refreshToken: tokens.refresh_token ?? refreshToken,
-        expiresAt,
-        oauth: {
-          issuer,
-          resource: grant.resource ?? info.resource,
-          serverUrl,
-          scopes: tokens.scope ? tokens.scope.split(/\s+/).filter(Boolean) : grant.scopes ? [...grant.scopes] : undefined,
-          clientId: grant.clientId,
-          hasRefreshToken: true,
-        },
+      await this.saveRenewal(key, { tokens, expiresAt }, refreshToken, {
+        issuer,
+        resource: grant.resource ?? info.resource,
+        serverUrl,
+        scopes: scopesOf(tokens) ?? (grant.scopes ? [...grant.scopes] : undefined),
+        clientId: grant.clientId,
+        hasRefreshToken: true,
       });
       this.log('info', `Refreshed ${keyId(key)} (stored by another tool) at ${issuer}.`);
       return 'refreshed';
@@ -558,4 +549,9 @@ export class OAuthManager implements Disposable {
       this.timers.set(keyId(key), retry);
     }
   }
+}
+
+/** The scopes a token response grants, when it says. */
+function scopesOf(tokens: { scope?: string }): string[] | undefined {
+  return tokens.scope ? tokens.scope.split(/\s+/).filter(Boolean) : undefined;
 }
