@@ -59,6 +59,8 @@ export interface LaunchOptions {
   readonly viewport?: { width: number; height: number };
   /** Hard deadline after which the reaper kills everything (default 20 min, env MCP_TOKENS_E2E_DEADLINE_S). */
   readonly deadlineMs?: number;
+  /** Runs after the folders exist and before code-server starts (e.g. to put files in `home` as another tool would). */
+  readonly beforeStart?: (dirs: { root: string; home: string; userData: string }) => void | Promise<void>;
 }
 
 export interface Timings {
@@ -306,6 +308,8 @@ export async function launch(options: LaunchOptions): Promise<VSCode> {
   writeFileSync(join(root, 'install.log'), `${install.stdout}\n${install.stderr}`);
   if (install.status !== 0) throw new Error(`code-server --install-extension failed (${install.status}):\n${install.stdout}\n${install.stderr}`);
   const installMs = Date.now() - installStarted;
+
+  await options.beforeStart?.({ root, home: dirs.home, userData: dirs.userData });
 
   // 2. Start code-server.
   const deadlineMs = options.deadlineMs ?? Number(process.env.MCP_TOKENS_E2E_DEADLINE_S ?? 1200) * 1000;
