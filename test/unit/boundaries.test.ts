@@ -1,0 +1,91 @@
+/**
+ * The import boundaries, checked on the source (TypeScript's own import scanner), so a change that
+ * crosses one fails the test command:
+ *  - the pure core (`server/core/**`) and every extension module whose header says it is pure import
+ *    neither `vscode` nor the language server/client libraries, directly or through the files they import;
+ *  - the language server (`server/**`) never imports `vscode` and never reaches into `extension/`;
+ *  - the extension reaches into the server only through `server/core/`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import * as ts from 'typescript';
+
+const root = join(__dirname, '..', '..');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((e) => {
+    const p = join(dir, e);
+    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** The module specifiers a file imports (static imports, re-exports, dynamic imports, require). */
+function importsOf(file: string): string[] {
+  return ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles.map((f) => f.fileName);
+}
+
+function resolveRelative(from: string, spec: string): string | undefined {
+  const base = resolve(dirname(from), spec);
+  return [`${base}.ts`, join(base, 'index.ts')].find((p) => existsSync(p));
+}
+
+const FORBIDDEN_IN_PURE = /^(vscode|vscode-languageserver|vscode-languageclient)(\/|$)/;
+
+/** The first forbidden import reachable from `file` through relative imports, as a chain, or undefined. */
+function forbiddenChain(file: string, forbidden: RegExp, seen = new Set<string>()): string[] | undefined {
+  if (seen.has(file)) return undefined;
+  seen.add(file);
+  for (const spec of importsOf(file)) {
+    if (forbidden.test(spec)) return [relative(root, file), spec];
+    if (!spec.startsWith('.')) continue;
+    const target = resolveRelative(file, spec);
+    const chain = target && forbiddenChain(target, forbidden, seen);
+    if (chain) return [relative(root, file), ...chain];
+  }
+  return undefined;
+}
+
+/** An extension module is pure when its header comment says so. */
+function claimsPurity(file: string): boolean {
+  const header = /^\s*\/\*\*([\s\S]*?)\*\//.exec(readFileSync(file, 'utf8'));
+  return !!header && /\bPure\b/.test(header[1]);
+}
+
+test('the pure core and every module that says it is pure reach neither vscode nor the language server libraries', () => {
+  const pure = [...sources(join(root, 'server', 'core')), ...sources(join(root, 'extension')).filter(claimsPurity)];
+  assert.ok(pure.length >= 30, `${pure.length} pure modules`);
+  const crossings = pure.map((f) => forbiddenChain(f, FORBIDDEN_IN_PURE)).filter(Boolean).map((c) => c!.join(' → '));
+  assert.deepEqual(crossings, []);
+});
+
+test('the language server never imports vscode nor anything of the extension', () => {
+  const offenders: string[] = [];
+  for (const file of sources(join(root, 'server'))) {
+    for (const spec of importsOf(file)) {
+      const target = spec.startsWith('.') ? resolveRelative(file, spec) : undefined;
+      const outside = target !== undefined && relative(join(root, 'server'), target).startsWith('..');
+      if (/^vscode(\/|$)/.test(spec) || outside) offenders.push(`${relative(root, file)} → ${spec}`);
+    }
+  }
+  assert.deepEqual(offenders, []);
+});
+
+test('the extension reaches into the server only through server/core', () => {
+  const offenders: string[] = [];
+  for (const file of sources(join(root, 'extension'))) {
+    for (const spec of importsOf(file)) {
+      const target = spec.startsWith('.') ? resolveRelative(file, spec) : undefined;
+      const rel = target ? relative(root, target) : '';
+      if (rel.startsWith('server/') && !rel.startsWith('server/core/')) offenders.push(`${relative(root, file)} → ${spec}`);
+    }
+  }
+  assert.deepEqual(offenders, []);
+});
+
+test('the check catches a crossing (a pure module that imports vscode through another file)', () => {
+  const dir = join(root, 'test', 'fixtures', 'boundaries');
+  assert.deepEqual(forbiddenChain(join(dir, 'pure.ts'), FORBIDDEN_IN_PURE), ['test/fixtures/boundaries/pure.ts', 'test/fixtures/boundaries/helper.ts', 'vscode']);
+  assert.equal(forbiddenChain(join(dir, 'helper.ts'), /^nothing$/), undefined);
+});
