@@ -34,7 +34,7 @@ function run(cmd: string, args: string[]): Promise<void> {
   });
 }
 
-const WRITER = join(import.meta.dirname, 'support', 'registryWriter.ts');
+const WRITER = join(__dirname, 'support', 'registryWriter.ts');
 
 for (const [label, text] of [
   ['truncated JSON', '{\n  "bearer:kept": {\n    "name": "kept",\n    "type": "bearer",\n    "namespa'],
@@ -134,9 +134,12 @@ for (const mode of ['lock', 'nolock'] as const) {
       assert.equal(py, 100);
       assert.equal(ext, 100);
     } else {
-      // mcp-cli does not lock and writes in place: the file always parses at the end, and our
-      // re-read right before the rename keeps what mcp-cli wrote before it.
-      assert.ok(py + ext > 0);
+      // mcp-cli takes no lock and writes in place; what it wrote meanwhile is merged (re-read before
+      // the rename, and the replaced file read after it). What is left: an mcp-cli process that loaded
+      // the file before our rename and saves after it drops our entry (it never re-reads), and vice
+      // versa within about a millisecond. Measured: 99–100 of 100 kept on each side (before: 23 and 4).
+      assert.ok(py >= 90, `python entries kept ${py}/100`);
+      assert.ok(ext >= 90, `our entries kept ${ext}/100`);
     }
     assert.ok(!existsSync(`${path}.lock`));
   });

@@ -60,7 +60,7 @@ test('formats newest first', () => {
 
 // ---- several windows (issue 10) ------------------------------------------------------------------
 
-const WRITER = join(import.meta.dirname, 'support', 'auditWriter.ts');
+const WRITER = join(__dirname, 'support', 'auditWriter.ts');
 
 function child(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
