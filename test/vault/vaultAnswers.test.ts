@@ -105,6 +105,6 @@ describe('Vault write answers are validated', () => {
     const key = { namespace: 'team', name: 'r' };
     await backend.write(key, 'v-123', { namespace: 'team', name: 'r', type: 'bearer', backend: 'vault', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' });
     vault.answerNext({ status: 200, body: PROXY_HTML, methods: ['GET'], path: '/data/' }, 5);
-    await assert.rejects(backend.read(key), /secret\/data\/mcp-tokens\/team\/r/);
+    await assert.rejects(backend.read(key), /secret\/data\/mcp-tokens\/team\/r \(status 200, an HTML or XML page\)/);
   });
 });
