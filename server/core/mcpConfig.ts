@@ -245,14 +245,19 @@ export function parseMcpConfig(text: string, flavor: ConfigFlavor = 'vscode'): P
 function parseBounded(text: string, flavor: ConfigFlavor): ParsedMcpConfig {
   const errors: ParseError[] = [];
   const { root, refused } = boundedTree(text, errors);
+  // jsonc-parser may report an error reaching past the end (an unterminated comment): clamp.
+  const clamp = (start: number, length: number): Span => {
+    const a = Math.min(Math.max(0, start), text.length);
+    return { start: a, end: Math.min(Math.max(a, start + length), text.length) };
+  };
   const problems: ConfigProblem[] = errors.slice(0, MAX_SYNTAX_PROBLEMS).map((e) => ({
     message: `JSON syntax: ${printParseErrorCode(e.error)}`,
-    span: { start: e.offset, end: e.offset + e.length },
+    span: clamp(e.offset, e.length),
     severity: 'error',
   }));
   if (errors.length > MAX_SYNTAX_PROBLEMS) {
     const last = errors[errors.length - 1];
-    problems.push({ message: `JSON syntax: ${errors.length - MAX_SYNTAX_PROBLEMS} more errors not listed.`, span: { start: last.offset, end: last.offset + last.length }, severity: 'error' });
+    problems.push({ message: `JSON syntax: ${errors.length - MAX_SYNTAX_PROBLEMS} more errors not listed.`, span: clamp(last.offset, last.length), severity: 'error' });
   }
   if (refused) problems.push(refused);
   const servers: ServerEntry[] = [];

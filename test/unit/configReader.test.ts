@@ -88,3 +88,9 @@ test('a file of 1 MB of commas reports a bounded number of problems and log line
   await loadServerFiles([{ flavor: 'vscode' as const }], { read: async () => new TextEncoder().encode(text), name: () => 'commas.json', warn: (m) => logs.push(m) });
   assert.equal(logs.length, MAX_LOGGED_PROBLEMS + 1);
 });
+
+test('problem spans stay inside the document (an unterminated comment at the end; found by the fuzz test)', () => {
+  for (const text of ['{/*', '{}/*', '[/* x', '{"servers": {} /*']) {
+    for (const p of parseMcpConfig(text).problems) assert.ok(p.span.start >= 0 && p.span.end <= text.length, `${JSON.stringify(text)}: ${p.span.start}-${p.span.end}: ${p.message}`);
+  }
+});
