@@ -234,12 +234,28 @@ function boundedTree(text: string, errors: ParseError[]): { root: Node | undefin
 /** Parses `text` as a config of the given flavor. Never throws (see the bounds above). */
 export function parseMcpConfig(text: string, flavor: ConfigFlavor = 'vscode'): ParsedMcpConfig {
   try {
-    return parseBounded(text, flavor);
+    return clampSpans(parseBounded(text, flavor), text.length);
   } catch (e) {
     // Not expected within the bounds; a file must never take the other files' servers with it.
     const why = e instanceof Error ? `${e.name}: ${e.message}` : 'unknown error';
     return { flavor, servers: [], inputs: [], problems: [{ message: `The file could not be read (${why.slice(0, 200)}). None of its servers is served.`, span: { start: 0, end: 0 }, severity: 'error' }] };
   }
+}
+
+/**
+ * Every span inside [0, length]: jsonc-parser gives a node or an error that ends in an unterminated
+ * comment a length reaching past the end of the text.
+ */
+function clampSpans(parsed: ParsedMcpConfig, length: number): ParsedMcpConfig {
+  const c = (s: Span): Span => {
+    const start = Math.min(Math.max(0, s.start), length);
+    return s.start === start && s.end >= start && s.end <= length ? s : { start, end: Math.min(Math.max(start, s.end), length) };
+  };
+  return {
+    ...parsed,
+    problems: parsed.problems.map((p) => ({ ...p, span: c(p.span) })),
+    servers: parsed.servers.map((e) => ({ ...e, span: c(e.span), nameSpan: c(e.nameSpan) })),
+  };
 }
 
 function parseBounded(text: string, flavor: ConfigFlavor): ParsedMcpConfig {

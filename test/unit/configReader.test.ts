@@ -90,7 +90,7 @@ test('a file of 1 MB of commas reports a bounded number of problems and log line
 });
 
 test('problem spans stay inside the document (an unterminated comment at the end; found by the fuzz test)', () => {
-  for (const text of ['{/*', '{}/*', '[/* x', '{"servers": {} /*']) {
+  for (const text of ['{/*', '{}/*', '[/* x', '{"servers": {} /*', '"abc" /*']) {
     for (const p of parseMcpConfig(text).problems) assert.ok(p.span.start >= 0 && p.span.end <= text.length, `${JSON.stringify(text)}: ${p.span.start}-${p.span.end}: ${p.message}`);
   }
 });
