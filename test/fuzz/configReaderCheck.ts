@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { parseMcpConfig, type ParsedMcpConfig } from '../../server/core/mcpConfig';
 
-/** Per generated document (< 4 KB): a generous bound on a loaded CI machine. */
-export const SMALL_DOC_BOUND_MS = 50;
+/** Per generated document (< 4 KB): measured ≤ 25 ms with other suites running; generous for a loaded CI machine. */
+export const SMALL_DOC_BOUND_MS = 200;
 
 export function checkReaderSpans(text: string, parsed: ParsedMcpConfig, what: string): void {
   for (const p of parsed.problems) {
