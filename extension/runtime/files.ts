@@ -11,7 +11,8 @@
  */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { parseMcpConfig, WORKSPACE_TOKENS_FILE, USER_TOKENS_FILE, type ConfigFlavor, type ParsedMcpConfig, type ServerEntry } from '../../server/core/mcpConfig';
+import { WORKSPACE_TOKENS_FILE, USER_TOKENS_FILE, type ConfigFlavor, type ParsedMcpConfig, type ServerEntry } from '../../server/core/mcpConfig';
+import { loadServerFiles } from './serverFileLoad';
 import type { Services } from '../services';
 
 export interface ServerFile {
@@ -128,24 +129,25 @@ export class ServerFiles implements vscode.Disposable {
     }, delay);
   }
 
-  /** Reads every file now (also used by tests and commands that need fresh data). */
+  /**
+   * Reads every file now (also used by tests and commands that need fresh data). Never throws: a
+   * file that cannot be read or parsed (too large, nested too deep, …) yields no servers and a log
+   * line of its own; the other files' servers are served as usual (serverFileLoad.ts).
+   */
   async load(): Promise<void> {
-    const out: ServerFile[] = [];
-    for (const loc of this.locations()) {
-      let bytes: Uint8Array;
-      try {
-        bytes = await vscode.workspace.fs.readFile(loc.uri);
-      } catch {
-        continue; // does not exist
-      }
-      const text = new TextDecoder().decode(bytes);
-      const parsed = parseMcpConfig(text, loc.flavor);
-      for (const p of parsed.problems.filter((x) => x.severity === 'error')) {
-        this.s.log.warn(`${vscode.workspace.asRelativePath(loc.uri)}: ${p.message}`);
-      }
-      out.push({ ...loc, text, parsed });
-    }
-    this.files = out;
+    this.files = await loadServerFiles(this.locations(), {
+      read: async (loc) => {
+        try {
+          return await vscode.workspace.fs.readFile(loc.uri);
+        } catch (e) {
+          if (e instanceof vscode.FileSystemError && e.code !== 'FileNotFound' && e.code !== 'EntryNotFound') throw e;
+          return undefined; // does not exist
+        }
+      },
+      size: async (loc) => (await vscode.workspace.fs.stat(loc.uri)).size,
+      name: (loc) => vscode.workspace.asRelativePath(loc.uri),
+      warn: (m) => this.s.log.warn(m),
+    });
   }
 
   /** Reads every file now and tells listeners (the provider, the Servers view). */

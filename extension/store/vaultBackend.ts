@@ -180,6 +180,12 @@ const kvMetadataSchema = z.object({
     versions: z.record(z.string(), z.object({ deletion_time: z.string().optional(), destroyed: z.boolean().optional() }).loose()).optional(),
   }),
 });
+/** KV v2 `POST <mount>/data/<path>`: Vault answers 200 with the new version's metadata. */
+const kvWriteSchema = z.object({
+  data: z.object({ version: z.number().int().positive() }).loose(),
+});
+/** KV v2 `DELETE <mount>/metadata/<path>`: 204 without a body (or, from some versions, Vault's envelope). */
+const kvDeleteSchema = z.object({ request_id: z.string() }).loose();
 const listSchema = z.object({ data: z.object({ keys: z.array(z.string()) }) });
 const lookupSchema = z.object({ data: z.object({ ttl: z.number(), renewable: z.boolean().optional(), expire_time: z.string().nullable().optional() }).loose() });
 const loginSchema = z.object({ auth: z.object({ client_token: z.string(), lease_duration: z.number(), renewable: z.boolean().optional() }).loose() });
@@ -245,18 +251,27 @@ export class VaultBackend implements SecretBackend {
     const r = this.resolve();
     const path = this.secretPath(key);
     const data = r.settings.layout === 'mcpCli' ? { value: JSON.stringify(toStoredToken(key, value, meta)) } : fieldsFor(value, meta);
-    await this.request(r, 'write', `${r.settings.mount}/data/${path}`, (c) => c.write(`${r.settings.mount}/data/${path}`, { data }), false);
+    const where = `${r.settings.mount}/data/${path}`;
+    const answer = await this.request(r, 'write', where, (c) => c.write(where, { data }), false);
+    // A 200 that is not Vault's answer (a proxy's page, `{}`) must not count as stored.
+    const parsed = kvWriteSchema.safeParse(answer);
+    if (!parsed.success) throw unexpectedAnswer('write', where, answer, 'a KV v2 answer with data.version (a positive integer)');
   }
 
   async remove(key: TokenKey): Promise<void> {
     const r = this.resolve();
     const where = `${r.settings.mount}/metadata/${this.secretPath(key)}`;
+    let answer: unknown;
     try {
-      await this.request(r, 'delete', where, (c) => c.delete(where), false);
+      answer = await this.request(r, 'delete', where, (c) => c.delete(where), false);
     } catch (e) {
       if (e instanceof VaultBackendError && e.fault.kind === 'missing') return;
       throw e;
     }
+    const a = answer instanceof NotJsonAnswer ? answer : undefined;
+    if (a?.empty && a.status === 204) return;
+    if (!a && kvDeleteSchema.safeParse(answer).success) return;
+    throw unexpectedAnswer('delete', where, answer, "Vault's 204 without a body");
   }
 
   async readPrevious(key: TokenKey): Promise<string | undefined> {
@@ -399,6 +414,11 @@ export class VaultBackend implements SecretBackend {
     });
     // node-vault falls back to VAULT_TOKEN by itself; the token is set explicitly after authentication.
     client.token = '';
+    // node-vault resolves every 200/204 with the body as axios decoded it: a proxy's HTML page comes
+    // back as a string, an empty answer as ''. Keep the status with the answer so that each caller
+    // can validate it and name it (never the body) in its error.
+    const handle = client.handleVaultResponse.bind(client);
+    client.handleVaultResponse = (res) => handle(res).then((body: unknown) => withStatus(res?.statusCode, body));
     client.on('token:renewed', (res: unknown) => {
       const auth = loginSchema.safeParse(res);
       this.tokenTtl = auth.success ? auth.data.auth.lease_duration : this.tokenTtl;
@@ -531,7 +551,7 @@ export class VaultBackend implements SecretBackend {
       throw e;
     }
     const parsed = kvReadSchema.safeParse(res);
-    if (!parsed.success) throw new BackendError(this.id, `Vault returned an unexpected answer for ${where} (is "${r.settings.mount}" a KV v2 mount?).`);
+    if (!parsed.success) throw new BackendError(this.id, `Vault returned an unexpected answer for ${where}${answerNote(res)} (is "${r.settings.mount}" a KV v2 mount, and is "mcpTokens.vault.address" Vault itself rather than a proxy?).`);
     return parsed.data.data.data ?? undefined;
   }
 
@@ -545,7 +565,7 @@ export class VaultBackend implements SecretBackend {
       throw e;
     }
     const parsed = kvMetadataSchema.safeParse(res);
-    if (!parsed.success) throw new BackendError(this.id, `Vault returned unexpected metadata for ${where}.`);
+    if (!parsed.success) throw new BackendError(this.id, `Vault returned unexpected metadata for ${where}${answerNote(res)}.`);
     return parsed.data.data;
   }
 
@@ -559,7 +579,7 @@ export class VaultBackend implements SecretBackend {
       throw e;
     }
     const parsed = listSchema.safeParse(res);
-    if (!parsed.success) throw new BackendError(this.id, `Vault returned an unexpected listing for ${where}.`);
+    if (!parsed.success) throw new BackendError(this.id, `Vault returned an unexpected listing for ${where}${answerNote(res)}.`);
     return parsed.data.data.keys;
   }
 
@@ -586,6 +606,57 @@ export class VaultBackend implements SecretBackend {
     const f = fieldsSchema.safeParse(fields);
     return f.success ? { type: f.data.type, provider: f.data.provider, description: f.data.description, expiresAt: f.data.expiresAt } : {};
   }
+}
+
+/** A 200/204 whose body is not a JSON object (empty, text such as an HTML page, an array, a number). */
+export class NotJsonAnswer {
+  constructor(
+    readonly status: number | undefined,
+    /** No body at all (or only whitespace). */
+    readonly empty: boolean,
+    /** What it was, for messages: never the body itself. */
+    readonly shape: string,
+  ) {}
+}
+
+const statuses = new WeakMap<object, number>();
+
+/** The answer as callers see it: a JSON object (its status kept aside), or a NotJsonAnswer. */
+function withStatus(status: number | undefined, body: unknown): unknown {
+  if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
+    if (status !== undefined) statuses.set(body, status);
+    return body;
+  }
+  if (body === undefined || body === null || (typeof body === 'string' && !body.trim())) return new NotJsonAnswer(status, true, 'no body');
+  const shape = typeof body === 'string' ? (/^\s*</.test(body) ? 'an HTML or XML page' : 'text') : Array.isArray(body) ? 'a JSON array' : `a JSON ${typeof body}`;
+  return new NotJsonAnswer(status, false, shape);
+}
+
+/** The HTTP status an answer came with, when known. */
+function statusOf(answer: unknown): number | undefined {
+  return answer instanceof NotJsonAnswer ? answer.status : answer !== null && typeof answer === 'object' ? statuses.get(answer) : undefined;
+}
+
+/** ` (status 200, an HTML or XML page)`: what came back, for the errors of reads and listings. */
+function answerNote(answer: unknown): string {
+  const status = statusOf(answer);
+  const what = answer instanceof NotJsonAnswer ? (answer.empty ? 'no body' : answer.shape) : 'JSON of another shape';
+  return ` (status ${status ?? 'unknown'}, ${what})`;
+}
+
+/** The error of a request Vault (or something in front of it) answered with success but not as Vault does. */
+function unexpectedAnswer(op: 'write' | 'delete', where: string, answer: unknown, expected: string): VaultBackendError {
+  const status = statusOf(answer);
+  const got = answer instanceof NotJsonAnswer ? (answer.empty ? 'an empty answer (no body)' : `${answer.shape}, not Vault's JSON`) : `JSON that is not ${expected}`;
+  return new VaultBackendError(
+    {
+      kind: 'other',
+      cause: `Vault's answer to the ${op} of ${where} was status ${status ?? 'unknown'} with ${got}; the ${op} is not taken as done${op === 'write' ? ' (the token is not stored or listed)' : ''}.`,
+      fix: 'A proxy or gateway in front of Vault may have answered instead of Vault: check "mcpTokens.vault.address" (or VAULT_ADDR) and any proxy settings, then try again.',
+      retryable: false,
+    },
+    op,
+  );
 }
 
 function fieldsFor(value: string, meta: TokenMetadata): Record<string, unknown> {

@@ -9,9 +9,15 @@
  *
  * Files are JSONC (comments, trailing commas). One invalid server does not hide the others: each
  * entry is validated on its own with zod and its problems are reported with the entry's offsets.
+ *
+ * Bounds (the reader never throws, whatever the file): jsonc-parser's `parseTree` and `getNodeValue`
+ * recurse once per nesting level and overflow the stack at a few thousand levels, so a linear,
+ * iterative scan first measures the nesting; a file nested deeper than MAX_CONFIG_DEPTH is not
+ * parsed (one error problem at the first too-deep bracket, no servers). A file longer than
+ * MAX_CONFIG_CHARS is not parsed either. At most MAX_SYNTAX_PROBLEMS syntax errors are reported.
  */
 import { z } from 'zod';
-import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { createScanner, findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { isInternalNamespace } from './model';
 import { parseWholeReference, type TokenKey } from './reference';
 
@@ -188,15 +194,88 @@ function spanOf(node: Node): Span {
   return { start: node.offset, end: node.offset + node.length };
 }
 
-/** Parses `text` as a config of the given flavor. Never throws. */
+/** Deeper nesting is refused (real MCP configs nest 4–6 levels; jsonc-parser overflows the stack at ~3,000). */
+export const MAX_CONFIG_DEPTH = 256;
+/** Longer files are refused (8 Mi characters, the language server's bound for files on disk). */
+export const MAX_CONFIG_CHARS = 8 * 1024 * 1024;
+/** Syntax errors reported per file (a file of 8 MB of commas has millions). */
+export const MAX_SYNTAX_PROBLEMS = 100;
+
+const PARSE_OPTIONS = { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true } as const;
+
+/**
+ * The offset of the first `[` or `{` nested deeper than `limit`, or -1. Iterative (jsonc-parser's
+ * scanner: strings and comments are skipped as tokens), linear in the text's length.
+ */
+export function tooDeepAt(text: string, limit = MAX_CONFIG_DEPTH): number {
+  const scanner = createScanner(text, true);
+  let depth = 0;
+  // SyntaxKind: 1 `{`, 2 `}`, 3 `[`, 4 `]`, 17 EOF (a const enum, which isolated modules cannot read).
+  for (let kind: number = scanner.scan(); kind !== 17; kind = scanner.scan()) {
+    if (kind === 1 || kind === 3) {
+      if (++depth > limit) return scanner.getTokenOffset();
+    } else if ((kind === 2 || kind === 4) && depth > 0) depth--;
+  }
+  return -1;
+}
+
+/** The parse tree when the text is within the bounds, else the problem that says why not. */
+function boundedTree(text: string, errors: ParseError[]): { root: Node | undefined; refused?: ConfigProblem } {
+  if (text.length > MAX_CONFIG_CHARS) {
+    return { root: undefined, refused: { message: `The file is too large to read (${(text.length / 2 ** 20).toFixed(1)} Mi characters; the limit is ${MAX_CONFIG_CHARS / 2 ** 20} Mi). None of its servers is served.`, span: { start: 0, end: 0 }, severity: 'error' } };
+  }
+  const deep = tooDeepAt(text);
+  if (deep >= 0) {
+    return { root: undefined, refused: { message: `Arrays and objects are nested more than ${MAX_CONFIG_DEPTH} levels deep here; the file is not read. None of its servers is served.`, span: { start: deep, end: deep + 1 }, severity: 'error' } };
+  }
+  return { root: parseTree(text, errors, PARSE_OPTIONS) };
+}
+
+/** Parses `text` as a config of the given flavor. Never throws (see the bounds above). */
 export function parseMcpConfig(text: string, flavor: ConfigFlavor = 'vscode'): ParsedMcpConfig {
+  try {
+    return clampSpans(parseBounded(text, flavor), text.length);
+  } catch (e) {
+    // Not expected within the bounds; a file must never take the other files' servers with it.
+    const why = e instanceof Error ? `${e.name}: ${e.message}` : 'unknown error';
+    return { flavor, servers: [], inputs: [], problems: [{ message: `The file could not be read (${why.slice(0, 200)}). None of its servers is served.`, span: { start: 0, end: 0 }, severity: 'error' }] };
+  }
+}
+
+/**
+ * Every span inside [0, length]: jsonc-parser gives a node or an error that ends in an unterminated
+ * comment a length reaching past the end of the text.
+ */
+function clampSpans(parsed: ParsedMcpConfig, length: number): ParsedMcpConfig {
+  const c = (s: Span): Span => {
+    const start = Math.min(Math.max(0, s.start), length);
+    return s.start === start && s.end >= start && s.end <= length ? s : { start, end: Math.min(Math.max(start, s.end), length) };
+  };
+  return {
+    ...parsed,
+    problems: parsed.problems.map((p) => ({ ...p, span: c(p.span) })),
+    servers: parsed.servers.map((e) => ({ ...e, span: c(e.span), nameSpan: c(e.nameSpan) })),
+  };
+}
+
+function parseBounded(text: string, flavor: ConfigFlavor): ParsedMcpConfig {
   const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
-  const problems: ConfigProblem[] = errors.map((e) => ({
+  const { root, refused } = boundedTree(text, errors);
+  // jsonc-parser may report an error reaching past the end (an unterminated comment): clamp.
+  const clamp = (start: number, length: number): Span => {
+    const a = Math.min(Math.max(0, start), text.length);
+    return { start: a, end: Math.min(Math.max(a, start + length), text.length) };
+  };
+  const problems: ConfigProblem[] = errors.slice(0, MAX_SYNTAX_PROBLEMS).map((e) => ({
     message: `JSON syntax: ${printParseErrorCode(e.error)}`,
-    span: { start: e.offset, end: e.offset + e.length },
+    span: clamp(e.offset, e.length),
     severity: 'error',
   }));
+  if (errors.length > MAX_SYNTAX_PROBLEMS) {
+    const last = errors[errors.length - 1];
+    problems.push({ message: `JSON syntax: ${errors.length - MAX_SYNTAX_PROBLEMS} more errors not listed.`, span: clamp(last.offset, last.length), severity: 'error' });
+  }
+  if (refused) problems.push(refused);
   const servers: ServerEntry[] = [];
   const inputs: InputDefinition[] = [];
   if (!root) return { flavor, servers, inputs, problems };
@@ -315,7 +394,7 @@ export function entryStrings(entry: ServerEntry): { field: string; value: string
 
 /** The JSON node of `servers.<name>` (or `mcpServers.<name>`), for edits. */
 export function findServerNode(text: string, name: string, flavor: ConfigFlavor = 'vscode'): { root: Node; property: Node } | undefined {
-  const root = parseTree(text, [], { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
+  const { root } = boundedTree(text, []);
   if (!root) return undefined;
   const value = findNodeAtLocation(root, [flavor === 'vscode' ? 'servers' : 'mcpServers', name]);
   if (!value?.parent) return undefined;

@@ -1,8 +1,9 @@
 /**
  * Fuzz: at least 100,000 random and mutated MCP config documents through every feature of the
  * language service in-process (diagnostics with secretlint, completion, hover, code actions, links,
- * references, prepare-rename). No exception may escape, and every range returned must lie inside
- * the document. Deterministic: FUZZ_SEED picks the sequence, FUZZ_DOCS the count.
+ * references, prepare-rename), and through the config reader the MCP server provider uses
+ * (parseMcpConfig, both flavors; configReaderCheck.ts). No exception may escape, and every range
+ * returned must lie inside the document. Deterministic: FUZZ_SEED picks the sequence, FUZZ_DOCS the count.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Range } from 'vscode-languageserver-protocol/node';
 import { McpTokensLanguageService } from '../../server/service';
 import type { TokenMetadata } from '../../server/core/model';
+import { SMALL_DOC_BOUND_MS, checkConfigReader, newReaderStats } from './configReaderCheck';
 
 const DOCS = Number(process.env.FUZZ_DOCS ?? 100_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
@@ -119,6 +121,8 @@ describe('language service fuzz', () => {
     const corpus: string[] = [generated(r), generated(r)];
     const started = Date.now();
     let checks = 0;
+    const reader = newReaderStats();
+    let readerMs = 0;
     for (let i = 0; i < DOCS; i++) {
       if (i % 500 === 0) service.catalog.update({ tokens: randomTokens(r), expiryWarningDays: Math.floor(r() * 30) });
       const mode = r();
@@ -150,6 +154,9 @@ describe('language service fuzz', () => {
           checks++;
         }
         for (const l of service.documentLinks(doc)) assertRange(doc, l.range, 'link');
+        const t0 = performance.now();
+        checkConfigReader(text, `document #${i} (seed ${SEED})`, reader);
+        readerMs += performance.now() - t0;
       } catch (e) {
         assert.fail(`document #${i} (seed ${SEED}, ${uri}) failed: ${e instanceof Error ? e.stack : String(e)}\n--- document (JSON-escaped, first 2000 chars) ---\n${JSON.stringify(text.slice(0, 2000))}`);
       } finally {
@@ -158,5 +165,8 @@ describe('language service fuzz', () => {
     }
     const seconds = (Date.now() - started) / 1000;
     console.log(`fuzz: ${DOCS} documents, ${checks} position checks, seed ${SEED}, ${seconds.toFixed(1)} s`);
+    console.log(`fuzz: config reader on the same ${reader.documents} documents × 2 flavors: ${reader.servers} servers read, ${(readerMs / 1000).toFixed(1)} s in all, slowest ${reader.slowestMs.toFixed(1)} ms`);
+    assert.equal(reader.documents, DOCS);
+    assert.ok(reader.slowestMs < SMALL_DOC_BOUND_MS, `the config reader's slowest document took ${reader.slowestMs.toFixed(1)} ms (bound ${SMALL_DOC_BOUND_MS} ms)`);
   });
 });

@@ -3,7 +3,7 @@
  * with mcp-cli's library, python3-keyring, both ways. Run by test/keyring/run.sh.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -101,6 +101,30 @@ os.chmod(path, 0o600)
       assert.ok(!logs.join('\n').includes('noreg-value'));
     } finally {
       rmSync(path, { recursive: true, force: true });
+    }
+  });
+
+  it('a registry file that does not parse is kept byte for byte and backed up; the token is stored, not registered, and python reads it', async () => {
+    const path = defaultRegistryPath(homedir());
+    mkdirSync(join(path, '..'), { recursive: true });
+    rmSync(path, { recursive: true, force: true });
+    const broken = '{\n  "bearer:theirs": {\n    "name": "theirs",\n    "type": "bear';
+    writeFileSync(path, broken, { mode: 0o600 });
+    try {
+      const { store, logs } = makeKeyringStore();
+      await store.ready();
+      await store.set({ namespace: 'bearer', name: 'unreg', type: 'bearer', value: 'unreg-value-123' });
+      assert.equal(await store.getValue({ namespace: 'bearer', name: 'unreg' }), 'unreg-value-123');
+      assert.equal(readFileSync(path, 'utf8'), broken, 'the registry is left as it was');
+      const copies = readdirSync(join(path, '..')).filter((f) => /^token_registry\.json\.unparsable-[0-9a-f]+\.bak$/.test(f));
+      assert.equal(copies.length, 1);
+      assert.equal(readFileSync(join(path, '..', copies[0]), 'utf8'), broken);
+      assert.ok(logs.some((l) => /bearer:unreg is not registered/.test(l) && l.includes(path)), logs.join('\n'));
+      assert.ok(!logs.join('\n').includes('unreg-value-123'));
+      assert.match(python('import keyring, json; print(json.loads(keyring.get_password("mcp-cli", "bearer:unreg"))["data"]["token"])'), /^unreg-value-123$/);
+    } finally {
+      rmSync(path, { force: true });
+      for (const f of readdirSync(join(path, '..')).filter((f) => f.endsWith('.bak'))) rmSync(join(path, '..', f), { force: true });
     }
   });
 });
