@@ -28,7 +28,7 @@ import {
   valueFromStoredToken,
   type McpCliOAuthFacts,
 } from './mcpCliLayout';
-import type { McpCliRegistry } from './mcpCliRegistry';
+import { RegistryUnparsableError, type McpCliRegistry } from './mcpCliRegistry';
 import { withRetry } from './retry';
 
 /** The part of `@napi-rs/keyring`'s AsyncEntry this backend uses. */
@@ -201,7 +201,7 @@ export class KeyringBackend implements SecretBackend {
     // mcp-cli lists what its registry lists: internal entries (OAuth companions, the trash's kept
     // copies) are ours alone and never registered.
     if (isInternalNamespace(key.namespace)) return;
-    await this.options.registry?.register(key, meta).catch((e) => this.registryFailed('register', key, e));
+    await this.options.registry?.register(key, meta).then(() => (this.reportedUnparsable = undefined)).catch((e) => this.registryFailed('register', key, e));
   }
 
   async remove(key: TokenKey): Promise<void> {
@@ -212,7 +212,7 @@ export class KeyringBackend implements SecretBackend {
     }
     await this.call('delete', key, (signal) => this.entry(this.service, key).deletePassword(signal));
     await this.call('delete', key, (signal) => this.entry(this.previousService, key).deletePassword(signal));
-    await this.options.registry?.unregister(key).catch((e) => this.registryFailed('unregister', key, e));
+    await this.options.registry?.unregister(key).then(() => (this.reportedUnparsable = undefined)).catch((e) => this.registryFailed('unregister', key, e));
   }
 
   async readPrevious(key: TokenKey): Promise<string | undefined> {
@@ -340,7 +340,14 @@ export class KeyringBackend implements SecretBackend {
     }
   }
 
+  /** The unparsable registry file already reported (once per file until it parses again). */
+  private reportedUnparsable: string | undefined;
+
   private registryFailed(op: string, key: TokenKey, e: unknown): void {
+    if (e instanceof RegistryUnparsableError) {
+      if (this.reportedUnparsable === this.options.registry?.path) return;
+      this.reportedUnparsable = this.options.registry?.path;
+    }
     this.options.log?.('warn', `Keyring: could not ${op} ${keyId(key)} in mcp-cli's registry (${this.options.registry?.path}): ${e instanceof Error ? e.message : String(e)}. mcp-cli will not list it until the next change.`);
   }
 
