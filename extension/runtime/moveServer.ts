@@ -6,7 +6,7 @@
  * in one WorkspaceEdit, so the move is one undo step.
  */
 import { applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, type Node } from 'jsonc-parser';
-import { findServerNode } from '../../server/core/mcpConfig';
+import { MAX_CONFIG_DEPTH, findServerNode, tooDeepAt } from '../../server/core/mcpConfig';
 
 export class MoveServerError extends Error {
   override name = 'MoveServerError';
@@ -103,6 +103,10 @@ function reindent(block: string, fromIndent: string, toIndent: string): string {
 
 /** The texts after moving `serverName` from `sourceText` (VS Code's mcp.json) into `targetText`. */
 export function moveServer(sourceText: string, targetText: string | undefined, serverName: string): MoveResult {
+  // jsonc-parser's tree recurses once per level: refuse what the config reader refuses, before parsing.
+  for (const [text, what] of [[sourceText, 'This file'], [targetText ?? '', 'The MCP Tokens file']] as const) {
+    if (tooDeepAt(text) >= 0) throw new MoveServerError(`${what} is nested more than ${MAX_CONFIG_DEPTH} levels deep; fix it first.`);
+  }
   const found = findServerNode(sourceText, serverName);
   if (!found) throw new MoveServerError(`There is no server "${serverName}" in this file.`);
   const serversNode = found.property.parent!;

@@ -91,3 +91,9 @@ test('refuses unknown servers, name clashes and broken targets', () => {
   assert.throws(() => moveServer(SOURCE, '[1]', 'keep'), /not a JSON object/);
   assert.throws(() => moveServer(SOURCE, '{ "servers": [] }', 'keep'), /not an object/);
 });
+
+test('a source or target nested deeper than the config reader allows is refused, not a stack overflow', () => {
+  const deep = `{"servers": {"a": {"command": "x"}}, "x": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+  assert.throws(() => moveServer(deep, undefined, 'a'), (e: unknown) => e instanceof MoveServerError && /nested more than 256 levels/.test(e.message));
+  assert.throws(() => moveServer('{"servers": {"a": {"command": "x"}}}', deep, 'a'), (e: unknown) => e instanceof MoveServerError && /The MCP Tokens file is nested/.test(e.message));
+});
