@@ -18,7 +18,8 @@ const backups = (shared: SharedSecretStorage) => [...shared.data].filter(([k]) =
 describe('interrupted writes', () => {
   it('a crash between the value write and the metadata write: the next window lists the token', async () => {
     const shared = new SharedSecretStorage();
-    const first = openWindow(shared);
+    // A dead window's lease blocks the token until it expires (default 6 s; shorter here).
+    const first = openWindow(shared, { leaseMs: 300 });
     await first.store.set({ namespace: 'bearer', name: 'before', type: 'bearer', value: 'v-before' });
     first.secrets.crashAfterStore(/^mcpTokens\/v1\/value\/bearer:crashed$/);
     await assert.rejects(first.store.set({ namespace: 'bearer', name: 'crashed', type: 'bearer', value: 'v-crashed' }));
