@@ -169,6 +169,7 @@ export class MetadataIndex implements Disposable {
       for (const id of new Set([...was.keys(), ...now.keys()])) {
         const a = was.get(id);
         const b = now.get(id);
+        if (a === b) continue; // the same object: unchanged (no serialising, so a write costs the same at any size)
         if (b === undefined) {
           if (removals && a !== undefined) plan.push({ key: prefix + id, text: undefined });
         } else if (!removals && (a === undefined || JSON.stringify(a) !== JSON.stringify(b))) {
