@@ -62,9 +62,18 @@ export interface SecretBackend {
   readonly onDidChange?: Event<void>;
 }
 
-/** Where the metadata index is persisted. */
-export interface IndexStorage {
-  load(): Promise<string | undefined>;
-  save(json: string): Promise<void>;
-  readonly onDidChange?: Event<void>;
+/**
+ * Where the metadata index is kept: a key-value store every window of the machine shares (VS Code's
+ * SecretStorage). The store keeps one entry per token (see METADATA_LAYOUT in server/core/model.ts).
+ */
+export interface MetadataStorage {
+  get(key: string): Promise<string | undefined>;
+  store(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Every key of the storage (VS Code ≥ 1.105). */
+  keys(): Promise<string[]>;
+  /** Fires after a key changed, in this window or another (VS Code's SecretStorage.onDidChange). */
+  readonly onDidChange?: Event<{ readonly key: string }>;
+  /** Only one store ever uses it (the command-line client, tests): no leases are taken. */
+  readonly exclusive?: boolean;
 }

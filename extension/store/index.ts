@@ -22,8 +22,39 @@ export function createTokenStore(context: vscode.ExtensionContext, config: Confi
     // An OAuth token's refresh token is deleted, kept in the trash and restored with it.
     companionsOf: (meta) => (meta.type === 'oauth' ? [refreshKey(meta)] : []),
   });
-  context.subscriptions.push(secretStorage, index, store);
+  context.subscriptions.push(secretStorage, index, store, ...watchConsistency(store, config, log));
   return store;
+}
+
+/**
+ * Tells the user, once per window, of metadata entries this version cannot use (kept as they are,
+ * with a copy), offering to rebuild them from the backends; and discovers a backend's tokens again
+ * when its settings change (a new Vault address, another keyring service, a namespace moved to it).
+ */
+function watchConsistency(store: TokenStore, config: Config, log: vscode.LogOutputChannel): vscode.Disposable[] {
+  const rediscover = (ids?: BackendId[]) => () =>
+    void store.discover(ids).catch((e) => log.warn(`Discovery after a settings change failed: ${e instanceof Error ? e.message : String(e)}`));
+  return [
+    store.onDidFindDamage(async (damage) => {
+      const newer = damage.filter((d) => d.reason === 'newer').length;
+      const text =
+        `${damage.length} token metadata entr${damage.length === 1 ? 'y' : 'ies'} could not be read` +
+        (newer ? ` (${newer} written by a newer version of MCP Token Manager, left as they are)` : '') +
+        '. Nothing was overwritten, and a copy of each is kept; the tokens their backends hold are still listed.';
+      const choice = await vscode.window.showWarningMessage(text, 'Rebuild from Backends');
+      if (choice === 'Rebuild from Backends') {
+        try {
+          await store.rebuild();
+          void vscode.window.showInformationMessage('The token metadata was rebuilt from the backends.');
+        } catch (e) {
+          void vscode.window.showErrorMessage(`Could not rebuild the token metadata: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    }),
+    config.onDidChange(rediscover(['keyring']), 'keyring'),
+    config.onDidChange(rediscover(['vault']), 'vault'),
+    config.onDidChange(rediscover(), 'backend'),
+  ];
 }
 
 /** The OS keyring and Vault backends, following their settings; credentials come from SecretStorage. */

@@ -4,7 +4,7 @@
  */
 import { keyId, type TokenKey } from '../../server/core/reference';
 import type { BackendId } from '../../server/core/model';
-import type { BackendHealth, IndexStorage, SecretBackend } from './backend';
+import type { BackendHealth, MetadataStorage, SecretBackend } from './backend';
 import { TokenStore } from './tokenStore';
 
 export class MemoryBackend implements SecretBackend {
@@ -35,13 +35,21 @@ export class MemoryBackend implements SecretBackend {
   }
 }
 
-export class MemoryIndex implements IndexStorage {
-  json: string | undefined;
-  async load(): Promise<string | undefined> {
-    return this.json;
+/** Metadata entries kept in memory, for one store only (`exclusive`: no leases). */
+export class MemoryIndex implements MetadataStorage {
+  readonly entries = new Map<string, string>();
+  readonly exclusive = true;
+  async get(key: string): Promise<string | undefined> {
+    return this.entries.get(key);
   }
-  async save(json: string): Promise<void> {
-    this.json = json;
+  async store(key: string, value: string): Promise<void> {
+    this.entries.set(key, value);
+  }
+  async delete(key: string): Promise<void> {
+    this.entries.delete(key);
+  }
+  async keys(): Promise<string[]> {
+    return [...this.entries.keys()];
   }
 }
 

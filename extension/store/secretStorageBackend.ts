@@ -2,20 +2,20 @@
  * The embedded default backend: VS Code's SecretStorage (the OS credential store behind Electron's
  * safeStorage on desktop). Values live under `mcpTokens/v1/value/<namespace>:<name>`, the value
  * before the last rotation under `mcpTokens/v1/previous/<namespace>:<name>`, and the metadata index
- * beside them under `mcpTokens/v1/index`.
+ * beside them, one entry per token (METADATA_LAYOUT in server/core/model.ts; the old single index
+ * `mcpTokens/v1/index` is kept as it was). Discovery lists the value keys (SecretStorage.keys()).
  */
 import type * as vscode from 'vscode';
-import type { TokenMetadata } from '../../server/core/model';
-import { keyId, type TokenKey } from '../../server/core/reference';
-import { Emitter, type Disposable } from '../util/event';
-import { BackendError, type BackendHealth, type IndexStorage, type SecretBackend } from './backend';
+import { METADATA_LAYOUT, TRASH_NAMESPACE, type TokenMetadata } from '../../server/core/model';
+import { keyId, parseKeyId, type TokenKey } from '../../server/core/reference';
+import { Emitter, type Disposable, type Event } from '../util/event';
+import { BackendError, type BackendHealth, type DiscoveredToken, type MetadataStorage, type SecretBackend } from './backend';
 
 const PREFIX = 'mcpTokens/v1/';
 const VALUE = `${PREFIX}value/`;
 const PREVIOUS = `${PREFIX}previous/`;
-export const INDEX_KEY = `${PREFIX}index`;
 
-type Secrets = Pick<vscode.SecretStorage, 'get' | 'store' | 'delete' | 'onDidChange'> & { keys?: () => Thenable<string[]> };
+type Secrets = Pick<vscode.SecretStorage, 'get' | 'store' | 'delete' | 'keys'> & { readonly onDidChange: Event<{ readonly key: string }> };
 
 export class SecretStorageBackend implements SecretBackend, Disposable {
   readonly id = 'secretStorage' as const;
@@ -66,9 +66,18 @@ export class SecretStorageBackend implements SecretBackend, Disposable {
     await this.call('write', () => (value === undefined ? this.secrets.delete(PREVIOUS + keyId(key)) : this.secrets.store(PREVIOUS + keyId(key), value)));
   }
 
+  /** Every value stored here (kept copies of the trash excluded): values without metadata are found again. */
+  async discover(): Promise<DiscoveredToken[]> {
+    const keys = await this.call('list', () => this.secrets.keys());
+    return keys.flatMap((k) => {
+      const key = k.startsWith(VALUE) ? parseKeyId(k.slice(VALUE.length)) : undefined;
+      return key && key.namespace !== TRASH_NAMESPACE ? [key] : [];
+    });
+  }
+
   async health(): Promise<BackendHealth> {
     try {
-      await this.secrets.get(INDEX_KEY);
+      await this.secrets.get(METADATA_LAYOUT.migrated);
       return { backend: this.id, available: true, active: true, healthy: true, detail: 'Values are stored by VS Code (encrypted with the OS credential store on desktop).' };
     } catch (e) {
       return {
@@ -95,40 +104,42 @@ export class SecretStorageBackend implements SecretBackend, Disposable {
   }
 }
 
-/** The metadata index, kept in SecretStorage beside the values (it shares their lifetime and sync). */
-export class SecretStorageIndex implements IndexStorage, Disposable {
-  private lastSaved: string | undefined;
-  private readonly changed = new Emitter<void>();
-  private readonly subscription: Disposable;
-  readonly onDidChange = this.changed.event;
+/**
+ * The metadata entries, kept in SecretStorage beside the values (they share their lifetime and sync,
+ * and every window of the machine sees them). Errors become BackendErrors naming SecretStorage.
+ */
+export class SecretStorageIndex implements MetadataStorage, Disposable {
+  readonly onDidChange: Event<{ readonly key: string }>;
 
   constructor(private readonly secrets: Secrets) {
-    this.subscription = secrets.onDidChange(async (e) => {
-      if (e.key !== INDEX_KEY) return;
-      const now = await secrets.get(INDEX_KEY);
-      if (now !== this.lastSaved) {
-        this.lastSaved = now;
-        this.changed.fire();
-      }
-    });
+    this.onDidChange = secrets.onDidChange;
   }
 
   dispose(): void {
-    this.subscription.dispose();
-    this.changed.dispose();
+    // Nothing of its own: the subscriptions made through onDidChange are disposed by their owners.
   }
 
-  async load(): Promise<string | undefined> {
-    this.lastSaved = await this.secrets.get(INDEX_KEY);
-    return this.lastSaved;
+  get(key: string): Promise<string | undefined> {
+    return this.call('read', () => this.secrets.get(key));
   }
 
-  async save(json: string): Promise<void> {
-    this.lastSaved = json;
+  store(key: string, value: string): Promise<void> {
+    return this.call('save', () => this.secrets.store(key, value));
+  }
+
+  delete(key: string): Promise<void> {
+    return this.call('delete', () => this.secrets.delete(key));
+  }
+
+  keys(): Promise<string[]> {
+    return this.call('list', () => this.secrets.keys());
+  }
+
+  private async call<T>(op: string, work: () => Thenable<T>): Promise<T> {
     try {
-      await this.secrets.store(INDEX_KEY, json);
+      return await work();
     } catch (e) {
-      throw new BackendError('secretStorage', `VS Code SecretStorage could not save the token index: ${e instanceof Error ? e.message : String(e)}`, true);
+      throw new BackendError('secretStorage', `VS Code SecretStorage could not ${op} the token metadata: ${e instanceof Error ? e.message : String(e)}`, true);
     }
   }
 }

@@ -3,9 +3,19 @@
  * tokens. It owns the metadata index and routes values to backends. Pure (no `vscode` import):
  * backends, the index storage and the clock are injected, so it is unit-tested directly.
  *
- * Consistency rule: a write changes the value first and the index second; if the index cannot be
- * saved the value is put back, so the index and the values never disagree for long, and a failure
- * loses nothing.
+ * Consistency rule: a write changes the value first and the metadata second; if the metadata cannot
+ * be saved the value is put back, so the metadata and the values never disagree for long, and a
+ * failure loses nothing.
+ *
+ * Several windows (docs/backends.md, "Consistency"): the metadata is one entry per token in a storage
+ * every window shares (MetadataIndex), so windows writing different tokens never race; a window
+ * changing a token first takes that token's lease (the other windows wait) and re-reads its entry, so
+ * two windows changing the same token take turns and neither acts on what it had not heard of yet.
+ * Other windows' changes reach the cache through the storage's change events. Values without
+ * metadata (a write interrupted between the two, or another program) are found again by discovery,
+ * which runs in `ready()` and `refresh()` and whenever `discover()` is called (settings changes, the
+ * Vault interval). Metadata that is damaged or from a newer version is never overwritten
+ * (`onDidFindDamage`, `damage()`, `rebuild()`).
  *
  * Nothing destroyed is lost ("Recently Deleted"): every path that replaces or removes a value — `set`
  * over an existing token (overwrite, import), `rotate` (the value it pushes out of the previous slot),
@@ -30,7 +40,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   DEFAULT_TRASH_RETENTION_DAYS,
-  INDEX_VERSION,
+  METADATA_LAYOUT,
   TRASH_NAMESPACE,
   describeIssues,
   expiryState,
@@ -38,8 +48,7 @@ import {
   renewsItself,
   sameKey,
   sortTokens,
-  tokenIndexSchema,
-  trashEntrySchema,
+  tokenMetadataSchema,
   type BackendId,
   type SetTokenArgs,
   type TokenMetadata,
@@ -50,7 +59,12 @@ import {
 } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
 import { Emitter, Mutex, type Disposable } from '../util/event';
-import { BackendError, type BackendHealth, type IndexStorage, type SecretBackend } from './backend';
+import { BackendError, type BackendHealth, type DiscoveredToken, type MetadataStorage, type SecretBackend } from './backend';
+import { MetadataIndex, type Damage, type LeaseName } from './metadataIndex';
+
+import { NewerVersionError } from './metadataIndex';
+
+export { NewerVersionError, type Damage } from './metadataIndex';
 
 /** `trash`: the Recently Deleted entries changed (listDeleted() has another answer); no token value changed. */
 export type TokenChangeKind = 'set' | 'delete' | 'rotate' | 'restore' | 'rename' | 'metadata' | 'refresh' | 'trash';
@@ -65,7 +79,8 @@ export interface TokenChange {
 
 export interface TokenStoreOptions {
   readonly backends: readonly SecretBackend[];
-  readonly index: IndexStorage;
+  /** Where the metadata entries are kept (VS Code SecretStorage; shared by every window of the machine). */
+  readonly index: MetadataStorage;
   /** The backend a namespace's new tokens go to (default backend and per-namespace overrides). */
   readonly backendFor: (namespace: string) => BackendId;
   readonly now?: () => Date;
@@ -77,6 +92,12 @@ export interface TokenStoreOptions {
    * token's refresh token. Keys that are not stored are ignored.
    */
   readonly companionsOf?: (meta: TokenMetadata) => readonly TokenKey[];
+  /** See MetadataIndexOptions.leaseSettleMs (default 50 ms; 0 when the storage is `exclusive`). */
+  readonly leaseSettleMs?: number;
+  /** See MetadataIndexOptions.leaseMs (default 6 s). */
+  readonly leaseMs?: number;
+  /** How long `ready()` waits for the backends' discovery before it resolves (it goes on after; default 3 s). */
+  readonly startupDiscoveryMs?: number;
 }
 
 /** A Recently Deleted entry: metadata only, never a value. */
@@ -140,24 +161,42 @@ interface Snapshot {
 }
 
 export class TokenStore implements Disposable {
-  private readonly tokens = new Map<string, TokenMetadata>();
-  /** Recently Deleted entries by id (their values are in the backends, under TRASH_NAMESPACE). */
-  private readonly trash = new Map<string, TrashEntry>();
+  private readonly index: MetadataIndex;
   private readonly backends = new Map<BackendId, SecretBackend>();
   private readonly mutex = new Mutex();
   private readonly changeEmitter = new Emitter<TokenChange>();
   private readonly subscriptions: Disposable[] = [];
+  private readonly damageEmitter = new Emitter<Damage[]>();
+  /** Damage already reported by this store (by storage key and copy), so the user is told once. */
+  private readonly reported = new Set<string>();
+  private indexLoaded: Promise<void> | undefined;
   private loaded: Promise<void> | undefined;
   private readonly now: () => Date;
 
   readonly onDidChange = this.changeEmitter.event;
+  /**
+   * Fires with metadata entries found damaged or written by a newer version, each once per store
+   * (tell the user, offering `rebuild()`). Such entries are never overwritten by other writes.
+   */
+  readonly onDidFindDamage = this.damageEmitter.event;
 
   constructor(private readonly options: TokenStoreOptions) {
     for (const b of options.backends) this.backends.set(b.id, b);
     this.now = options.now ?? (() => new Date());
-    if (options.index.onDidChange) {
-      this.subscriptions.push(options.index.onDidChange(() => void this.reloadIndex()));
-    }
+    this.index = new MetadataIndex(options.index, {
+      now: this.now,
+      log: (level, m) => this.log(level, m),
+      leaseSettleMs: options.index.exclusive ? 0 : options.leaseSettleMs,
+      leaseMs: options.leaseMs,
+    });
+    this.subscriptions.push(
+      this.index,
+      this.index.onDidChange((c) => {
+        this.changeEmitter.fire({ kind: 'refresh', keys: c.tokens.flatMap((id) => parseId(id) ?? []), valueChanged: c.tokens.length > 0 });
+        if (c.trash) this.fireTrash([]);
+        this.reportDamage();
+      }),
+    );
     for (const b of options.backends) {
       if (b.onDidChange) this.subscriptions.push(b.onDidChange(() => this.changeEmitter.fire({ kind: 'refresh', keys: [], valueChanged: true })));
     }
@@ -166,12 +205,28 @@ export class TokenStore implements Disposable {
   dispose(): void {
     for (const s of this.subscriptions) s.dispose();
     this.changeEmitter.dispose();
+    this.damageEmitter.dispose();
   }
 
-  /** Loads the index once; every public method awaits it. */
+  /**
+   * Loads the metadata once (migrating the old single index), then discovers what the backends hold
+   * without metadata (waiting at most `startupDiscoveryMs` for it; it goes on after, firing changes).
+   */
   ready(): Promise<void> {
-    this.loaded ??= this.mutex.run(() => this.loadIndex());
+    this.loaded ??= (async () => {
+      await this.loadIndex();
+      const discovery = this.discover().catch((e) => this.log('warn', `Discovery at startup failed: ${message(e)}`));
+      const limit = this.options.startupDiscoveryMs ?? 3000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([discovery, new Promise<void>((r) => (timer = setTimeout(r, limit)))]);
+      clearTimeout(timer);
+    })();
     return this.loaded;
+  }
+
+  /** Metadata entries this version cannot use as they are (damaged, or from a newer version); each is kept, with a copy. */
+  damage(): Damage[] {
+    return [...this.index.damage.values()];
   }
 
   // ---- reading -------------------------------------------------------------------------------
@@ -210,6 +265,8 @@ export class TokenStore implements Disposable {
   /** The value of a token, or undefined when the token or its value is missing. */
   async getValue(key: TokenKey): Promise<string | undefined> {
     await this.ready();
+    // Set in another window a moment ago, before its change event came: read its entry.
+    if (!this.has(key)) await this.index.reread(this.index.entryKeys([`token:${keyId(key)}`])).catch(() => undefined);
     const meta = this.get(key);
     if (!meta) return undefined;
     return this.backend(meta.backend).read(key);
@@ -258,7 +315,7 @@ export class TokenStore implements Disposable {
 
   /** Creates or overwrites a token (the overwritten value goes to the trash). Returns its metadata. */
   set(args: SetTokenArgs, options: SetOptions = {}): Promise<TokenMetadata> {
-    return this.write(async () => {
+    return this.write([tokenLease(args)], async () => {
       const key = { namespace: args.namespace, name: args.name };
       refuseReserved(key);
       const existing = this.get(key);
@@ -319,7 +376,7 @@ export class TokenStore implements Disposable {
    * previous slot (the one before the last rotation) goes to the trash.
    */
   rotate(key: TokenKey, value: string): Promise<TokenMetadata> {
-    return this.write(async () => {
+    return this.write([tokenLease(key)], async () => {
       const existing = this.require(key);
       const b = this.backend(existing.backend);
       const current = await b.read(key);
@@ -352,7 +409,7 @@ export class TokenStore implements Disposable {
 
   /** Brings back the value before the last rotation; the replaced value becomes the previous one. */
   restorePrevious(key: TokenKey): Promise<TokenMetadata> {
-    return this.write(async () => {
+    return this.write([tokenLease(key)], async () => {
       const existing = this.require(key);
       const b = this.backend(existing.backend);
       const previous = await b.readPrevious(key);
@@ -394,7 +451,7 @@ export class TokenStore implements Disposable {
    * the index saved. A failure at any step puts back what was removed: nothing changes.
    */
   delete(key: TokenKey, options: DeleteOptions = {}): Promise<void> {
-    return this.write(async () => {
+    return this.write(() => this.withCompanions([key]), async () => {
       const existing = this.require(key);
       const group = await this.takeOut(existing, options.reason ?? 'delete');
       await this.transact(() => {
@@ -408,13 +465,18 @@ export class TokenStore implements Disposable {
 
   /** Deletes every token matching the filter (each into the trash, with its companions); returns the keys deleted. */
   clear(filter: { namespace?: string; expiredOnly?: boolean } = {}): Promise<TokenKey[]> {
-    return this.write(async () => {
+    const matching = () => {
       const now = this.now();
-      const victims = this.list().filter(
+      return this.list().filter(
         (t) =>
           (!filter.namespace || t.namespace === filter.namespace) &&
           (!filter.expiredOnly || (expiryState(t, now, 0) === 'expired' && !renewsItself(t))),
       );
+    };
+    // Every window's tokens: the whole index is read first.
+    const leases = async () => (await this.index.load(), this.withCompanions(matching()));
+    return this.write(leases, async () => {
+      const victims = matching();
       if (victims.length === 0) return [];
       // Each token as in delete; a token whose value could not be kept or removed stays listed.
       const groups: Array<Awaited<ReturnType<TokenStore['takeOut']>>> = [];
@@ -454,7 +516,7 @@ export class TokenStore implements Disposable {
 
   /** Renames a token (value, previous value and metadata move together). */
   rename(from: TokenKey, to: TokenKey): Promise<TokenMetadata> {
-    return this.write(async () => {
+    return this.write([tokenLease(from), tokenLease(to)], async () => {
       const existing = this.require(from);
       if (sameKey(from, to)) return existing;
       refuseReserved(to);
@@ -466,11 +528,13 @@ export class TokenStore implements Disposable {
       const meta = this.validate({ ...existing, namespace: to.namespace, name: to.name, updatedAt: this.now().toISOString() });
       await b.write(to, value, meta);
       if (previous !== undefined) await b.writePrevious(to, previous, meta);
-      this.tokens.delete(keyId(from));
-      await this.commit(to, meta, async () => {
-        this.tokens.set(keyId(from), existing);
-        await b.remove(to);
-      });
+      await this.transact(
+        () => {
+          this.tokens.delete(keyId(from));
+          this.tokens.set(keyId(to), meta);
+        },
+        () => b.remove(to),
+      );
       await b.remove(from).catch((e) => this.log('warn', `Could not remove the old value of ${keyId(from)}: ${message(e)}`));
       this.changeEmitter.fire({ kind: 'rename', keys: [from, to], valueChanged: true });
       return meta;
@@ -479,10 +543,10 @@ export class TokenStore implements Disposable {
 
   /** Changes metadata only (description, expiry, provider, OAuth facts, last used). */
   updateMetadata(key: TokenKey, patch: Partial<Omit<TokenMetadata, 'namespace' | 'name' | 'backend' | 'createdAt'>>): Promise<TokenMetadata> {
-    return this.write(async () => {
+    return this.write([tokenLease(key)], async () => {
       const existing = this.require(key);
       const meta = this.validate({ ...existing, ...patch });
-      await this.commit(key, meta, async () => undefined);
+      await this.transact(() => this.tokens.set(keyId(key), meta), async () => undefined);
       this.changeEmitter.fire({ kind: 'metadata', keys: [key], valueChanged: false });
       return meta;
     });
@@ -494,43 +558,97 @@ export class TokenStore implements Disposable {
     await this.updateMetadata(key, { lastUsedAt: this.now().toISOString() }).catch((e) => this.log('warn', `Could not record the use of ${keyId(key)}: ${message(e)}`));
   }
 
-  /** Reloads the index and merges tokens the backends know of that the index lacks. */
-  refresh(): Promise<void> {
-    return this.write(async () => {
-      await this.loadIndex();
-      let added = 0;
-      for (const b of this.backends.values()) {
-        if (!b.discover) continue;
-        let found;
-        try {
-          found = await b.discover();
-        } catch (e) {
-          this.log('warn', `Could not list the tokens of ${b.id}: ${message(e)}`);
-          continue;
-        }
-        for (const d of found) {
-          // The trash's kept copies are listable in Vault; they are not tokens.
-          if (this.has(d) || d.namespace === TRASH_NAMESPACE) continue;
-          const now = this.now().toISOString();
-          const parsed = this.tryValidate({
-            namespace: d.namespace,
-            name: d.name,
-            type: d.type ?? 'generic',
-            createdAt: d.createdAt ?? now,
-            updatedAt: d.createdAt ?? now,
-            expiresAt: d.expiresAt,
-            provider: d.provider,
-            description: d.description,
-            backend: b.id,
-          });
-          if (parsed) {
-            this.tokens.set(keyId(parsed), parsed);
-            added++;
-          }
-        }
+  /** Re-reads every metadata entry and discovers what the backends hold without metadata (the Refresh command). */
+  async refresh(): Promise<void> {
+    await this.ready();
+    await this.mutex.run(() => this.loadIndex());
+    await this.discover();
+    this.changeEmitter.fire({ kind: 'refresh', keys: [], valueChanged: false });
+  }
+
+  /**
+   * Lists what the backends (`ids`, default all) hold and gives every value that has no metadata an
+   * entry (typed as the backend tells, else generic): a write interrupted between value and metadata,
+   * another window's token whose entry is not here yet, a token mcp-cli or a teammate stored. A key
+   * whose entry is damaged is listed from the backend but its entry is left alone until `rebuild()`;
+   * a backend that cannot list is logged and skipped. Returns how many tokens were added.
+   */
+  async discover(ids?: readonly BackendId[]): Promise<number> {
+    await this.loadIndex();
+    const found: Array<{ backend: BackendId; token: DiscoveredToken }> = [];
+    for (const b of this.backends.values()) {
+      if (!b.discover || (ids && !ids.includes(b.id))) continue;
+      try {
+        for (const token of await b.discover()) found.push({ backend: b.id, token });
+      } catch (e) {
+        this.log('warn', `Could not list the tokens of ${b.id}: ${message(e)}`);
       }
-      if (added) await this.saveIndex();
-      this.changeEmitter.fire({ kind: 'refresh', keys: [], valueChanged: false });
+    }
+    // The trash's kept copies are listable (Vault, SecretStorage); they are not tokens.
+    const fresh = found.filter(({ token }) => !this.has(token) && token.namespace !== TRASH_NAMESPACE);
+    if (fresh.length === 0) return 0;
+    return this.adoptDiscovered(fresh, false);
+  }
+
+  /**
+   * Rebuilds damaged metadata entries from the backends: each damaged token entry whose value a
+   * backend holds gets a new entry (its copy stays under METADATA_LAYOUT.backup), and discovery adds
+   * every value without metadata. Entries written by a newer version are left as they are.
+   */
+  async rebuild(): Promise<void> {
+    await this.ready();
+    await this.index.copiesKept();
+    await this.discover();
+    const damaged = this.damage().filter((d) => d.kind === 'token' && d.reason === 'malformed' && d.key);
+    const found: Array<{ backend: BackendId; token: DiscoveredToken }> = [];
+    for (const b of this.backends.values()) {
+      if (!b.discover) continue;
+      const list = await b.discover().catch((e) => (this.log('warn', `Could not list the tokens of ${b.id}: ${message(e)}`), []));
+      for (const token of list) if (damaged.some((d) => d.key === keyId(token))) found.push({ backend: b.id, token });
+    }
+    if (found.length) await this.adoptDiscovered(found, true);
+    this.changeEmitter.fire({ kind: 'refresh', keys: [], valueChanged: false });
+  }
+
+  /** Gives discovered values entries, each under its lease after re-reading it; `overDamaged`: also replace damaged entries. */
+  private async adoptDiscovered(found: ReadonlyArray<{ backend: BackendId; token: DiscoveredToken }>, overDamaged: boolean): Promise<number> {
+    const byKey = new Map(found.map((f) => [keyId(f.token), f]));
+    const leases = [...byKey.keys()].map((id) => `token:${id}` as const);
+    return this.write(leases, async () => {
+      const now = this.now().toISOString();
+      const adopted: TokenMetadata[] = [];
+      const shown: TokenMetadata[] = [];
+      for (const [id, { backend, token: d }] of byKey) {
+        if (this.tokens.has(id) && !(overDamaged && this.index.damage.has(METADATA_LAYOUT.token + id))) continue;
+        if (this.index.newer.has(id)) continue;
+        const meta = this.tryValidate({
+          namespace: d.namespace,
+          name: d.name,
+          type: d.type ?? 'generic',
+          createdAt: d.createdAt ?? now,
+          updatedAt: d.createdAt ?? now,
+          expiresAt: d.expiresAt,
+          provider: d.provider,
+          description: d.description,
+          backend,
+        });
+        if (!meta) continue;
+        // A damaged entry is not overwritten: the token is listed from its backend until a rebuild.
+        if (!overDamaged && this.index.damage.has(METADATA_LAYOUT.token + id)) shown.push(meta);
+        else adopted.push(meta);
+      }
+      if (adopted.length) {
+        await this.transact(() => {
+          for (const m of adopted) this.tokens.set(keyId(m), m);
+        }, async () => undefined);
+        for (const m of adopted) if (overDamaged) this.index.damage.delete(METADATA_LAYOUT.token + keyId(m));
+      }
+      for (const m of shown) this.tokens.set(keyId(m), m);
+      if (adopted.length || shown.length) {
+        this.log('info', `Found ${adopted.length + shown.length} token(s) without metadata in the backends: ${[...adopted, ...shown].map((m) => keyId(m)).join(', ')}.`);
+        this.changeEmitter.fire({ kind: 'refresh', keys: [...adopted, ...shown].map(keyOf), valueChanged: false });
+      }
+      return adopted.length + shown.length;
     });
   }
 
@@ -542,7 +660,7 @@ export class TokenStore implements Disposable {
    * removes. `from` is the backend an earlier, interrupted move started from (resuming a migration).
    */
   moveToBackend(key: TokenKey, to: BackendId, from?: BackendId): Promise<{ meta: TokenMetadata; leftover?: string }> {
-    return this.write(async () => {
+    return this.write([tokenLease(key)], async () => {
       const existing = this.require(key);
       const target = this.backend(to);
       if (existing.backend === to) {
@@ -574,7 +692,7 @@ export class TokenStore implements Disposable {
         await undoCopy();
         throw e;
       }
-      await this.commit(key, meta, undoCopy);
+      await this.transact(() => this.tokens.set(keyId(key), meta), undoCopy);
       let leftover: string | undefined;
       try {
         await source.remove(key);
@@ -589,10 +707,10 @@ export class TokenStore implements Disposable {
 
   /** Adds index entries for values already stored in `backend` (migration, import). */
   adopt(meta: TokenMetadata): Promise<void> {
-    return this.write(async () => {
+    return this.write([tokenLease(meta)], async () => {
       const valid = this.validate(meta);
       refuseReserved(valid);
-      await this.commit(valid, valid, async () => undefined);
+      await this.transact(() => this.tokens.set(keyId(valid), valid), async () => undefined);
       this.changeEmitter.fire({ kind: 'set', keys: [valid], valueChanged: true });
     });
   }
@@ -607,7 +725,12 @@ export class TokenStore implements Disposable {
    * the restored token's metadata.
    */
   restoreDeleted(id: string): Promise<TokenMetadata> {
-    return this.write(async () => {
+    const leases = async (): Promise<LeaseName[]> => {
+      await this.index.reread(this.index.entryKeys([`trash:${id}`]));
+      const items = this.trash.get(id)?.items ?? [];
+      return [`trash:${id}`, ...items.map((i) => tokenLease(i.meta))];
+    };
+    return this.write(leases, async () => {
       const entry = this.requireDeleted(id);
       const restoring: Array<{ meta: TokenMetadata; value: string; previous?: string }> = [];
       for (const item of entry.items) {
@@ -656,8 +779,9 @@ export class TokenStore implements Disposable {
       // The kept copies are live values again; one that cannot be removed stays listed (never unseen).
       const leftovers = await this.discard(entry);
       if (leftovers.length) {
-        this.trash.set(entry.id, { ...entry, items: leftovers });
-        await this.saveIndex().catch((e) => this.log('warn', `Could not list the leftover copy of ${keyId(entry.items[0].meta)} in the trash: ${message(e)}`));
+        await this.transact(() => this.trash.set(entry.id, { ...entry, items: leftovers }), async () => undefined).catch((e) =>
+          this.log('warn', `Could not list the leftover copy of ${keyId(entry.items[0].meta)} in the trash: ${message(e)}`),
+        );
       }
       const keys = restoring.map((r) => keyOf(r.meta));
       this.changeEmitter.fire({ kind: 'restore', keys, valueChanged: true });
@@ -672,13 +796,12 @@ export class TokenStore implements Disposable {
    * finishes). The caller asks the user first.
    */
   purgeDeleted(id: string): Promise<void> {
-    return this.write(async () => {
+    return this.write([`trash:${id}`], async () => {
       const entry = this.requireDeleted(id);
       const left = await this.discard(entry);
       if (left.length) {
         if (left.length < entry.items.length) {
-          this.trash.set(entry.id, { ...entry, items: left });
-          await this.saveIndex().catch((e) => this.log('warn', `Could not save the trash: ${message(e)}`));
+          await this.transact(() => this.trash.set(entry.id, { ...entry, items: left }), async () => undefined).catch((e) => this.log('warn', `Could not save the trash: ${message(e)}`));
           this.fireTrash([]);
         }
         throw new BackendError(left[0].meta.backend, `The deleted token ${keyId(entry.items[0].meta)} could not be removed from ${left[0].meta.backend}; it stays in Recently Deleted.`);
@@ -694,10 +817,13 @@ export class TokenStore implements Disposable {
    * logged). Returns how many entries were purged.
    */
   purgeExpired(retentionDays: number): Promise<number> {
-    return this.write(async () => {
-      const days = Number.isFinite(retentionDays) ? Math.max(1, retentionDays) : DEFAULT_TRASH_RETENTION_DAYS;
+    const days = Number.isFinite(retentionDays) ? Math.max(1, retentionDays) : DEFAULT_TRASH_RETENTION_DAYS;
+    const due = () => {
       const cutoff = this.now().getTime() - days * DAY_MS;
-      const expired = [...this.trash.values()].filter((e) => Date.parse(e.deletedAt) < cutoff);
+      return [...this.trash.values()].filter((e) => Date.parse(e.deletedAt) < cutoff);
+    };
+    return this.write(() => due().map((e) => `trash:${e.id}` as const), async () => {
+      const expired = due();
       if (expired.length === 0) return 0;
       let purged = 0;
       const updates = new Map<string, TrashEntry | undefined>();
@@ -787,7 +913,16 @@ export class TokenStore implements Disposable {
       await this.discard(items);
       throw e;
     }
-    return items.length ? { id, deletedAt: this.now().toISOString(), reason, items } : undefined;
+    if (!items.length) return undefined;
+    const entry: TrashEntry = { id, deletedAt: this.now().toISOString(), reason, items };
+    // Listed at once, before anything is replaced: a crash after this point leaves the copy findable.
+    try {
+      await this.transact(() => this.trash.set(id, entry), async () => undefined);
+    } catch (e) {
+      await this.discard(items);
+      throw e;
+    }
+    return entry;
   }
 
   /** Writes one kept value (previous first: a versioned backend keeps it as the copy's first version). */
@@ -810,9 +945,19 @@ export class TokenStore implements Disposable {
     return { name, meta: s.meta, ...(s.previous !== undefined ? { hasPrevious: true } : {}) };
   }
 
-  /** Removes kept copies (an entry's, or a list of items); returns the items whose backend refused (logged). */
+  /**
+   * Removes kept copies (an entry's, or a list of items); returns the items whose backend refused
+   * (logged). An entry still listed whose copies are all gone is unlisted.
+   */
   private async discard(kept: TrashEntry | readonly TrashItem[] | undefined): Promise<TrashItem[]> {
-    const items = !kept ? [] : 'items' in kept ? kept.items : kept;
+    const left = await this.discardCopies(!kept ? [] : 'items' in kept ? kept.items : kept);
+    if (kept && 'items' in kept && left.length === 0 && this.trash.has(kept.id)) {
+      await this.transact(() => this.trash.delete(kept.id), async () => undefined).catch((e) => this.log('warn', `Could not unlist the Recently Deleted entry ${kept.id}: ${message(e)}`));
+    }
+    return left;
+  }
+
+  private async discardCopies(items: readonly TrashItem[]): Promise<TrashItem[]> {
     const left: TrashItem[] = [];
     for (const item of items) {
       try {
@@ -831,21 +976,16 @@ export class TokenStore implements Disposable {
   }
 
   /**
-   * Applies `change` to the tokens and the trash and saves the index; on failure restores both and
-   * runs `undo` (which puts the values back). An undo that fails stops before discarding the trash
-   * copies, so a value is never left nowhere.
+   * Applies `change` to the tokens and the trash and saves the entries it changed; on failure restores
+   * both and runs `undo` (which puts the values back). An undo that fails stops before discarding the
+   * trash copies, so a value is never left nowhere.
    */
   private async transact(change: () => void, undo: () => Promise<unknown>): Promise<void> {
-    const tokens = new Map(this.tokens);
-    const trash = new Map(this.trash);
+    const before = { tokens: new Map(this.tokens), trash: new Map(this.trash) };
     change();
     try {
-      await this.saveIndex();
+      await this.index.persist(before);
     } catch (e) {
-      this.tokens.clear();
-      for (const [k, v] of tokens) this.tokens.set(k, v);
-      this.trash.clear();
-      for (const [k, v] of trash) this.trash.set(k, v);
       await undo().catch((u) => this.log('error', `Could not undo a failed write: ${message(u)}`));
       throw e;
     }
@@ -882,88 +1022,75 @@ export class TokenStore implements Disposable {
     return meta;
   }
 
+  /** Validated metadata, as it is stored (members that are undefined left out, so every window holds the same). */
   private validate(candidate: unknown): TokenMetadata {
-    const parsed = tokenIndexSchema.shape.tokens.element.safeParse(candidate);
+    const parsed = tokenMetadataSchema.safeParse(candidate);
     if (!parsed.success) throw new Error(`Invalid token metadata: ${describeIssues(parsed.error)}`);
-    return parsed.data;
+    return withoutUndefined(parsed.data);
   }
 
   private tryValidate(candidate: unknown): TokenMetadata | undefined {
-    const parsed = tokenIndexSchema.shape.tokens.element.safeParse(candidate);
-    return parsed.success ? parsed.data : undefined;
+    const parsed = tokenMetadataSchema.safeParse(candidate);
+    return parsed.success ? withoutUndefined(parsed.data) : undefined;
   }
 
-  private async write<T>(work: () => Promise<T>): Promise<T> {
-    await this.ready();
-    return this.mutex.run(work);
+  private get tokens(): Map<string, TokenMetadata> {
+    return this.index.tokens;
   }
 
-  /** Puts `meta` in the index and saves it; on failure restores the index and runs `undo`. */
-  private async commit(key: TokenKey, meta: TokenMetadata, undo: () => Promise<unknown>): Promise<void> {
-    const id = keyId(key);
-    const before = this.tokens.get(id);
-    this.tokens.set(id, meta);
-    try {
-      await this.saveIndex();
-    } catch (e) {
-      if (before) this.tokens.set(id, before);
-      else this.tokens.delete(id);
-      await undo().catch((u) => this.log('error', `Could not undo a failed write of ${id}: ${message(u)}`));
-      throw e;
+  /** Recently Deleted entries by id (their values are in the backends, under TRASH_NAMESPACE). */
+  private get trash(): Map<string, TrashEntry> {
+    return this.index.trash;
+  }
+
+  /**
+   * Runs a change: one at a time in this window, holding the leases of what it changes (other windows
+   * wait), after re-reading their entries (so it acts on what other windows wrote, also what this
+   * window has not heard of yet). A token whose entry a newer version wrote is not changed.
+   */
+  private async write<T>(leases: readonly LeaseName[] | (() => Promise<readonly LeaseName[]> | readonly LeaseName[]), work: () => Promise<T>): Promise<T> {
+    void this.ready();
+    await this.loadIndexOnce();
+    return this.mutex.run(async () => {
+      const names = typeof leases === 'function' ? await leases() : leases;
+      const release = await this.index.lease(names);
+      try {
+        await this.index.reread(this.index.entryKeys(names));
+        for (const n of names) if (n.startsWith('token:') && this.index.newer.has(n.slice(6))) throw new NewerVersionError(n.slice(6));
+        return await work();
+      } finally {
+        await release();
+      }
+    });
+  }
+
+  /** The leases of these tokens and their companions (read first: this window may not know them yet). */
+  private async withCompanions(keys: readonly TokenKey[]): Promise<LeaseName[]> {
+    await this.index.reread(this.index.entryKeys(keys.map(tokenLease)));
+    const names = new Set<LeaseName>();
+    for (const k of keys) {
+      names.add(tokenLease(k));
+      const meta = this.get(k);
+      for (const c of meta ? (this.options.companionsOf?.(meta) ?? []) : []) names.add(tokenLease(c));
     }
+    return [...names];
+  }
+
+  private loadIndexOnce(): Promise<void> {
+    this.indexLoaded ??= this.loadIndex();
+    return this.indexLoaded;
   }
 
   private async loadIndex(): Promise<void> {
-    const raw = await this.options.index.load();
-    this.tokens.clear();
-    this.trash.clear();
-    if (!raw) return;
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      this.log('error', 'The token index is not valid JSON; it is kept as it is and treated as empty until fixed.');
-      return;
-    }
-    const parsed = tokenIndexSchema.safeParse(json);
-    if (parsed.success) {
-      for (const t of parsed.data.tokens) this.loadToken(t);
-      for (const e of parsed.data.trash ?? []) this.trash.set(e.id, e);
-      return;
-    }
-    // Keep every entry that is still valid; report the others.
-    const entries = (json as { tokens?: unknown[] })?.tokens;
-    let dropped = 0;
-    for (const entry of Array.isArray(entries) ? entries : []) {
-      const t = this.tryValidate(entry);
-      if (t) this.loadToken(t);
-      else dropped++;
-    }
-    const trash = (json as { trash?: unknown[] })?.trash;
-    for (const entry of Array.isArray(trash) ? trash : []) {
-      const e = trashEntrySchema.safeParse(entry);
-      if (e.success) this.trash.set(e.data.id, e.data);
-      else dropped++;
-    }
-    this.log('warn', `The token index had ${dropped} invalid entr${dropped === 1 ? 'y' : 'ies'} (${describeIssues(parsed.error)}); they are ignored.`);
+    await this.index.load();
+    this.reportDamage();
   }
 
-  private loadToken(t: TokenMetadata): void {
-    // The trash namespace holds kept copies, never tokens (an index written by hand, or by an old version).
-    if (t.namespace === TRASH_NAMESPACE) this.log('warn', `The token index lists ${keyId(t)}, in the reserved namespace "${TRASH_NAMESPACE}"; it is ignored.`);
-    else this.tokens.set(keyId(t), t);
-  }
-
-  private async reloadIndex(): Promise<void> {
-    await this.mutex.run(() => this.loadIndex());
-    this.changeEmitter.fire({ kind: 'refresh', keys: [], valueChanged: false });
-  }
-
-  private async saveIndex(): Promise<void> {
-    const trash = [...this.trash.values()].sort((a, b) => a.id.localeCompare(b.id));
-    // No `trash` member while it is empty: the index stays as older versions wrote it.
-    const index = { version: INDEX_VERSION, tokens: this.listAll(), ...(trash.length ? { trash } : {}) };
-    await this.options.index.save(JSON.stringify(index));
+  /** Tells `onDidFindDamage` of damage not reported yet. */
+  private reportDamage(): void {
+    const fresh = this.damage().filter((d) => !this.reported.has(`${d.storageKey}\n${d.backup}`));
+    for (const d of fresh) this.reported.add(`${d.storageKey}\n${d.backup}`);
+    if (fresh.length) this.damageEmitter.fire(fresh);
   }
 
   private log(level: 'info' | 'warn' | 'error', msg: string): void {
@@ -989,4 +1116,17 @@ function trashKey(item: TrashItem): TokenKey {
 
 function keyOf(k: TokenKey): TokenKey {
   return { namespace: k.namespace, name: k.name };
+}
+
+function withoutUndefined<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function tokenLease(k: TokenKey): LeaseName {
+  return `token:${keyId(k)}`;
+}
+
+function parseId(id: string): TokenKey | undefined {
+  const colon = id.indexOf(':');
+  return colon > 0 ? { namespace: id.slice(0, colon), name: id.slice(colon + 1) } : undefined;
 }

@@ -254,6 +254,30 @@ export function refreshTokensView(): void {
   provider?.refresh();
 }
 
+/** How often Vault is listed while the Tokens view is visible (a teammate's new tokens appear by themselves). */
+export const VAULT_DISCOVERY_INTERVAL_MS = 5 * 60 * 1000;
+
+/** Lists Vault when the Tokens view becomes visible and every VAULT_DISCOVERY_INTERVAL_MS while it stays so. */
+function watchVault(s: Services, view: vscode.TreeView<unknown>): vscode.Disposable {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let last = 0;
+  const discover = () => {
+    last = Date.now();
+    void s.store.discover(['vault']).catch((e) => s.log.warn(`Listing Vault failed: ${e instanceof Error ? e.message : String(e)}`));
+  };
+  const follow = (visible: boolean) => {
+    clearInterval(timer);
+    timer = undefined;
+    if (!visible) return;
+    if (Date.now() - last >= VAULT_DISCOVERY_INTERVAL_MS) discover();
+    timer = setInterval(discover, VAULT_DISCOVERY_INTERVAL_MS);
+  };
+  last = Date.now(); // activation already discovered every backend
+  follow(view.visible);
+  const sub = view.onDidChangeVisibility((e) => follow(e.visible));
+  return { dispose: () => (clearInterval(timer), sub.dispose()) };
+}
+
 export function registerTokensView(s: Services): void {
   const tree = new TokensTreeProvider(s);
   provider = tree;
@@ -282,6 +306,7 @@ export function registerTokensView(s: Services): void {
       updateContext();
     }),
     s.config.onDidChange(() => tree.refresh(), 'expiryWarningDays'),
+    watchVault(s, view),
   );
   registerCommandGroup(s, {
     listRecentlyDeleted: async (input) => {

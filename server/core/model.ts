@@ -137,7 +137,9 @@ export const trashEntrySchema = z.object({
 });
 export type TrashEntry = z.infer<typeof trashEntrySchema>;
 
+/** The version of the old single index document (`mcpTokens/v1/index`), read only to migrate it. */
 export const INDEX_VERSION = 1;
+/** The old single index document: every token and trash entry in one JSON (read once, never written). */
 export const tokenIndexSchema = z.object({
   version: z.literal(INDEX_VERSION),
   tokens: z.array(tokenMetadataSchema),
@@ -145,6 +147,48 @@ export const tokenIndexSchema = z.object({
   trash: z.array(trashEntrySchema).optional(),
 });
 export type TokenIndex = z.infer<typeof tokenIndexSchema>;
+
+/**
+ * The metadata index since version 2: one entry per token and one per trash entry, each its own key in
+ * the metadata storage (VS Code SecretStorage), so windows writing different tokens never race on a
+ * shared document. An entry is `{"version": 2, "token": TokenMetadata}` or `{"version": 2, "entry":
+ * TrashEntry}`; an entry whose version is higher was written by a newer version of the extension and
+ * is never rewritten by this one.
+ */
+export const ENTRY_VERSION = 2;
+
+/** Where the version-2 index lives in the metadata storage. */
+export const METADATA_LAYOUT = {
+  /** `<token>` + `<namespace>:<name>`: a token's metadata. */
+  token: 'mcpTokens/v2/meta/',
+  /** `<trash>` + `<entry id>`: a Recently Deleted entry. */
+  trash: 'mcpTokens/v2/trash/',
+  /** `<backup>` + `<sha-256 prefix>`: a damaged or newer entry, or the old index, as it was found. */
+  backup: 'mcpTokens/v2/backup/',
+  /** `<lock>` + `<name>`: a short lease one window holds while it changes a token (see TokenStore). */
+  lock: 'mcpTokens/v2/lock/',
+  /** What was migrated from the old single index (so it is migrated once, and later changes by an old version are merged). */
+  migrated: 'mcpTokens/v2/migrated',
+  /** The old single index document, kept as it is. */
+  legacyIndex: 'mcpTokens/v1/index',
+} as const;
+
+export const tokenEntrySchema = z.object({ version: z.literal(ENTRY_VERSION), token: tokenMetadataSchema });
+export const trashDocumentSchema = z.object({ version: z.literal(ENTRY_VERSION), entry: trashEntrySchema });
+/** What any version's entry has: a version number (the rest is read only when it is ours). */
+export const entryVersionSchema = z.object({ version: z.number().int().positive() });
+
+/** A lease record in the metadata storage (never a value). */
+export const lockRecordSchema = z.object({ owner: z.string().max(64), nonce: z.string().max(64), until: z.number() });
+
+/** The migration marker: the digest of the old document migrated, and what it listed (ids and their updatedAt). */
+export const migrationMarkerSchema = z.object({
+  version: z.literal(ENTRY_VERSION),
+  digest: z.string(),
+  tokens: z.record(z.string(), z.string()),
+  trash: z.array(z.string()),
+});
+export type MigrationMarker = z.infer<typeof migrationMarkerSchema>;
 
 /** What a caller gives to create or overwrite a token (the automation argument of `mcpTokens.setToken`). */
 export const setTokenArgsSchema = z.object({

@@ -36,7 +36,7 @@ describe('TokenStore.moveToBackend', () => {
     assert.equal(keyring.values.get('bearer:a'), 'two');
     assert.equal(keyring.previous.get('bearer:a'), 'one');
     assert.equal(local.values.size + local.previous.size, 0);
-    assert.equal(JSON.parse(index.json!).tokens[0].backend, 'keyring');
+    assert.equal(index.tokens()[0].backend, 'keyring');
     assert.equal(await store.getValue({ namespace: 'bearer', name: 'a' }), 'two');
     assert.equal(await store.getPreviousValue({ namespace: 'bearer', name: 'a' }), 'one');
   });

@@ -10,7 +10,7 @@ function make(json?: string) {
   const backend = new MemoryBackend();
   const vault = new MemoryBackend('vault');
   const index = new MemoryIndex();
-  index.json = json;
+  index.legacy = json;
   const logs: string[] = [];
   const store = new TokenStore({
     backends: [backend, vault],
@@ -35,8 +35,8 @@ describe('TokenStore', () => {
     assert.equal(meta.backend, 'secretStorage');
     assert.equal(await store.getValue(key), 'ghp_s3cret');
     assert.equal(backend.values.get('bearer:github'), 'ghp_s3cret');
-    assert.ok(index.json && !index.json.includes('ghp_s3cret'));
-    assert.deepEqual(JSON.parse(index.json!).tokens.map((t: { name: string }) => t.name), ['github']);
+    assert.ok(index.text() && !index.text().includes('ghp_s3cret'));
+    assert.deepEqual(index.tokens().map((t: { name: string }) => t.name), ['github']);
     assert.deepEqual(changes.map((c) => [c.kind, c.valueChanged]), [['set', true]]);
   });
 
@@ -143,7 +143,7 @@ describe('TokenStore', () => {
     const { store, index } = make();
     await Promise.all(Array.from({ length: 50 }, (_, i) => store.set({ namespace: 'generic', name: `t${i}`, type: 'generic', value: `v${i}` })));
     assert.equal(store.list().length, 50);
-    assert.equal(JSON.parse(index.json!).tokens.length, 50);
+    assert.equal(index.tokens().length, 50);
   });
 
   it('keeps valid index entries and drops invalid ones', async () => {
@@ -193,7 +193,7 @@ describe('TokenStore', () => {
     assert.deepEqual(store.list().map((t) => t.namespace), ['oauth']);
     assert.deepEqual(store.listAll().map((t) => t.namespace).sort(), ['oauth', 'oauth-refresh']);
     assert.deepEqual(store.namespaces(), ['oauth']);
-    assert.equal(JSON.parse(index.json!).tokens.length, 2);
+    assert.equal(index.tokens().length, 2);
     assert.equal(await store.getValue({ namespace: 'oauth-refresh', name: 'notion' }), 'refresh');
   });
 

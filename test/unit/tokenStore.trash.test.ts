@@ -304,7 +304,7 @@ describe('TokenStore trash (Recently Deleted)', () => {
     assert.deepEqual([d.namespace, d.name, d.reason], ['bearer', 'github', 'delete']);
     await second.store.restoreDeleted(d.id);
     assert.equal(await second.store.getValue(key), 'persisted');
-    assert.ok(first.index.json && !first.index.json.includes('persisted'), 'the index holds no value');
+    assert.ok(first.index.text() && !first.index.text().includes('persisted'), 'the index holds no value');
   });
 
   it('keeps the old value in the backend the token was in, also when set moves it to another one', async () => {

@@ -108,8 +108,28 @@ export interface VSCode {
   scanRoots(): string[];
   /** Fails naming file paths (never the value) if any of `values` is found in any file of the run. */
   assertNoPlaintext(values: readonly string[]): Promise<void>;
+  /**
+   * Opens another VS Code window on the same code-server and browser profile (a second tab: same
+   * user-data dir, same SecretStorage), on `folder` (a path; default: a fresh copy of the workspace
+   * fixture beside the first one), and waits until its extension host, driver and our extension run.
+   */
+  openWindow(options?: { folder?: string }): Promise<VSCodeWindow>;
   /** Stops Chromium and code-server (idempotent). Files stay until the test process exits. */
   dispose(): Promise<void>;
+}
+
+/** Another window of a launch (see `VSCode.openWindow`): its own page and extension host. */
+export interface VSCodeWindow {
+  readonly page: Page;
+  readonly driver: DriverClient;
+  readonly folder: string;
+  runCommand<T = unknown>(id: string, ...args: unknown[]): Promise<T>;
+  openActivity(title: string): Promise<void>;
+  view(title: string): Locator;
+  sideBarRows(title?: string): Promise<{ label: string; description: string; ariaLabel: string }[]>;
+  screenshot(label: string): Promise<string>;
+  /** Closes the tab (its extension host stops). */
+  close(): Promise<void>;
 }
 
 const BASE_SETTINGS: Record<string, unknown> = {
@@ -223,6 +243,31 @@ export function extensionActivationError(userData: string, id: string): string |
     if (i >= 0) return lines.slice(i, i + 6).join('\n');
   }
   return undefined;
+}
+
+/** The side-bar helpers of a workbench page (shared by the first window and `openWindow`). */
+function pageHelpers(page: Page) {
+  const view = (title: string) =>
+    page
+      .locator('#workbench\\.parts\\.sidebar .pane')
+      .filter({ has: page.locator('.pane-header .title', { hasText: new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'i') }) })
+      .locator('.pane-body');
+  return {
+    async openActivity(title: string) {
+      await page.locator(`.part.activitybar .action-item a[aria-label^="${title}"], .part.activitybar .action-item[aria-label^="${title}"]`).first().click();
+    },
+    view,
+    async sideBarRows(title?: string) {
+      const scope = title ? view(title) : page.locator('#workbench\\.parts\\.sidebar');
+      return scope.locator('.monaco-list-row').evaluateAll((rows) =>
+        rows.map((r) => ({
+          label: (r.querySelector('.label-name')?.textContent ?? r.textContent ?? '').trim(),
+          description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
+          ariaLabel: r.getAttribute('aria-label') ?? '',
+        })),
+      );
+    },
+  };
 }
 
 let cleanupRegistered = false;
@@ -408,6 +453,7 @@ export async function launch(options: LaunchOptions): Promise<VSCode> {
     const workbenchReadyMs = Date.now() - readyStarted;
 
     let shot = 0;
+    let windows = 0;
     const quickInput = new QuickInput(page);
     const vs: VSCode = {
       page,
@@ -442,25 +488,7 @@ export async function launch(options: LaunchOptions): Promise<VSCode> {
         await quickInput.type(`>${label}`, { submit: false });
         await quickInput.pick(label);
       },
-      async openActivity(title) {
-        await page.locator(`.part.activitybar .action-item a[aria-label^="${title}"], .part.activitybar .action-item[aria-label^="${title}"]`).first().click();
-      },
-      view(title) {
-        return page
-          .locator('#workbench\\.parts\\.sidebar .pane')
-          .filter({ has: page.locator('.pane-header .title', { hasText: new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'i') }) })
-          .locator('.pane-body');
-      },
-      async sideBarRows(title) {
-        const scope = title ? vs.view(title) : page.locator('#workbench\\.parts\\.sidebar');
-        return scope.locator('.monaco-list-row').evaluateAll((rows) =>
-          rows.map((r) => ({
-            label: (r.querySelector('.label-name')?.textContent ?? r.textContent ?? '').trim(),
-            description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
-            ariaLabel: r.getAttribute('aria-label') ?? '',
-          })),
-        );
-      },
+      ...pageHelpers(page),
       async clearNotifications() {
         await driver.command('notifications.clearAll');
         await page.locator('.notification-toast').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
@@ -485,6 +513,40 @@ export async function launch(options: LaunchOptions): Promise<VSCode> {
         };
         walk(logs);
         return found.join('\n');
+      },
+      async openWindow(windowOptions = {}) {
+        const folder = windowOptions.folder ?? join(root, `workspace-${++windows}`);
+        if (!windowOptions.folder) cpSync(options.workspace ?? join(FIXTURES, 'demo-workspace'), folder, { recursive: true });
+        const before = existsSync(driverFile) ? (JSON.parse(readFileSync(driverFile, 'utf8')) as { pid: number }).pid : undefined;
+        const other = await context.newPage();
+        other.on('console', (m) => consoleLog.write(`[window ${windows}] [${m.type()}] ${m.text()}\n`));
+        await other.goto(`${url}?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded' });
+        await other.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+        if (trust === 'trusted' && settings['security.workspace.trust.enabled'] !== false) {
+          // A folder not trusted yet asks; a trusted one does not.
+          const otherDialogs = new Dialogs(other);
+          if (await otherDialogs.waitFor(8_000, /trust/i).then(() => true, () => false)) await otherDialogs.click(/Yes, I trust/i);
+        }
+        const info = await readDriverFile(before);
+        const otherDriver = new DriverClient(info);
+        await waitFor(`extension ${EXTENSION_ID} to activate in the new window`, 60_000, async () => {
+          const r = await otherDriver.call<{ found: boolean; isActive?: boolean }>('extension', { id: EXTENSION_ID });
+          return r.isActive ? true : undefined;
+        }, 250);
+        const helpers = pageHelpers(other);
+        return {
+          page: other,
+          driver: otherDriver,
+          folder,
+          runCommand: (id, ...cmdArgs) => otherDriver.command(id, ...cmdArgs),
+          ...helpers,
+          async screenshot(label) {
+            const file = join(dirs.results, `${String(++shot).padStart(2, '0')}-${safeName(label)}.png`);
+            await other.screenshot({ path: file });
+            return file;
+          },
+          close: () => other.close(),
+        };
       },
       scanRoots: () => [root],
       async assertNoPlaintext(values) {
