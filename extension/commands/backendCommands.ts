@@ -27,16 +27,6 @@ const MIGRATION_KEY = 'mcpTokens.migrationJournal';
 
 type Input<N extends CommandName> = CommandInput<ArgsOf<N>>;
 
-/** The keys a command names, each validated like any key (`namespace:name` strings or objects). */
-function toKeys(list: ReadonlyArray<TokenKey | string>, command: string): TokenKey[] {
-  return list.map((k) => {
-    if (typeof k !== 'string') return { namespace: k.namespace, name: k.name };
-    const key = parseKeyId(k);
-    if (!key) throw new ArgumentError(`${command}: "${k.slice(0, 80)}" is not a namespace:name key.`);
-    return key;
-  });
-}
-
 /** Up to five keys by name, then how many more: for the gate's questions. */
 function keyList(keys: readonly TokenKey[]): string {
   const names = keys.slice(0, 5).map(keyId).join(', ');
@@ -62,6 +52,19 @@ export function registerBackendCommands(services: Services): void {
 
 class BackendCommands {
   constructor(private readonly s: Services) {}
+
+  /** The keys an automation argument names (`namespace:name` strings or objects): each a stored, user-visible token. */
+  private storedKeys(list: ReadonlyArray<TokenKey | string>, command: string): TokenKey[] {
+    const keys = list.map((k) => {
+      if (typeof k !== 'string') return { namespace: k.namespace, name: k.name };
+      const key = parseKeyId(k);
+      if (!key) throw new ArgumentError(`${command}: "${k.slice(0, 80)}" is not a namespace:name key.`);
+      return key;
+    });
+    const unknown = keys.filter((k) => !this.store.has(k) || isInternalNamespace(k.namespace));
+    if (unknown.length) throw new ArgumentError(`${command}: no token ${unknown.map(keyId).join(', ')} is stored.`);
+    return keys;
+  }
 
   private get store() {
     return this.s.store;
@@ -131,9 +134,7 @@ class BackendCommands {
     const candidates = this.store.list().filter((t) => t.backend !== to);
     let keys: TokenKey[];
     if (args.keys) {
-      keys = toKeys(args.keys, 'mcpTokens.moveTokensToBackend');
-      const unknown = keys.filter((k) => !this.store.has(k) || isInternalNamespace(k.namespace));
-      if (unknown.length) throw new ArgumentError(`mcpTokens.moveTokensToBackend: no token ${unknown.map(keyId).join(', ')} is stored.`);
+      keys = this.storedKeys(args.keys, 'mcpTokens.moveTokensToBackend');
     } else {
       if (candidates.length === 0) {
         void vscode.window.showInformationMessage(`Every token is already in ${BACKEND_LABELS[to]}.`);
@@ -220,11 +221,9 @@ class BackendCommands {
     const args: ArgsOf<'exportTokens'> = input.via === 'args' ? input.args : {};
     const all = this.store.list();
     if (all.length === 0) throw new Error('There are no tokens to export.');
-    const keys = args.keys ? toKeys(args.keys, 'mcpTokens.exportTokens') : await this.pickTokens(all, 'Export which tokens?', true);
-    if (!keys?.length) return undefined;
     // Only user-visible tokens are named; their OAuth companions come along by themselves.
-    const unknown = keys.filter((k) => !this.store.has(k) || isInternalNamespace(k.namespace));
-    if (unknown.length) throw new ArgumentError(`mcpTokens.exportTokens: no token ${unknown.map(keyId).join(', ')} is stored.`);
+    const keys = args.keys ? this.storedKeys(args.keys, 'mcpTokens.exportTokens') : await this.pickTokens(all, 'Export which tokens?', true);
+    if (!keys?.length) return undefined;
     const passphrase = args.passphrase ?? (await this.newPassphrase());
     if (passphrase === undefined) return undefined;
     const problem = passphraseProblem(passphrase);
