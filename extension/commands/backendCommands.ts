@@ -18,7 +18,7 @@ import type { BackendHealth } from '../store/backend';
 import { decryptExport, encryptExport, EXPORT_EXTENSION, importProblems, passphraseProblem, readExportHeader, type ExportedToken } from '../store/exportFormat';
 import { describeMigration, loadMigration, resumeMigration, startMigration, type MigrationJournal, type MigrationResult, type MigrationState } from '../store/migration';
 import { message } from '../store/tokenStore';
-import { VAULT_CONFIRMED_KEY, VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, vaultTargetOf } from '../store/vaultBackend';
+import { VAULT_CONFIRMED_KEY, VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, confirmedVaultTargets, vaultTargetOf } from '../store/vaultBackend';
 import { healthIcon, healthSummary } from '../views/backendHealthText';
 import { ArgumentError, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf, CommandName } from '../platform/commandTable';
@@ -378,14 +378,14 @@ class BackendCommands {
   }
 
   private isConfirmed(id: string): boolean {
-    return (this.s.context.globalState.get<string[]>(VAULT_CONFIRMED_KEY) ?? []).includes(id);
+    return confirmedVaultTargets(this.s.context.globalState).includes(id);
   }
 
   /** Remembers the current Vault target as confirmed (the last 10 are kept). */
   private async confirmTarget(): Promise<void> {
     const t = this.vaultTarget();
     if (!t || this.isConfirmed(t.id)) return;
-    const list = (this.s.context.globalState.get<string[]>(VAULT_CONFIRMED_KEY) ?? []).filter((x) => x !== t.id);
+    const list = confirmedVaultTargets(this.s.context.globalState).filter((x) => x !== t.id);
     await this.s.context.globalState.update(VAULT_CONFIRMED_KEY, [...list, t.id].slice(-10));
     this.s.log.info(`Confirmed HashiCorp Vault at ${t.target.address}.`);
     await vscode.commands.executeCommand('mcpTokens.refreshBackends');
@@ -413,7 +413,7 @@ class BackendCommands {
   /** After the Vault settings changed: says once that the new address is not used until confirmed. */
   async warnIfUnconfirmed(): Promise<void> {
     const t = this.vaultTarget();
-    if (!t || this.isConfirmed(t.id) || !(this.s.context.globalState.get<string[]>(VAULT_CONFIRMED_KEY) ?? []).length) return;
+    if (!t || this.isConfirmed(t.id) || confirmedVaultTargets(this.s.context.globalState).length === 0) return;
     const choice = await vscode.window.showWarningMessage(
       `The HashiCorp Vault settings changed to ${t.target.address}. Nothing is sent there until you confirm this address.`,
       'Use This Vault…',

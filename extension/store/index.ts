@@ -5,7 +5,7 @@ import type { BackendId } from '../../server/core/model';
 import type { SecretBackend } from './backend';
 import { KeyringBackend } from './keyringBackend';
 import { McpCliRegistry, defaultRegistryPath } from './mcpCliRegistry';
-import { VAULT_CONFIRMED_KEY, VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, VaultBackend } from './vaultBackend';
+import { VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, VaultBackend, confirmedVaultTargets } from './vaultBackend';
 import { SecretStorageBackend, SecretStorageIndex } from './secretStorageBackend';
 import { TokenStore } from './tokenStore';
 import { refreshKey } from '../oauth/session';
@@ -76,7 +76,7 @@ function createExternalBackends(context: vscode.ExtensionContext, config: Config
     isActive: uses('vault'),
     log: logTo,
     // Only to an address (and TLS settings) the user confirmed: settings are writable by any extension.
-    isConfirmed: (id) => (context.globalState.get<string[]>(VAULT_CONFIRMED_KEY) ?? []).includes(id),
+    isConfirmed: (id) => confirmedVaultTargets(context.globalState).includes(id),
   });
   context.subscriptions.push(
     vault,

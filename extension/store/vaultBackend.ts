@@ -100,6 +100,11 @@ export interface VaultTarget {
 /** globalState key: the targets (`vaultTargetOf(...).id`) the user confirmed on this machine. */
 export const VAULT_CONFIRMED_KEY = 'mcpTokens.vault.confirmedTargets';
 
+/** The confirmed Vault targets, kept in a Memento-like state (the extension's globalState). */
+export function confirmedVaultTargets(state: { get<T>(key: string): T | undefined }): string[] {
+  return state.get<string[]>(VAULT_CONFIRMED_KEY) ?? [];
+}
+
 /** The target the settings (and VAULT_ADDR / VAULT_NAMESPACE) name, with a canonical id; undefined when no address is set. */
 export function vaultTargetOf(s: VaultSettings, env: NodeJS.ProcessEnv): { id: string; target: VaultTarget } | undefined {
   const address = (s.address || env.VAULT_ADDR || '').replace(/\/+$/, '');
