@@ -63,3 +63,9 @@ export function parseCommandInput<S extends CommandSpec>(spec: S, raw: unknown):
   return { via: 'args', args: parsed.data };
 }
 
+/** The token an input names: the automation args' `{namespace, name}` or the prefilled key. */
+export function inputKey(input: CommandInput<unknown>): TokenKey | undefined {
+  if (input.via === 'ui') return input.key;
+  const a = input.args as Partial<TokenKey>;
+  return typeof a.namespace === 'string' && typeof a.name === 'string' ? { namespace: a.namespace, name: a.name } : undefined;
+}

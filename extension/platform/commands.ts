@@ -9,12 +9,11 @@
  * `commands.table.test.ts` checks that values are read only by the gate and the launch path).
  */
 import * as vscode from 'vscode';
-import type { TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
 import { CancelledError, errorText, parseCommandInput, type CommandInput } from './commandInput';
 import { COMMANDS, type ArgsOf, type CommandName, type CommandSpec } from './commandTable';
 
-export { ArgumentError, CancelledError, errorText, parseCommandInput, type CommandInput } from './commandInput';
+export { ArgumentError, CancelledError, errorText, inputKey, parseCommandInput, type CommandInput } from './commandInput';
 
 export interface CommandErrorPolicy {
   /** The text logged and shown for an error (default: `errorText`); for errors that need scrubbing. */
@@ -54,11 +53,4 @@ export function registerCommand<N extends CommandName>(s: Services, name: N, han
 /** Registers several handlers with one error policy. */
 export function registerCommandGroup(s: Services, handlers: { [N in CommandName]?: CommandHandler<N> }, policy: CommandErrorPolicy = {}): void {
   for (const name of Object.keys(handlers) as CommandName[]) registerCommand(s, name, handlers[name] as CommandHandler<typeof name>, policy);
-}
-
-/** The token an input names: the automation args' `{namespace, name}` or the prefilled key. */
-export function inputKey(input: CommandInput<unknown>): TokenKey | undefined {
-  if (input.via === 'ui') return input.key;
-  const a = input.args as Partial<TokenKey>;
-  return typeof a.namespace === 'string' && typeof a.name === 'string' ? { namespace: a.namespace, name: a.name } : undefined;
 }
