@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { BackendId } from '../server/core/model';
-import type { VaultSettings } from './store/vaultBackend';
+import type { VaultSettings } from './backends/vault';
 
 const SECTION = 'mcpTokens';
 

@@ -6,16 +6,16 @@ import './zodSetup'; // first: before any module builds a schema
 import * as vscode from 'vscode';
 import { config } from './config';
 import type { Services } from './services';
-import { createTokenStore } from './store';
+import { createTokenStore } from './backends';
 import { Gate } from './platform/gate';
-import { registerTokenCommands } from './commands/tokenCommands';
-import { registerTokensView } from './views/tokensView';
-import { registerExpiryWatch } from './views/expiryWatch';
-import { registerBackendCommands } from './commands/backendCommands';
-import { registerBackendsView } from './views/backendsView';
+import { registerTokenCommands } from './tokens/commands';
+import { registerTokensView } from './tokens/view';
+import { registerExpiryWatch } from './tokens/expiryWatch';
+import { registerBackendCommands } from './backends/commands';
+import { registerBackendsView } from './backends/view';
 import { registerMcpRuntime } from './runtime';
 import { registerOAuth } from './oauth';
-import { registerLanguageClient } from './languageClient';
+import { registerLanguageClient } from './language/client';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel('MCP Tokens', { log: true });

@@ -15,8 +15,8 @@ import { Leases, secretStorageLeaseStorage } from './lease';
 import { ACCESS_NAMESPACE, refreshKey } from './session';
 import { inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf } from '../platform/commandTable';
-import { KeyringBackend } from '../store/keyringBackend';
-import { McpCliRegistry, defaultRegistryPath } from '../store/mcpCliRegistry';
+import { KeyringBackend } from '../backends/keyring';
+import { McpCliRegistry, defaultRegistryPath } from '../backends/mcpCliRegistry';
 
 
 const OUTCOME_TEXT: Record<RefreshOutcome, string> = {

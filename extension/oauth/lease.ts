@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { Emitter, type Disposable, type Event } from '../util/event';
+import { Emitter, type Disposable, type Event } from '../platform/event';
 
 /** Where lease records live: get/set/delete of a small JSON text by lease name, and its change events. */
 export interface LeaseStorage {

@@ -7,7 +7,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { keyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
 import type { OAuthInfo, TokenMetadata } from '../../server/core/model';
 import type { TokenStore } from '../store/tokenStore';
-import type { Disposable } from '../util/event';
+import type { Disposable } from '../platform/event';
 import { OAuthFlowError, safeMessage } from './errors';
 import { authorize, discover, probe, refresh, revoke, sameIssuer, unionScopes, type Challenge, type PreRegisteredClient, type StoredClient } from './flow';
 import { OAuthSessions, refreshKey } from './session';

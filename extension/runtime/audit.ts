@@ -22,8 +22,8 @@
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { Emitter, Mutex } from '../util/event';
-import { withLockFile } from '../util/lockFile';
+import { Emitter, Mutex } from '../platform/event';
+import { withLockFile } from '../platform/lockFile';
 
 export const AUDIT_FILE = 'audit.jsonl';
 /** Entries `list()` returns (the newest). */

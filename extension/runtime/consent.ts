@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { keyId, type TokenKey } from '../../server/core/reference';
 import { envFileDigest, parseEnvFile } from './envFile';
 import { effectiveCwd, placeholderText, type LaunchPlan, type Template } from './resolve';
-import { Emitter } from '../util/event';
+import { Emitter } from '../platform/event';
 
 export interface StateLike {
   get<T>(key: string): T | undefined;

@@ -14,8 +14,8 @@ import { ConsentStore } from './consent';
 import { ServerFiles, userServersFile } from './files';
 import { McpRuntime, PROVIDER_ID } from './provider';
 import { moveServer, MoveServerError } from './moveServer';
-import { registerServersView } from '../views/serversView';
-import { addTokenChildSource, refreshTokensView } from '../views/tokensView';
+import { registerServersView } from './view';
+import { addTokenChildSource, refreshTokensView } from '../tokens/view';
 import { WORKSPACE_TOKENS_FILE } from '../../server/core/mcpConfig';
 
 export const AUDIT_SCHEME = 'mcp-tokens-audit';

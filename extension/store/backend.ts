@@ -4,7 +4,7 @@
  */
 import type { BackendId, TokenMetadata } from '../../server/core/model';
 import type { TokenKey } from '../../server/core/reference';
-import type { Event } from '../util/event';
+import type { Event } from '../platform/event';
 
 export interface BackendHealth {
   readonly backend: BackendId;

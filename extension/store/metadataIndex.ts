@@ -34,7 +34,7 @@ import {
   type TrashEntry,
 } from '../../server/core/model';
 import { keyId } from '../../server/core/reference';
-import { Emitter, type Disposable } from '../util/event';
+import { Emitter, type Disposable } from '../platform/event';
 import type { MetadataStorage } from './backend';
 
 /** An entry this version cannot use as it is. It stays where it is; a copy is kept at `backup`. */

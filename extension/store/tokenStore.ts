@@ -58,7 +58,7 @@ import {
   type TrashReason,
 } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
-import { Emitter, Mutex, type Disposable } from '../util/event';
+import { Emitter, Mutex, type Disposable } from '../platform/event';
 import { BackendError, type BackendHealth, type DiscoveredToken, type MetadataStorage, type SecretBackend } from './backend';
 import { MetadataIndex, type Damage, type LeaseName } from './metadataIndex';
 

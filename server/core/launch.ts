@@ -1,5 +1,5 @@
 /**
- * How the language server process is started: the extension (extension/languageClient.ts) and the
+ * How the language server process is started: the extension (extension/language/client.ts) and the
  * benchmark (test/bench/language-server.bench.ts) both use these, so `npm run bench` measures the
  * process users get. Pure constants, no imports.
  *

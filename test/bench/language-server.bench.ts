@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   const peerValidate = await measure(10, () => json.doValidation(cur, jsonDoc, { comments: 'ignore', trailingCommas: 'ignore' }));
 
   // The bundled server over LSP: memory and round trips. Built for production (minified, as in the
-  // .vsix) and started exactly as extension/languageClient.ts starts it: fork + IPC, with the
+  // .vsix) and started exactly as extension/language/client.ts starts it: fork + IPC, with the
   // flags and environment of server/core/launch.ts.
   execFileSync(process.execPath, ['esbuild.mjs', '--production'], { cwd: join(__dirname, '..', '..'), stdio: 'ignore' });
   const client = await TestClient.startLikeExtension({ execArgv: SERVER_EXEC_ARGV, env: SERVER_ENV });

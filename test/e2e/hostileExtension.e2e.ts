@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FakeVault } from '../fixtures/vault/server';
-import { encryptExport } from '../../extension/store/exportFormat';
+import { encryptExport } from '../../extension/backends/exportFormat';
 import { launch, testExtensionVsix, testSecret, type VSCode } from './harness';
 import type { DialogState } from './harness/ui';
 

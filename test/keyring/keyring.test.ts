@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { defaultRegistryPath } from '../../extension/store/mcpCliRegistry';
+import { defaultRegistryPath } from '../../extension/backends/mcpCliRegistry';
 import { makeKeyringStore, python, readRegistryFile } from './support';
 
 describe('OS keyring backend (gnome-keyring, unlocked)', () => {

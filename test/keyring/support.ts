@@ -2,8 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { KeyringBackend } from '../../extension/store/keyringBackend';
-import { McpCliRegistry, defaultRegistryPath } from '../../extension/store/mcpCliRegistry';
+import { KeyringBackend } from '../../extension/backends/keyring';
+import { McpCliRegistry, defaultRegistryPath } from '../../extension/backends/mcpCliRegistry';
 import { TokenStore } from '../../extension/store/tokenStore';
 import { MemoryBackend, MemoryIndex } from '../unit/support/memoryBackend';
 

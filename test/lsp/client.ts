@@ -42,7 +42,7 @@ export class TestClient {
   }
 
   /**
-   * Starts the server the way vscode-languageclient does for extension/languageClient.ts's
+   * Starts the server the way vscode-languageclient does for extension/language/client.ts's
    * `{ module, transport: TransportKind.ipc, options: { execArgv, env } }`: `child_process.fork`
    * with `--node-ipc --clientProcessId=<pid>`, messages over the IPC channel.
    */

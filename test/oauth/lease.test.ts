@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Leases, LEASE_PREFIX, leaseRecordSchema, memoryLeaseStorage, secretStorageLeaseStorage, type LeaseStorage } from '../../extension/oauth/lease';
-import { Emitter } from '../../extension/util/event';
+import { Emitter } from '../../extension/platform/event';
 
 function clock(start = 1_000_000) {
   let t = start;

@@ -1,6 +1,6 @@
 /**
  * Several VS Code windows, one machine: each window has its own TokenStore (SecretStorage backend and
- * index, as extension/store/index.ts builds them) and its own OAuthManager, over one shared
+ * index, as extension/backends/index.ts builds them) and its own OAuthManager, over one shared
  * SecretStorage (test/oauth/fixtures/sharedSecrets.ts: per-window caches, changes propagated to every
  * window after a delay). The authorization server rotates refresh tokens and revokes the whole grant
  * when a rotated-away refresh token is presented again (reuse detection). Whatever the number of
@@ -13,7 +13,7 @@ import { headlessBrowser } from '../../extension/oauth/headless';
 import { Leases, secretStorageLeaseStorage, type LeaseStorage } from '../../extension/oauth/lease';
 import { OAuthManager, type OAuthUi } from '../../extension/oauth/manager';
 import { refreshKey } from '../../extension/oauth/session';
-import { SecretStorageBackend, SecretStorageIndex } from '../../extension/store/secretStorageBackend';
+import { SecretStorageBackend, SecretStorageIndex } from '../../extension/backends/secretStorage';
 import { TokenStore } from '../../extension/store/tokenStore';
 import { startTestOAuthServer, type TestOAuthServer, type TestServerOptions } from './fixtures/oauthServer';
 import { SharedSecrets, type WindowSecrets } from './fixtures/sharedSecrets';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { candidateFor, findCredentials, looksLikeCredential, parseEnvFile, suggestKey } from '../../extension/commands/envImport';
+import { candidateFor, findCredentials, looksLikeCredential, parseEnvFile, suggestKey } from '../../extension/tokens/envImport';
 
 describe('import from environment', () => {
   it('recognises credential-looking names', () => {

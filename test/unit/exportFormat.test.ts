@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decryptExport, encryptExport, importProblems, readExportHeader, SCRYPT_DEFAULTS, type ExportedToken } from '../../extension/store/exportFormat';
+import { decryptExport, encryptExport, importProblems, readExportHeader, SCRYPT_DEFAULTS, type ExportedToken } from '../../extension/backends/exportFormat';
 import { clientKey, refreshKey } from '../../server/core/oauthKeys';
 
 const tokens: ExportedToken[] = [

@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { KeyringBackend, type AsyncEntryLike, type KeyringModule } from '../../extension/store/keyringBackend';
-import { McpCliRegistry } from '../../extension/store/mcpCliRegistry';
+import { KeyringBackend, type AsyncEntryLike, type KeyringModule } from '../../extension/backends/keyring';
+import { McpCliRegistry } from '../../extension/backends/mcpCliRegistry';
 import { TokenStore } from '../../extension/store/tokenStore';
 import { MemoryBackend, MemoryIndex } from './support/memoryBackend';
 

@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { classifyKeyringError, KeyringBackend, type AsyncEntryLike, type KeyringModule } from '../../extension/store/keyringBackend';
-import { McpCliRegistry } from '../../extension/store/mcpCliRegistry';
-import { withRetry } from '../../extension/store/retry';
+import { classifyKeyringError, KeyringBackend, type AsyncEntryLike, type KeyringModule } from '../../extension/backends/keyring';
+import { McpCliRegistry } from '../../extension/backends/mcpCliRegistry';
+import { withRetry } from '../../extension/backends/retry';
 import { TokenStore } from '../../extension/store/tokenStore';
 import { MemoryBackend, MemoryIndex } from './support/memoryBackend';
 

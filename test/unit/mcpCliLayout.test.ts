@@ -16,8 +16,8 @@ import {
   toStoredToken,
   unregisterToken,
   valueFromStoredToken,
-} from '../../extension/store/mcpCliLayout';
-import { McpCliRegistry, defaultRegistryPath } from '../../extension/store/mcpCliRegistry';
+} from '../../extension/backends/mcpCliLayout';
+import { McpCliRegistry, defaultRegistryPath } from '../../extension/backends/mcpCliRegistry';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mcp-cli-layout-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { McpCliRegistry } from '../../extension/store/mcpCliRegistry';
+import { McpCliRegistry } from '../../extension/backends/mcpCliRegistry';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-registry-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeMigration, loadMigration, MigrationInProgressError, resumeMigration, startMigration, type MigrationJournal, type MigrationState } from '../../extension/store/migration';
+import { describeMigration, loadMigration, MigrationInProgressError, resumeMigration, startMigration, type MigrationJournal, type MigrationState } from '../../extension/backends/migration';
 import { TokenStore } from '../../extension/store/tokenStore';
 import { MemoryBackend, MemoryIndex } from './support/memoryBackend';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { TokenStore } from '../../extension/store/tokenStore';
-import { DEFAULT_VAULT_SETTINGS, VaultBackend, vaultTargetOf, type VaultSettings } from '../../extension/store/vaultBackend';
+import { DEFAULT_VAULT_SETTINGS, VaultBackend, vaultTargetOf, type VaultSettings } from '../../extension/backends/vault';
 import { FakeVault, ROOT_TOKEN } from '../fixtures/vault/server';
 import { MemoryBackend, MemoryIndex } from '../unit/support/memoryBackend';
 

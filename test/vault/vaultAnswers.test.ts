@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { TokenStore } from '../../extension/store/tokenStore';
-import { DEFAULT_VAULT_SETTINGS, VaultBackend } from '../../extension/store/vaultBackend';
+import { DEFAULT_VAULT_SETTINGS, VaultBackend } from '../../extension/backends/vault';
 import { FakeVault, PROXY_HTML, ROOT_TOKEN, type CannedAnswer } from '../fixtures/vault/server';
 import { MemoryBackend, MemoryIndex } from '../unit/support/memoryBackend';
 

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { BackendError } from '../../extension/store/backend';
-import { startMigration, resumeMigration, type MigrationJournal, type MigrationState } from '../../extension/store/migration';
+import { startMigration, resumeMigration, type MigrationJournal, type MigrationState } from '../../extension/backends/migration';
 import { TokenStore } from '../../extension/store/tokenStore';
-import { DEFAULT_VAULT_SETTINGS, VaultBackend, type VaultSettings } from '../../extension/store/vaultBackend';
+import { DEFAULT_VAULT_SETTINGS, VaultBackend, type VaultSettings } from '../../extension/backends/vault';
 import { FakeVault, ROOT_TOKEN } from '../fixtures/vault/server';
 import { MemoryBackend, MemoryIndex } from '../unit/support/memoryBackend';
 

@@ -3,7 +3,7 @@
  * registry at `path` through McpCliRegistry, with small random pauses, then exits.
  * Usage: node --import tsx registryWriter.ts <path> <prefix> <count>
  */
-import { McpCliRegistry } from '../../../extension/store/mcpCliRegistry';
+import { McpCliRegistry } from '../../../extension/backends/mcpCliRegistry';
 
 async function main(): Promise<void> {
   const [path, prefix, count] = process.argv.slice(2);

@@ -5,8 +5,8 @@
  * Optional costs: a latency per call and a delay per KiB written (the real one encrypts and persists
  * the whole value), so a benchmark sees what a write costs. Failures can be injected per window.
  */
-import type { Disposable, Event } from '../../../extension/util/event';
-import { Emitter } from '../../../extension/util/event';
+import type { Disposable, Event } from '../../../extension/platform/event';
+import { Emitter } from '../../../extension/platform/event';
 
 export interface SharedSecretStorageOptions {
   /** Range of the delay before a change event reaches a window (ms). */

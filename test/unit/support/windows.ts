@@ -1,8 +1,8 @@
 /**
- * Store windows over one shared SecretStorage stand-in, wired as extension/store/index.ts wires a
+ * Store windows over one shared SecretStorage stand-in, wired as extension/backends/index.ts wires a
  * window: the SecretStorage backend and the metadata index over the same SecretStorage.
  */
-import { SecretStorageBackend, SecretStorageIndex } from '../../../extension/store/secretStorageBackend';
+import { SecretStorageBackend, SecretStorageIndex } from '../../../extension/backends/secretStorage';
 import { TokenStore, type TokenStoreOptions } from '../../../extension/store/tokenStore';
 import type { SharedSecretStorage, WindowSecrets } from './sharedSecretStorage';
 

@@ -8,8 +8,8 @@
 import type * as vscode from 'vscode';
 import { METADATA_LAYOUT, TRASH_NAMESPACE, type TokenMetadata } from '../../server/core/model';
 import { keyId, parseKeyId, type TokenKey } from '../../server/core/reference';
-import { Emitter, type Disposable, type Event } from '../util/event';
-import { BackendError, type BackendHealth, type DiscoveredToken, type MetadataStorage, type SecretBackend } from './backend';
+import { Emitter, type Disposable, type Event } from '../platform/event';
+import { BackendError, type BackendHealth, type DiscoveredToken, type MetadataStorage, type SecretBackend } from '../store/backend';
 
 const PREFIX = 'mcpTokens/v1/';
 const VALUE = `${PREFIX}value/`;

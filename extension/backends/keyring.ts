@@ -10,7 +10,7 @@
  */
 import { isInternalNamespace, type TokenMetadata } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
-import { BackendError, type BackendHealth, type DiscoveredToken, type SecretBackend } from './backend';
+import { BackendError, type BackendHealth, type DiscoveredToken, type SecretBackend } from '../store/backend';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {

@@ -6,9 +6,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { describeIssues, isInternalNamespace } from '../server/core/model';
-import { MCP_FILE_NAMES, TOKEN_AWARE_USER_FILE, WORKSPACE_GLOBS } from '../server/core/mcpFiles';
-import { SERVER_ENV, SERVER_EXEC_ARGV } from '../server/core/launch';
+import { describeIssues, isInternalNamespace } from '../../server/core/model';
+import { MCP_FILE_NAMES, TOKEN_AWARE_USER_FILE, WORKSPACE_GLOBS } from '../../server/core/mcpFiles';
+import { SERVER_ENV, SERVER_EXEC_ARGV } from '../../server/core/launch';
 import {
   CREATE_TOKEN,
   EXTENSION_COMMANDS,
@@ -25,10 +25,10 @@ import {
   type MoveSecretResult,
   type RenameTokenResult,
   type SettingsParams,
-} from '../server/core/protocol';
-import { formatReference, keyId, parseWholeReference, type TokenKey } from '../server/core/reference';
-import type { Services } from './services';
-import { message } from './store/tokenStore';
+} from '../../server/core/protocol';
+import { formatReference, keyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
+import type { Services } from '../services';
+import { message } from '../store/tokenStore';
 
 const DIAGNOSTICS_DELAY_MS = 150;
 const MAX_WORKSPACE_FILES = 2000;

@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { tokenTypeSchema, type TokenMetadata } from '../../server/core/model';
 import { keyId, parseKeyId, type TokenKey } from '../../server/core/reference';
-import { BackendError, type BackendHealth, type DiscoveredToken, type SecretBackend } from './backend';
+import { BackendError, type BackendHealth, type DiscoveredToken, type SecretBackend } from '../store/backend';
 import { describeStoredToken, mcpCliAccount, MCP_CLI_VAULT_PREFIX, toStoredToken, valueFromStoredToken, StoredTokenError } from './mcpCliLayout';
 import { withRetry } from './retry';
 

@@ -7,7 +7,7 @@
  * (`open(path, "w")` + `json.dump`, then chmod 0600). An unreadable file is taken as empty there.
  * This module is stricter, so that nothing mcp-cli or another window wrote is lost:
  *
- *  - Writes happen under a lock file (`token_registry.json.lock`, extension/util/lockFile.ts): our
+ *  - Writes happen under a lock file (`token_registry.json.lock`, extension/platform/lockFile.ts): our
  *    windows (and any writer honouring the lock) never overlap. Inside the lock the file is read, the
  *    change applied, the result written to a unique temporary file (mode 0600) and renamed over it.
  *    mcp-cli does not take the lock, so the file is read again right before the rename (what changed
@@ -33,9 +33,9 @@ import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { isInternalNamespace, type TokenMetadata } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
-import { Mutex } from '../util/event';
-import { withLockFile, type LockOptions } from '../util/lockFile';
-import type { DiscoveredToken } from './backend';
+import { Mutex } from '../platform/event';
+import { withLockFile, type LockOptions } from '../platform/lockFile';
+import type { DiscoveredToken } from '../store/backend';
 import { MCP_CLI_REGISTRY_RELATIVE, registerToken, registrySchema, registryTokens, serializeRegistry, unregisterToken, type Registry } from './mcpCliLayout';
 
 export function defaultRegistryPath(home = homedir()): string {

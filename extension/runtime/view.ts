@@ -8,9 +8,9 @@ import { ArgumentError, registerCommandGroup, type CommandInput } from '../platf
 import { TOKEN_TYPES } from '../../server/core/model';
 import { formatReference, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
-import type { ServedServer } from '../runtime/files';
-import { needsOf } from '../runtime/resolve';
-import type { CredentialState, McpRuntime } from '../runtime/provider';
+import type { ServedServer } from './files';
+import { needsOf } from './resolve';
+import type { CredentialState, McpRuntime } from './provider';
 
 /** `treeElement: true` tells commands this is a view item (it prefills the interactive flow), not automation arguments. */
 type Element = { treeElement: true; kind: 'server'; served: ServedServer } | { treeElement: true; kind: 'token'; served: ServedServer; key: TokenKey };

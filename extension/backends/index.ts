@@ -2,12 +2,12 @@
 import * as vscode from 'vscode';
 import type { Config } from '../config';
 import type { BackendId } from '../../server/core/model';
-import type { SecretBackend } from './backend';
-import { KeyringBackend } from './keyringBackend';
+import type { SecretBackend } from '../store/backend';
+import { KeyringBackend } from './keyring';
 import { McpCliRegistry, defaultRegistryPath } from './mcpCliRegistry';
-import { VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, VaultBackend, confirmedVaultTargets } from './vaultBackend';
-import { SecretStorageBackend, SecretStorageIndex } from './secretStorageBackend';
-import { TokenStore } from './tokenStore';
+import { VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, VaultBackend, confirmedVaultTargets } from './vault';
+import { SecretStorageBackend, SecretStorageIndex } from './secretStorage';
+import { TokenStore } from '../store/tokenStore';
 import { refreshKey } from '../oauth/session';
 
 export function createTokenStore(context: vscode.ExtensionContext, config: Config, log: vscode.LogOutputChannel): TokenStore {

@@ -29,7 +29,7 @@ import type { Services } from '../services';
 import type { DeletedToken } from '../store/tokenStore';
 import { ArgumentError, errorText as message, inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf, CommandName } from '../platform/commandTable';
-import { detailLines, shortDescription } from '../views/tokenDescription';
+import { detailLines, shortDescription } from './description';
 import { candidateFor, findCredentials, parseEnvFile, type CredentialCandidate } from './envImport';
 
 type Input<N extends CommandName> = CommandInput<ArgsOf<N>>;

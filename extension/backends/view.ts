@@ -8,7 +8,7 @@ import { registerCommand } from '../platform/commands';
 import { BACKEND_LABELS, type BackendId } from '../../server/core/model';
 import type { Services } from '../services';
 import type { BackendHealth } from '../store/backend';
-import { healthSummary } from './backendHealthText';
+import { healthSummary } from './healthText';
 
 type Node = { kind: 'backend'; health: BackendHealth; count: number } | { kind: 'info'; backend: BackendId; label: string; icon: string; tooltip?: string };
 

@@ -15,11 +15,11 @@ import { oauthCompanions, refreshKey } from '../../server/core/oauthKeys';
 import { keyId, parseKeyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
 import type { BackendHealth } from '../store/backend';
-import { decryptExport, encryptExport, EXPORT_EXTENSION, importProblems, passphraseProblem, readExportHeader, type ExportedToken } from '../store/exportFormat';
-import { describeMigration, loadMigration, resumeMigration, startMigration, type MigrationJournal, type MigrationResult, type MigrationState } from '../store/migration';
+import { decryptExport, encryptExport, EXPORT_EXTENSION, importProblems, passphraseProblem, readExportHeader, type ExportedToken } from './exportFormat';
+import { describeMigration, loadMigration, resumeMigration, startMigration, type MigrationJournal, type MigrationResult, type MigrationState } from './migration';
 import { message } from '../store/tokenStore';
-import { VAULT_CONFIRMED_KEY, VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, confirmedVaultTargets, vaultTargetOf } from '../store/vaultBackend';
-import { healthIcon, healthSummary } from '../views/backendHealthText';
+import { VAULT_CONFIRMED_KEY, VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, confirmedVaultTargets, vaultTargetOf } from './vault';
+import { healthIcon, healthSummary } from './healthText';
 import { ArgumentError, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf, CommandName } from '../platform/commandTable';
 

@@ -9,7 +9,7 @@ import { TOKEN_TYPES, expiryState, type TokenMetadata } from '../../server/core/
 import { keyId, type TokenKey } from '../../server/core/reference';
 import type { DeletedToken } from '../store/tokenStore';
 import type { Services } from '../services';
-import { markdownDescription, shortDescription } from './tokenDescription';
+import { markdownDescription, shortDescription } from './description';
 
 /** Tree elements. `treeElement: true` tells commands this is a view item, not automation arguments. */
 export type TokenTreeElement = NamespaceElement | TokenElement | ChildElement | RecentlyDeletedElement | DeletedElement;

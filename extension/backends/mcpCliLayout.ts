@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import type { TokenMetadata, TokenType } from '../../server/core/model';
 import { keyId, parseKeyId, type TokenKey } from '../../server/core/reference';
-import type { DiscoveredToken } from './backend';
+import type { DiscoveredToken } from '../store/backend';
 
 export const MCP_CLI_SERVICE = 'mcp-cli';
 /** mcp-cli's Vault path prefix (TokenManager: `f"{namespace}/oauth"` with namespace `mcp-cli`). */
