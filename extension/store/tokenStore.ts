@@ -43,6 +43,7 @@ import {
   METADATA_LAYOUT,
   TRASH_NAMESPACE,
   describeIssues,
+  expiredForUser,
   expiryState,
   isInternalNamespace,
   renewsItself,
@@ -303,6 +304,11 @@ export class TokenStore implements Disposable {
       });
   }
 
+  /** The Recently Deleted entries a user sees and acts on: `listDeleted()` without internal ones (those are restored with their token). */
+  listVisibleDeleted(): DeletedToken[] {
+    return this.listDeleted().filter((d) => !d.internal);
+  }
+
   backendIds(): BackendId[] {
     return [...this.backends.keys()];
   }
@@ -470,7 +476,7 @@ export class TokenStore implements Disposable {
       return this.list().filter(
         (t) =>
           (!filter.namespace || t.namespace === filter.namespace) &&
-          (!filter.expiredOnly || (expiryState(t, now, 0) === 'expired' && !renewsItself(t))),
+          (!filter.expiredOnly || (expiredForUser(t, now))),
       );
     };
     // Every window's tokens: the whole index is read first.

@@ -274,6 +274,16 @@ export function renewsItself(meta: Pick<TokenMetadata, 'oauth'>): boolean {
   return Boolean(meta.oauth?.hasRefreshToken && !meta.oauth.signInRequired);
 }
 
+/** Expired, and not an OAuth token that renews itself: the user has to act (the "expired" filters and counts). */
+export function expiredForUser(meta: Pick<TokenMetadata, 'expiresAt' | 'oauth'>, now: Date): boolean {
+  return expiryState(meta, now, 0) === 'expired' && !renewsItself(meta);
+}
+
+/** The token type a namespace names (`bearer:github` is a bearer token), undefined for any other namespace. */
+export function typeFromNamespace(namespace: string): TokenType | undefined {
+  return (TOKEN_TYPES as readonly string[]).includes(namespace) ? (namespace as TokenType) : undefined;
+}
+
 export function sameKey(a: TokenKey, b: TokenKey): boolean {
   return a.namespace === b.namespace && a.name === b.name;
 }
