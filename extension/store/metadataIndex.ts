@@ -33,6 +33,7 @@ import {
   type TokenMetadata,
   type TrashEntry,
 } from '../../server/core/model';
+import { errorText } from '../../server/core/errors';
 import { keyId } from '../../server/core/reference';
 import { Emitter, type Disposable } from '../platform/event';
 import type { MetadataStorage } from './backend';
@@ -199,7 +200,7 @@ export class MetadataIndex implements Disposable {
       }
     } catch (e) {
       for (const d of done.reverse()) {
-        await this.write(d.key, d.text).catch((u) => this.options.log('error', `Could not put back the metadata entry ${d.key}: ${message(u)}`));
+        await this.write(d.key, d.text).catch((u) => this.options.log('error', `Could not put back the metadata entry ${d.key}: ${errorText(u)}`));
       }
       this.restore(before);
       throw e;
@@ -278,7 +279,7 @@ export class MetadataIndex implements Disposable {
           if (parseLock(await this.storage.get(k))?.nonce === nonce) await this.storage.delete(k);
         } catch (e) {
           // It expires by itself.
-          this.options.log('warn', `Could not give back the lease ${k}: ${message(e)}`);
+          this.options.log('warn', `Could not give back the lease ${k}: ${errorText(e)}`);
         }
       }),
     );
@@ -367,7 +368,7 @@ export class MetadataIndex implements Disposable {
       p = (async () => {
         if ((await this.storage.get(backup)) !== undefined) return;
         await this.storage.store(backup, JSON.stringify({ of, foundAt: this.options.now().toISOString(), text }));
-      })().catch((e) => this.options.log('error', `Could not keep a copy of ${of}: ${message(e)}`));
+      })().catch((e) => this.options.log('error', `Could not keep a copy of ${of}: ${errorText(e)}`));
       this.copies.set(backup, p);
     }
     return p;
@@ -385,7 +386,7 @@ export class MetadataIndex implements Disposable {
       const change = await this.reread([key]);
       if (change.tokens.length || change.trash) this.changed.fire(change);
     } catch (e) {
-      this.options.log('warn', `Could not read the metadata entry ${key} another window changed: ${message(e)}`);
+      this.options.log('warn', `Could not read the metadata entry ${key} another window changed: ${errorText(e)}`);
     }
   }
 
@@ -483,8 +484,5 @@ function parseLock(text: string | undefined): { owner: string; nonce: string; un
   return p.success ? p.data : undefined;
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
