@@ -12,7 +12,7 @@ import type { CoreServices, OAuthHooks, Services } from '../services';
 import { OAuthFlowError, safeMessage } from './errors';
 import type { PreRegisteredClient } from '../../server/core/oauthClient';
 import { OAuthManager, type OAuthServerRef, type OAuthUi, type RefreshOutcome } from './manager';
-import { Leases, secretStorageLeaseStorage } from './lease';
+import { Leases, secretStorageLeaseStorage } from '../store/lease';
 import { ACCESS_NAMESPACE, refreshKey } from './session';
 import { inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf } from '../platform/commandTable';

@@ -12,7 +12,7 @@ import { OAuthFlowError, safeMessage } from './errors';
 import { authorize, discover, probe, refresh, revoke, sameIssuer, unionScopes, type Challenge, type StoredClient } from './flow';
 import type { PreRegisteredClient } from '../../server/core/oauthClient';
 import { OAuthSessions, refreshKey } from './session';
-import type { Lease, LeaseResult, Leases } from './lease';
+import type { Lease, LeaseResult, Leases } from '../store/lease';
 
 export interface OAuthServerRef {
   /** Display name (the server's name in its config file). */
