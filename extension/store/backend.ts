@@ -55,11 +55,28 @@ export interface SecretBackend {
   readPrevious(key: TokenKey): Promise<string | undefined>;
   /** Keeps `value` as the previous one (undefined clears it). Versioned backends may ignore it. */
   writePrevious(key: TokenKey, value: string | undefined, meta: TokenMetadata): Promise<void>;
+  /**
+   * A backend that numbers every write of a key (Vault KV v2) keeps the version history itself: the
+   * store records version numbers instead of copying replaced values to `history:<id>`.
+   */
+  readonly versions?: BackendVersions;
   /** Tokens stored outside this extension (another tool, a teammate) that should appear in the index. */
   discover?(): Promise<DiscoveredToken[]>;
   health(): Promise<BackendHealth>;
   /** Fires when values change outside this window (another window, another tool). */
   readonly onDidChange?: Event<void>;
+}
+
+/** The numbered versions of a key in a versioned backend. */
+export interface BackendVersions {
+  /** The number of the current version (undefined: the key does not exist). */
+  current(key: TokenKey): Promise<number | undefined>;
+  /** The value of one version (undefined: deleted, destroyed or unknown). */
+  read(key: TokenKey, version: number): Promise<string | undefined>;
+  /** The versions that still hold a value, oldest first. */
+  list(key: TokenKey): Promise<Array<{ readonly version: number; readonly createdAt?: string }>>;
+  /** Destroys versions for good (pruned from the history). */
+  destroy(key: TokenKey, versions: readonly number[]): Promise<void>;
 }
 
 /**

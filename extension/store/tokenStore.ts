@@ -39,7 +39,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  DEFAULT_HISTORY_MAX_AGE_DAYS,
+  DEFAULT_HISTORY_MAX_VERSIONS,
   DEFAULT_TRASH_RETENTION_DAYS,
+  HISTORY_NAMESPACE,
   METADATA_LAYOUT,
   TRASH_NAMESPACE,
   describeIssues,
@@ -51,6 +54,7 @@ import {
   sortTokens,
   tokenMetadataSchema,
   type BackendId,
+  type HistoryVersion,
   type SetTokenArgs,
   type TokenMetadata,
   type TokenType,
@@ -61,6 +65,7 @@ import {
 import { errorText } from '../../server/core/errors';
 import { keyId, type TokenKey } from '../../server/core/reference';
 import { Emitter, Mutex, type Disposable } from '../platform/event';
+import { currentActor, describeActor } from '../platform/actor';
 import { BackendError, type BackendHealth, type DiscoveredToken, type MetadataStorage, type SecretBackend } from './backend';
 import { MetadataIndex, type Damage, type LeaseName } from './metadataIndex';
 
@@ -98,6 +103,8 @@ export interface TokenStoreOptions {
   readonly leaseSettleMs?: number;
   /** See MetadataIndexOptions.leaseMs (default 6 s). */
   readonly leaseMs?: number;
+  /** Version history limits (`mcpTokens.history.*`), read at each write; defaults 10 versions, 90 days. */
+  readonly historyLimits?: () => { readonly maxVersions?: number; readonly maxAgeDays?: number };
   /** How long `ready()` waits for the backends' discovery before it resolves (it goes on after; default 3 s). */
   readonly startupDiscoveryMs?: number;
 }
@@ -153,7 +160,46 @@ export class DeletedTokenNotFoundError extends Error {
   }
 }
 
+export class HistoryVersionNotFoundError extends Error {
+  constructor(
+    readonly key: TokenKey,
+    readonly id: string | undefined,
+  ) {
+    super(id ? `Token ${keyId(key)} has no version ${id} (it was pruned or restored away).` : `Token ${keyId(key)} has no earlier version to restore.`);
+    this.name = 'HistoryVersionNotFoundError';
+  }
+}
+
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A version added to a token's history by a write, before the write is committed. */
+interface VersionChange {
+  /** The history the new metadata gets (undefined: none). */
+  readonly history: HistoryVersion[] | undefined;
+  /** Versions that fall out of the limits: removed after the write is committed. */
+  readonly dropped: HistoryVersion[];
+  /** Removes the copy this change wrote (the write failed). */
+  readonly undo: () => Promise<void>;
+}
+
+/**
+ * Applies the history limits to a list (newest first): at most `maxVersions`, none replaced more than
+ * `maxAgeDays` ago. Pure, for tests.
+ */
+export function pruneVersions(list: readonly HistoryVersion[], now: Date, limits: { maxVersions: number; maxAgeDays: number }): { kept: HistoryVersion[]; dropped: HistoryVersion[] } {
+  const cutoff = now.getTime() - limits.maxAgeDays * DAY_MS;
+  const kept: HistoryVersion[] = [];
+  const dropped: HistoryVersion[] = [];
+  for (const v of list) {
+    if (kept.length < limits.maxVersions && Date.parse(v.replacedAt) >= cutoff) kept.push(v);
+    else dropped.push(v);
+  }
+  return { kept, dropped };
+}
+
+function clampInt(v: unknown, min: number, max: number, fallback: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, Math.floor(v))) : fallback;
+}
 
 /** A token's values as read before they are replaced or removed. */
 interface Snapshot {
@@ -274,10 +320,18 @@ export class TokenStore implements Disposable {
     return this.backend(meta.backend).read(key);
   }
 
+  /** The value before the last change: the newest version of the history, else the backend's previous slot (tokens rotated before history existed). */
   async getPreviousValue(key: TokenKey): Promise<string | undefined> {
     await this.ready();
     const meta = this.require(key);
+    const newest = meta.history?.[0];
+    if (newest) return this.readVersion(meta, newest);
     return this.backend(meta.backend).readPrevious(key);
+  }
+
+  /** A token's earlier values, newest first (metadata only: when, by whom; never a value). */
+  listHistory(key: TokenKey): HistoryVersion[] {
+    return [...(this.get(key)?.history ?? [])];
   }
 
   /**
@@ -341,28 +395,37 @@ export class TokenStore implements Disposable {
         backend: backendId,
         hasPrevious: existing?.backend === backendId ? existing.hasPrevious : undefined,
         oauth: args.type === 'oauth' ? existing?.oauth : undefined,
+        history: existing?.backend === backendId ? existing.history : undefined,
       });
       const target = this.backend(backendId);
       const before = existing?.backend === backendId ? await target.read(key) : undefined;
       // A versioned backend keeps the overwritten value as the previous version.
       if (target.versioned && before !== undefined) meta.hasPrevious = true;
-      // The replaced value goes to the trash first, in the backend it is in. In the same backend an
-      // overwrite replaces only the current value; from another backend the token leaves entirely.
+      // In the same backend the replaced value becomes the newest version of the history; from another
+      // backend the token leaves entirely, so it goes to the trash (with its history) in the backend it is in.
       let kept: TrashEntry | undefined;
+      let version: VersionChange | undefined;
       if (existing && options.trash !== false) {
-        const replaced = existing.backend === backendId ? { meta: existing, value: before } : await this.snapshot(existing);
-        kept = await this.keepEntry(options.reason ?? 'overwrite', [replaced]);
+        if (existing.backend === backendId) {
+          version = await this.addVersion(existing, before);
+          meta.history = version.history;
+          if (version.history) meta.hasPrevious = true;
+          else delete meta.history;
+        } else {
+          kept = await this.keepEntry(options.reason ?? 'overwrite', [await this.snapshot(existing)]);
+        }
       }
       const undo = async () => {
         if (before === undefined) await target.remove(key);
         else await target.write(key, before, existing!);
         await this.discard(kept);
+        await version?.undo();
       };
       try {
         await target.write(key, args.value, meta);
       } catch (e) {
-        // Nothing was replaced: only the copy in the trash goes.
-        await this.undoing(key, () => this.discard(kept));
+        // Nothing was replaced: only the copy in the trash (or the history) goes.
+        await this.undoing(key, async () => (await this.discard(kept), await version?.undo()));
         throw e;
       }
       await this.transact(() => {
@@ -372,6 +435,7 @@ export class TokenStore implements Disposable {
       if (existing && existing.backend !== backendId) {
         await this.backend(existing.backend).remove(key).catch((e) => this.log('warn', `Could not remove ${keyId(key)} from ${existing.backend}: ${errorText(e)}`));
       }
+      if (existing && version) await this.dropVersions(existing, version.dropped);
       this.changeEmitter.fire({ kind: 'set', keys: [key], valueChanged: true });
       if (kept) this.fireTrash([key]);
       return meta;
@@ -379,43 +443,95 @@ export class TokenStore implements Disposable {
   }
 
   /**
-   * Replaces the value and keeps the old one as the previous value. The value this pushes out of the
-   * previous slot (the one before the last rotation) goes to the trash.
+   * Replaces the value; the replaced one becomes the newest version of the history (copied to
+   * `history:<id>`, or recorded as its Vault KV version). Versions beyond the limits are pruned.
    */
   rotate(key: TokenKey, value: string): Promise<TokenMetadata> {
     return this.write([tokenLease(key)], async () => {
       const existing = this.require(key);
-      const b = this.backend(existing.backend);
-      const current = await b.read(key);
-      const pushedOut = current !== undefined && existing.hasPrevious ? await b.readPrevious(key) : undefined;
-      const meta = this.validate({ ...existing, updatedAt: this.now().toISOString(), hasPrevious: current !== undefined || existing.hasPrevious });
-      const kept = await this.keepEntry('rotate', [{ meta: existing, value: pushedOut }]);
-      const undo = async (wroteValue = true) => {
-        if (current !== undefined) {
-          await b.writePrevious(key, pushedOut, existing);
-          if (wroteValue) await b.write(key, current, existing);
-        }
-        await this.discard(kept);
-      };
-      try {
-        if (current !== undefined) await b.writePrevious(key, current, meta);
-        await b.write(key, value, meta);
-      } catch (e) {
-        await this.undoing(key, () => undo(false));
-        throw e;
-      }
-      await this.transact(() => {
-        this.tokens.set(keyId(key), meta);
-        if (kept) this.trash.set(kept.id, kept);
-      }, undo);
-      this.changeEmitter.fire({ kind: 'rotate', keys: [key], valueChanged: true });
-      if (kept) this.fireTrash([key]);
-      return meta;
+      const current = await this.backend(existing.backend).read(key);
+      return this.replaceKeeping(existing, current, value, 'rotate');
     });
   }
 
-  /** Brings back the value before the last rotation; the replaced value becomes the previous one. */
+  /**
+   * Brings back the value before the last change (the newest version of the history; for a token
+   * rotated before history existed, the backend's previous slot). The replaced value becomes a version.
+   */
   restorePrevious(key: TokenKey): Promise<TokenMetadata> {
+    if (this.get(key)?.history?.length) return this.restoreVersion(key);
+    return this.restoreLegacyPrevious(key);
+  }
+
+  /**
+   * Makes an earlier version (`id`, default the newest) the current value. The replaced value becomes
+   * the newest version, so nothing is lost; the restored version stays listed (it is still an earlier
+   * value of the token; a Vault keeps it as its KV version).
+   */
+  restoreVersion(key: TokenKey, id?: string): Promise<TokenMetadata> {
+    return this.write([tokenLease(key)], async () => {
+      const existing = this.require(key);
+      const list = existing.history ?? [];
+      const version = id === undefined ? list[0] : list.find((v) => v.id === id);
+      if (!version) throw new HistoryVersionNotFoundError(key, id);
+      const value = await this.readVersion(existing, version);
+      if (value === undefined) throw new BackendError(existing.backend, `The version of ${keyId(key)} replaced at ${version.replacedAt} is missing from ${existing.backend}; nothing was restored.`);
+      const current = await this.backend(existing.backend).read(key);
+      return this.replaceKeeping(existing, current, value, 'restore');
+    });
+  }
+
+  /**
+   * Prunes every token's history to the limits (at startup: time passes without writes). Returns how
+   * many versions were removed.
+   */
+  async pruneHistory(): Promise<number> {
+    await this.ready();
+    const due = () => this.listAll().filter((t) => t.history?.length && pruneVersions(t.history, this.now(), this.limits()).dropped.length);
+    let removed = 0;
+    for (const t of due()) {
+      removed += await this.write([tokenLease(t)], async () => {
+        const existing = this.get(t);
+        if (!existing?.history) return 0;
+        const { kept, dropped } = pruneVersions(existing.history, this.now(), this.limits());
+        if (!dropped.length) return 0;
+        const meta = this.validate({ ...existing, history: kept.length ? kept : undefined });
+        await this.transact(() => this.tokens.set(keyId(existing), meta), async () => undefined);
+        await this.dropVersions(existing, dropped);
+        this.changeEmitter.fire({ kind: 'metadata', keys: [keyOf(existing)], valueChanged: false });
+        return dropped.length;
+      }).catch((e) => (this.log('warn', `Could not prune the history of ${keyId(t)}: ${errorText(e)}`), 0));
+    }
+    if (removed) this.log('info', `Pruned ${removed} old version${removed === 1 ? '' : 's'} from the token history.`);
+    return removed;
+  }
+
+  /** Writes `value` over `current`, keeping `current` as the newest version (under the token's lease). */
+  private async replaceKeeping(existing: TokenMetadata, current: string | undefined, value: string, kind: 'rotate' | 'restore'): Promise<TokenMetadata> {
+    const key = keyOf(existing);
+    const b = this.backend(existing.backend);
+    const version = await this.addVersion(existing, current);
+    const meta = this.validate({ ...existing, updatedAt: this.now().toISOString(), history: version.history, hasPrevious: version.history || existing.hasPrevious ? true : undefined });
+    try {
+      await b.write(key, value, meta);
+    } catch (e) {
+      await this.undoing(key, version.undo);
+      throw e;
+    }
+    await this.transact(
+      () => this.tokens.set(keyId(key), meta),
+      async () => {
+        if (current !== undefined) await b.write(key, current, existing);
+        await version.undo();
+      },
+    );
+    await this.dropVersions(existing, version.dropped);
+    this.changeEmitter.fire({ kind, keys: [key], valueChanged: true });
+    return meta;
+  }
+
+  /** Restore Previous for a token rotated before version history: the backend's previous slot. */
+  private restoreLegacyPrevious(key: TokenKey): Promise<TokenMetadata> {
     return this.write([tokenLease(key)], async () => {
       const existing = this.require(key);
       const b = this.backend(existing.backend);
@@ -532,15 +648,22 @@ export class TokenStore implements Disposable {
       const value = await b.read(from);
       if (value === undefined) throw new BackendError(existing.backend, `The value of ${keyId(from)} is missing from ${existing.backend}; nothing was renamed.`);
       const previous = await b.readPrevious(from);
-      const meta = this.validate({ ...existing, namespace: to.namespace, name: to.name, updatedAt: this.now().toISOString() });
-      await b.write(to, value, meta);
-      if (previous !== undefined) await b.writePrevious(to, previous, meta);
+      // `history:<id>` copies are named by id and stay; KV versions stay with the old path, so they are copied.
+      const versions = await this.copyVersions(existing, existing.backend, true);
+      const meta = this.validate({ ...existing, namespace: to.namespace, name: to.name, updatedAt: this.now().toISOString(), history: versions.history });
+      try {
+        await b.write(to, value, meta);
+        if (previous !== undefined) await b.writePrevious(to, previous, meta);
+      } catch (e) {
+        await this.undoing(from, async () => (await b.remove(to), await versions.undo()));
+        throw e;
+      }
       await this.transact(
         () => {
           this.tokens.delete(keyId(from));
           this.tokens.set(keyId(to), meta);
         },
-        () => b.remove(to),
+        async () => (await b.remove(to), await versions.undo()),
       );
       await b.remove(from).catch((e) => this.log('warn', `Could not remove the old value of ${keyId(from)}: ${errorText(e)}`));
       this.changeEmitter.fire({ kind: 'rename', keys: [from, to], valueChanged: true });
@@ -592,7 +715,7 @@ export class TokenStore implements Disposable {
       }
     }
     // The trash's kept copies are listable (Vault, SecretStorage); they are not tokens.
-    const fresh = found.filter(({ token }) => !this.has(token) && token.namespace !== TRASH_NAMESPACE);
+    const fresh = found.filter(({ token }) => !this.has(token) && token.namespace !== TRASH_NAMESPACE && token.namespace !== HISTORY_NAMESPACE);
     if (fresh.length === 0) return 0;
     return this.adoptDiscovered(fresh, false);
   }
@@ -686,10 +809,15 @@ export class TokenStore implements Disposable {
       const value = await source.read(key);
       if (value === undefined) throw new BackendError(sourceId, `The value of ${keyId(key)} is missing from ${sourceId}; it was not moved.`);
       const previous = existing.hasPrevious ? await source.readPrevious(key) : undefined;
-      const meta = this.validate({ ...existing, backend: to, hasPrevious: previous !== undefined ? true : undefined });
+      // The history moves too: every version is copied to `history:<id>` in the target.
+      const versions = await this.copyVersions(existing, to, false);
+      const meta = this.validate({ ...existing, backend: to, hasPrevious: previous !== undefined || versions.history ? true : undefined, history: versions.history });
       // A copy left by an earlier interrupted attempt is replaced.
       await target.remove(key).catch(() => undefined);
-      const undoCopy = () => target.remove(key).catch((e) => this.log('warn', `Could not remove the partial copy of ${keyId(key)} from ${to}: ${errorText(e)}`));
+      const undoCopy = async () => {
+        await target.remove(key).catch((e) => this.log('warn', `Could not remove the partial copy of ${keyId(key)} from ${to}: ${errorText(e)}`));
+        await versions.undo();
+      };
       try {
         if (previous !== undefined) await target.writePrevious(key, previous, meta);
         await target.write(key, value, meta);
@@ -701,6 +829,7 @@ export class TokenStore implements Disposable {
       }
       await this.transact(() => this.tokens.set(keyId(key), meta), undoCopy);
       let leftover: string | undefined;
+      await this.dropVersions(existing, (existing.history ?? []).filter((v) => v.kv === undefined));
       try {
         await source.remove(key);
       } catch (e) {
@@ -746,7 +875,7 @@ export class TokenStore implements Disposable {
         const value = await b.read(at);
         if (value === undefined) throw new BackendError(item.meta.backend, `The kept value of ${keyId(item.meta)} is missing from ${item.meta.backend}; nothing was restored.`);
         const previous = item.hasPrevious ? await b.readPrevious(at) : undefined;
-        restoring.push({ meta: this.validate({ ...item.meta, hasPrevious: previous !== undefined ? true : undefined }), value, previous });
+        restoring.push({ meta: this.validate({ ...item.meta, hasPrevious: previous !== undefined || item.meta.history?.length ? true : undefined }), value, previous });
       }
       const replaced: Snapshot[] = [];
       for (const r of restoring) {
@@ -814,6 +943,7 @@ export class TokenStore implements Disposable {
         throw new BackendError(left[0].meta.backend, `The deleted token ${keyId(entry.items[0].meta)} could not be removed from ${left[0].meta.backend}; it stays in Recently Deleted.`);
       }
       await this.transact(() => this.trash.delete(entry.id), async () => undefined);
+      for (const item of entry.items) await this.dropVersions(item.meta, item.meta.history ?? []);
       this.fireTrash([keyOf(entry.items[0].meta)]);
     });
   }
@@ -837,6 +967,7 @@ export class TokenStore implements Disposable {
       for (const e of expired) {
         const left = await this.discard(e);
         if (left.length === 0) purged++;
+        for (const item of e.items) if (!left.includes(item)) await this.dropVersions(item.meta, item.meta.history ?? []);
         if (left.length < e.items.length) updates.set(e.id, left.length ? { ...e, items: left } : undefined);
       }
       if (updates.size) {
@@ -854,6 +985,110 @@ export class TokenStore implements Disposable {
   }
 
   // ---- internals -----------------------------------------------------------------------------
+
+  /** The history limits, sane whatever is configured (1–100 versions, 1–3650 days). */
+  private limits(): { maxVersions: number; maxAgeDays: number } {
+    const l = this.options.historyLimits?.() ?? {};
+    return { maxVersions: clampInt(l.maxVersions, 1, 100, DEFAULT_HISTORY_MAX_VERSIONS), maxAgeDays: clampInt(l.maxAgeDays, 1, 3650, DEFAULT_HISTORY_MAX_AGE_DAYS) };
+  }
+
+  /**
+   * Keeps `current` (the value about to be replaced) as the newest version of `meta`'s history: in a
+   * versioned backend its version number, elsewhere a copy at `history:<id>` in the same backend. The
+   * list is pruned to the limits; the dropped versions are removed by `dropVersions` after the write
+   * is committed. Throws, having kept nothing, when the copy cannot be written.
+   */
+  private async addVersion(meta: TokenMetadata, current: string | undefined): Promise<VersionChange> {
+    const b = this.backend(meta.backend);
+    let list = meta.history ?? [];
+    let undo = async (): Promise<void> => undefined;
+    if (current !== undefined) {
+      const base = { id: this.newVersionId(list), replacedAt: this.now().toISOString(), setAt: meta.updatedAt, by: describeActor(currentActor()) };
+      if (b.versions) {
+        const n = await b.versions.current(meta);
+        if (n !== undefined) list = [withoutUndefined({ ...base, kv: n }), ...list];
+      } else {
+        const at = { namespace: HISTORY_NAMESPACE, name: base.id };
+        await this.writeCopy(meta, at, current);
+        list = [withoutUndefined(base), ...list];
+        undo = () => b.remove(at);
+      }
+    }
+    const { kept, dropped } = pruneVersions(list, this.now(), this.limits());
+    return { history: kept.length ? kept : undefined, dropped, undo };
+  }
+
+  /** Writes a copy of a token's value at an internal key of `meta.backend` (its shape the token's). */
+  private async writeCopy(meta: TokenMetadata, at: TokenKey, value: string, backend: BackendId = meta.backend): Promise<void> {
+    const b = this.backend(backend);
+    const shape = this.validate({ ...meta, ...at, backend, history: undefined, hasPrevious: undefined });
+    try {
+      await b.write(at, value, shape);
+    } catch (e) {
+      await b.remove(at).catch(() => undefined);
+      throw new BackendError(backend, `${keyId(meta)} was not changed: its value could not be kept in its history (${backend}): ${errorText(e)}`, e instanceof BackendError && e.retryable);
+    }
+  }
+
+  /** The value of one version of `meta`'s history. */
+  private readVersion(meta: TokenMetadata, v: HistoryVersion): Promise<string | undefined> {
+    const b = this.backend(meta.backend);
+    if (v.kv !== undefined) return b.versions ? b.versions.read(meta, v.kv) : Promise.resolve(undefined);
+    return b.read({ namespace: HISTORY_NAMESPACE, name: v.id });
+  }
+
+  /** Removes versions for good (pruned, or their token purged); failures are logged, never thrown. */
+  private async dropVersions(meta: TokenMetadata, versions: readonly HistoryVersion[]): Promise<void> {
+    if (!versions.length) return;
+    const b = this.backend(meta.backend);
+    const kv = versions.flatMap((v) => (v.kv !== undefined ? [v.kv] : []));
+    if (kv.length && b.versions) await b.versions.destroy(meta, kv).catch((e) => this.log('warn', `Could not destroy old versions of ${keyId(meta)} in ${meta.backend}: ${errorText(e)}`));
+    for (const v of versions) {
+      if (v.kv !== undefined) continue;
+      await b.remove({ namespace: HISTORY_NAMESPACE, name: v.id }).catch((e) => this.log('warn', `Could not remove an old version of ${keyId(meta)} from ${meta.backend}: ${errorText(e)}`));
+    }
+  }
+
+  /**
+   * Copies a token's history into `to` as `history:<id>` copies (a move to another backend, or a
+   * rename in a versioned backend, where the KV versions stay with the old path). Versions whose value
+   * is gone are left out. Returns the new list and an undo removing the copies.
+   */
+  private async copyVersions(meta: TokenMetadata, to: BackendId, onlyKv: boolean): Promise<{ history: HistoryVersion[] | undefined; undo: () => Promise<void> }> {
+    const out: HistoryVersion[] = [];
+    const written: TokenKey[] = [];
+    const undo = async () => {
+      for (const k of written) await this.backend(to).remove(k).catch(() => undefined);
+    };
+    try {
+      for (const v of meta.history ?? []) {
+        if (onlyKv && v.kv === undefined) {
+          out.push(v);
+          continue;
+        }
+        const value = await this.readVersion(meta, v);
+        if (value === undefined) continue;
+        const at = { namespace: HISTORY_NAMESPACE, name: v.id };
+        await this.writeCopy(meta, at, value, to);
+        written.push(at);
+        const { kv: _kv, ...copy } = v;
+        out.push(copy);
+      }
+    } catch (e) {
+      await undo();
+      throw e;
+    }
+    return { history: out.length ? out : undefined, undo };
+  }
+
+  /** A version id: the same shape as a trash id (time-sorted, one Vault path segment). */
+  private newVersionId(list: readonly HistoryVersion[]): string {
+    const stamp = this.now().toISOString().replace(/[-:.]/g, '');
+    let id: string;
+    do id = `${stamp}-${randomBytes(4).toString('hex')}`;
+    while (list.some((v) => v.id === id));
+    return id;
+  }
 
   /**
    * Takes a token and its companions out of their backends for delete and clear: keeps their values in
@@ -949,7 +1184,10 @@ export class TokenStore implements Disposable {
         e instanceof BackendError && e.retryable,
       );
     }
-    return { name, meta: s.meta, ...(s.previous !== undefined ? { hasPrevious: true } : {}) };
+    // Its KV versions go with a removed Vault secret; its `history:<id>` copies stay (purged with the entry).
+    const history = s.meta.history?.filter((v) => v.kv === undefined);
+    const meta = this.validate({ ...s.meta, history: history?.length ? history : undefined });
+    return { name, meta, ...(s.previous !== undefined ? { hasPrevious: true } : {}) };
   }
 
   /**
@@ -1108,8 +1346,8 @@ export class TokenStore implements Disposable {
 
 /** Tokens cannot be written to the trash's namespace: its keys would collide with kept copies. */
 function refuseReserved(key: TokenKey): void {
-  if (key.namespace === TRASH_NAMESPACE) {
-    throw new Error(`The namespace "${TRASH_NAMESPACE}" is reserved for Recently Deleted values; choose another namespace for ${keyId(key)}.`);
+  if (key.namespace === TRASH_NAMESPACE || key.namespace === HISTORY_NAMESPACE) {
+    throw new Error(`The namespace "${key.namespace}" is reserved for ${key.namespace === TRASH_NAMESPACE ? 'Recently Deleted values' : 'earlier versions of tokens'}; choose another namespace for ${keyId(key)}.`);
   }
 }
 

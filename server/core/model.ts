@@ -20,10 +20,21 @@ export const BUILTIN_NAMESPACES = ['bearer', 'api-key', 'provider', 'oauth', 'ge
 export const TRASH_NAMESPACE = 'trash';
 
 /**
+ * The namespace of a token's earlier values (version history): a replaced value is copied to
+ * `history:<version id>` in the token's backend (Vault keeps its own KV v2 versions instead). Internal,
+ * like the trash: never listed, never resolved, refused as a token namespace.
+ */
+export const HISTORY_NAMESPACE = 'history';
+
+/**
  * Namespaces a feature manages itself (an OAuth token's refresh token and client registration, the
  * trash). They are stored like tokens but hidden from lists, views, completion and bulk clearing.
  */
-export const INTERNAL_NAMESPACES: readonly string[] = ['oauth-refresh', 'oauth-client', TRASH_NAMESPACE];
+export const INTERNAL_NAMESPACES: readonly string[] = ['oauth-refresh', 'oauth-client', TRASH_NAMESPACE, HISTORY_NAMESPACE];
+
+/** Version history limits unless configured otherwise (`mcpTokens.history.*`). */
+export const DEFAULT_HISTORY_MAX_VERSIONS = 10;
+export const DEFAULT_HISTORY_MAX_AGE_DAYS = 90;
 
 export function isInternalNamespace(namespace: string): boolean {
   return INTERNAL_NAMESPACES.includes(namespace);
@@ -85,6 +96,24 @@ export const oauthInfoSchema = z.object({
 });
 export type OAuthInfo = z.infer<typeof oauthInfoSchema>;
 
+/**
+ * One earlier value of a token: when it was replaced and by whom, never the value. The value is kept
+ * in the token's backend at `history:<id>`, or, when `kv` is set, is that Vault KV v2 version of the
+ * token's own secret.
+ */
+export const historyVersionSchema = z.object({
+  id: z.string().regex(/^\d{8}T\d{9}Z-[0-9a-f]{8}$/),
+  /** When this value was replaced (it was current until then). */
+  replacedAt: isoDate,
+  /** When this value had been set (the token's `updatedAt` then). */
+  setAt: isoDate.optional(),
+  /** Who replaced it: the command and caller kind (`mcpTokens.rotateToken (ui)`), never a value. */
+  by: z.string().max(200).optional(),
+  /** The Vault KV v2 version holding the value (no copy is kept). */
+  kv: z.number().int().positive().optional(),
+});
+export type HistoryVersion = z.infer<typeof historyVersionSchema>;
+
 export const tokenMetadataSchema = z.object({
   namespace: namespaceSchema,
   name: nameSchema,
@@ -99,8 +128,11 @@ export const tokenMetadataSchema = z.object({
   /** A previous value is kept (after a rotation) and can be restored. */
   hasPrevious: z.boolean().optional(),
   oauth: oauthInfoSchema.optional(),
+  /** Earlier values, newest first (metadata only; the values are in the backend). */
+  history: z.array(historyVersionSchema).max(1000).optional(),
 });
 export type TokenMetadata = z.infer<typeof tokenMetadataSchema>;
+
 
 /** Why a value went to the trash (the path that replaced or removed it). */
 export const TRASH_REASONS = ['delete', 'clear', 'overwrite', 'rotate', 'restore', 'import', 'rename', 'sign-out'] as const;

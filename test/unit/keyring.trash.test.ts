@@ -54,8 +54,9 @@ describe('Trash in the OS keyring', () => {
     await store.delete(key);
     assert.deepEqual(registered(), []);
     const accounts = [...fake.entries.keys()];
-    assert.ok(accounts.length > 0 && accounts.every((a) => /^mcp-cli(\/previous)?\|trash:[A-Za-z0-9_-]+$/.test(a)), accounts.join(', '));
-    assert.equal(store.listDeleted().length, 4);
+    assert.ok(accounts.length > 0 && accounts.every((a) => /^mcp-cli(\/previous)?\|(trash|history):[A-Za-z0-9_-]+$/.test(a)), accounts.join(', '));
+    assert.equal(store.listDeleted().length, 1, 'replaced values are versions of the history; the deleted token is one entry');
+    assert.equal(store.listDeleted()[0].meta.history?.length, 4);
 
     for (const d of store.listDeleted().reverse()) await store.restoreDeleted(d.id);
     assert.deepEqual(registered(), ['bearer:gh'], 'a restored token is registered again');

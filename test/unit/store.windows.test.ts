@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TRASH_NAMESPACE } from '../../server/core/model';
+import { HISTORY_NAMESPACE, TRASH_NAMESPACE } from '../../server/core/model';
 import { TokenNotFoundError } from '../../extension/store/tokenStore';
 import { SharedSecretStorage } from './support/sharedSecretStorage';
-import { openWindow, persistedTokenKeys, persistedTrashNames, sleep, storedValues, type StoreWindow } from './support/windows';
+import { openWindow, persistedHistoryIds, persistedTokenKeys, persistedTrashNames, sleep, storedValues, type StoreWindow } from './support/windows';
 
 const NAMES = Array.from({ length: 12 }, (_, i) => `t${i}`);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)];
@@ -26,7 +26,9 @@ async function settle(windows: readonly StoreWindow[]): Promise<void> {
 
 async function stress(windowCount: number, operations: number) {
   const shared = new SharedSecretStorage({ eventDelayMs: [0, 8], latencyMs: [0, 1] });
-  const windows = Array.from({ length: windowCount }, () => openWindow(shared));
+  // Limits high enough that no version is pruned: every value written must be found again.
+  const historyLimits = () => ({ maxVersions: 100, maxAgeDays: 3650 });
+  const windows = Array.from({ length: windowCount }, () => openWindow(shared, { historyLimits }));
   await Promise.all(windows.map((w) => w.store.ready()));
   const written: string[] = [];
   const unexpected: string[] = [];
@@ -58,14 +60,17 @@ async function stress(windowCount: number, operations: number) {
   const { current, previous } = storedValues(shared);
   const everywhere = new Set([...current.values(), ...previous.values()]);
   const lost = written.filter((v) => !everywhere.has(v));
-  const liveValueKeys = [...current.keys()].filter((k) => !k.startsWith(`${TRASH_NAMESPACE}:`)).sort();
+  const liveValueKeys = [...current.keys()].filter((k) => !k.startsWith(`${TRASH_NAMESPACE}:`) && !k.startsWith(`${HISTORY_NAMESPACE}:`)).sort();
+  const versionIds = [...current.keys()].filter((k) => k.startsWith(`${HISTORY_NAMESPACE}:`)).map((k) => k.slice(HISTORY_NAMESPACE.length + 1));
+  const listedVersions = persistedHistoryIds(shared);
+  const orphanVersions = versionIds.filter((id) => !listedVersions.has(id));
   const keptNames = [...current.keys()].filter((k) => k.startsWith(`${TRASH_NAMESPACE}:`)).map((k) => k.slice(TRASH_NAMESPACE.length + 1));
   const persisted = persistedTokenKeys(shared);
   const orphanValues = liveValueKeys.filter((k) => !persisted.has(k));
   const trashNames = persistedTrashNames(shared);
   const orphanCopies = keptNames.filter((n) => !trashNames.has(n));
 
-  const fresh = openWindow(shared);
+  const fresh = openWindow(shared, { historyLimits });
   await fresh.store.ready();
   console.log(
     `[stress] ${operations} operations (${counts.set} set, ${counts.rotate} rotate, ${counts.delete} delete, ${counts.notFound} on absent tokens) ` +
@@ -76,6 +81,8 @@ async function stress(windowCount: number, operations: number) {
   assert.deepEqual(lost, [], 'every value written is current, previous or in Recently Deleted');
   assert.deepEqual(orphanValues, [], 'every value has its metadata');
   assert.deepEqual(orphanCopies, [], 'every kept copy has its Recently Deleted entry');
+  assert.deepEqual(orphanVersions, [], 'every version copy is listed in a history');
+  assert.ok([...listedVersions].every((id) => versionIds.includes(id)), 'every listed version has its copy');
   assert.deepEqual(ids(fresh), liveValueKeys, 'a window opened afterwards lists exactly the stored tokens');
   for (const [i, w] of windows.entries()) {
     assert.deepEqual(ids(w), liveValueKeys, `window ${i} converged`);

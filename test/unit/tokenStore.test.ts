@@ -75,8 +75,12 @@ describe('TokenStore', () => {
     await store.rotate(key, 'b');
     await store.delete(key);
     assert.equal(store.has(key), false);
-    assert.deepEqual([...backend.values.keys(), ...backend.previous.keys()].filter((k) => !k.startsWith('trash:')), []);
+    assert.deepEqual([...backend.values.keys(), ...backend.previous.keys()].filter((k) => !k.startsWith('trash:') && !k.startsWith('history:')), []);
     await assert.rejects(store.delete(key), /No token bearer:github/);
+    // Its history stays with it in Recently Deleted, and goes when the entry is purged.
+    assert.equal([...backend.values.keys()].filter((k) => k.startsWith('history:')).length, 1);
+    await store.purgeDeleted(store.listDeleted()[0].id);
+    assert.deepEqual([...backend.values.keys()], []);
   });
 
   it('clears by namespace and expired only', async () => {

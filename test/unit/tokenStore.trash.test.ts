@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { TRASH_NAMESPACE, type TokenMetadata } from '../../server/core/model';
+import { HISTORY_NAMESPACE, TRASH_NAMESPACE, type TokenMetadata } from '../../server/core/model';
 import type { TokenKey } from '../../server/core/reference';
 import { TokenStore, type DeletedToken, type TokenChange } from '../../extension/store/tokenStore';
 import { MemoryBackend, MemoryIndex } from './support/memoryBackend';
@@ -36,7 +36,7 @@ function make(shared?: { backend: MemoryBackend; vault: MemoryBackend; index: Me
 
 /** Values the backend holds outside the trash namespace. */
 function liveValues(b: MemoryBackend): string[] {
-  return [...b.values.keys()].filter((k) => !k.startsWith(`${TRASH_NAMESPACE}:`)).sort();
+  return [...b.values.keys()].filter((k) => !k.startsWith(`${TRASH_NAMESPACE}:`) && !k.startsWith(`${HISTORY_NAMESPACE}:`)).sort();
 }
 function trashValues(b: MemoryBackend): string[] {
   return [...b.values.entries()].filter(([k]) => k.startsWith(`${TRASH_NAMESPACE}:`)).map(([, v]) => v).sort();
@@ -52,68 +52,64 @@ describe('TokenStore trash (Recently Deleted)', () => {
     clock = new Date('2026-11-23T12:00:00Z');
   });
 
-  it('an overwrite with set keeps the old value; restoring it trashes the current one first', async () => {
+  it('an overwrite with set keeps the old value as a version, not in the trash; restoring a deleted token over a new one trashes the new one first', async () => {
     const { store, backend, changes } = make();
-    const before = await store.set({ ...key, type: 'bearer', value: 'v1', provider: 'github', description: 'first' });
+    await store.set({ ...key, type: 'bearer', value: 'v1', provider: 'github', description: 'first' });
     clock = new Date('2026-11-24T12:00:00Z');
-    await store.set({ ...key, type: 'bearer', value: 'v2' });
-    const d = only(store.listDeleted());
-    assert.equal(d.reason, 'overwrite');
-    assert.deepEqual([d.namespace, d.name, d.type, d.backend], ['bearer', 'github', 'bearer', 'secretStorage']);
-    assert.equal(d.deletedAt, '2026-11-24T12:00:00.000Z');
-    assert.deepEqual(d.meta, before);
-    assert.deepEqual(trashValues(backend), ['v1'], 'the old value lives in the same backend');
-    assert.ok(changes.some((c) => c.kind === 'trash'));
+    const overwritten = await store.set({ ...key, type: 'bearer', value: 'v2' });
+    assert.equal(store.listDeleted().length, 0, 'an overwrite is history, not Recently Deleted');
+    assert.deepEqual(store.listHistory(key).map((v) => v.replacedAt), ['2026-11-24T12:00:00.000Z']);
+    assert.equal(await store.getPreviousValue(key), 'v1');
+    assert.deepEqual(trashValues(backend), []);
 
     clock = new Date('2026-11-25T12:00:00Z');
+    await store.delete(key);
+    const d = only(store.listDeleted());
+    assert.equal(d.reason, 'delete');
+    assert.deepEqual(d.meta, overwritten, 'the history goes with the deleted token');
+    await store.set({ ...key, type: 'bearer', value: 'v3' });
     const restored = await store.restoreDeleted(d.id);
-    assert.deepEqual(restored, before);
-    assert.deepEqual(store.get(key), before);
-    assert.equal(await store.getValue(key), 'v1');
+    assert.deepEqual(restored, overwritten);
+    assert.equal(await store.getValue(key), 'v2');
+    assert.equal(await store.getPreviousValue(key), 'v1', 'its history is back with it');
     const replaced = only(store.listDeleted());
     assert.equal(replaced.reason, 'restore');
-    assert.notEqual(replaced.id, d.id, 'the restored entry is gone');
-    assert.deepEqual(trashValues(backend), ['v2']);
+    assert.deepEqual(trashValues(backend), ['v3']);
+    assert.ok(changes.some((c) => c.kind === 'trash'));
     await store.restoreDeleted(replaced.id);
-    assert.equal(await store.getValue(key), 'v2');
+    assert.equal(await store.getValue(key), 'v3');
   });
 
-  it('an import over an existing token is recorded as an import', async () => {
+  it('an import over an existing token keeps the replaced value as a version', async () => {
     const { store } = make();
     await store.set({ ...key, type: 'bearer', value: 'mine' });
     await store.set({ ...key, type: 'bearer', value: 'from-env' }, { reason: 'import' });
-    const d = only(store.listDeleted());
-    assert.equal(d.reason, 'import');
-    await store.restoreDeleted(d.id);
+    assert.equal(store.listDeleted().length, 0);
+    await store.restorePrevious(key);
     assert.equal(await store.getValue(key), 'mine');
   });
 
-  it('a second rotation keeps the value it pushes out of the previous slot', async () => {
+  it('rotations keep every replaced value in the history, nothing in the trash', async () => {
     const { store } = make();
     await store.set({ ...key, type: 'bearer', value: 'v1' });
     await store.rotate(key, 'v2');
-    assert.equal(store.listDeleted().length, 0, 'the first rotation destroys nothing: v1 is the previous value');
     await store.rotate(key, 'v3');
     assert.equal(await store.getPreviousValue(key), 'v2', 'the previous value works as before');
-    const d = only(store.listDeleted());
-    assert.deepEqual([d.reason, d.namespace, d.name], ['rotate', 'bearer', 'github']);
-    await store.restoreDeleted(d.id);
+    assert.equal(store.listHistory(key).length, 2);
+    assert.equal(store.listDeleted().length, 0);
+    await store.restoreVersion(key, store.listHistory(key)[1].id);
     assert.equal(await store.getValue(key), 'v1');
-    assert.deepEqual(
-      store.listDeleted().map((x) => x.reason),
-      ['restore'],
-    );
   });
 
-  it('restorePrevious keeps the value it replaces', async () => {
+  it('restorePrevious keeps the value it replaces as a version', async () => {
     const { store } = make();
     await store.set({ ...key, type: 'bearer', value: 'old' });
     await store.rotate(key, 'new');
     await store.restorePrevious(key);
     assert.equal(await store.getValue(key), 'old');
-    const d = only(store.listDeleted());
-    assert.equal(d.reason, 'restore');
-    await store.restoreDeleted(d.id);
+    assert.equal(store.listDeleted().length, 0);
+    assert.equal(await store.getPreviousValue(key), 'new');
+    await store.restorePrevious(key);
     assert.equal(await store.getValue(key), 'new');
   });
 
@@ -135,7 +131,8 @@ describe('TokenStore trash (Recently Deleted)', () => {
     assert.equal(await store.getPreviousValue(key), 'a');
     assert.equal(store.listDeleted().length, 0);
     assert.deepEqual(trashValues(backend), [], 'the trash copy is removed after a restore');
-    assert.equal(backend.previous.size, 1);
+    assert.equal(backend.previous.size, 0, 'the previous value is version 1 of the history, not a backend slot');
+    assert.equal([...backend.values.keys()].filter((k) => k.startsWith(`${HISTORY_NAMESPACE}:`)).length, 1);
   });
 
   it('clear keeps every cleared token, one entry each', async () => {
@@ -232,9 +229,6 @@ describe('TokenStore trash (Recently Deleted)', () => {
     await store.rotate(key, 'keep2');
     const snapshot = () => ({ values: [...backend.values], previous: [...backend.previous], meta: store.get(key), trash: store.listDeleted() });
     const before = snapshot();
-    backend.failNext.add('writePrevious');
-    await assert.rejects(store.delete(key), /injected writePrevious/);
-    assert.deepEqual(snapshot(), before);
     backend.failNext.add('write');
     await assert.rejects(store.delete(key), /injected write/);
     assert.deepEqual(snapshot(), before);

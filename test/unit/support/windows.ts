@@ -89,3 +89,18 @@ export function persistedTrashNames(shared: SharedSecretStorage): Set<string> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The version ids the persisted metadata lists (tokens' histories, and those of Recently Deleted tokens). */
+export function persistedHistoryIds(shared: SharedSecretStorage): Set<string> {
+  const ids = new Set<string>();
+  const add = (meta: { history?: Array<{ id: string }> } | undefined) => meta?.history?.forEach((v) => ids.add(v.id));
+  for (const [k, v] of shared.data) {
+    try {
+      if (k.startsWith('mcpTokens/v2/meta/')) add(JSON.parse(v).token);
+      if (k.startsWith('mcpTokens/v2/trash/')) for (const i of JSON.parse(v).entry?.items ?? []) add(i.meta);
+    } catch {
+      // damaged entries account for nothing
+    }
+  }
+  return ids;
+}
