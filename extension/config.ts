@@ -30,6 +30,13 @@ export const config = {
   recentlyDeletedDays(): number {
     return clampNumber(read('recentlyDeleted.days', 30), 1, 365, 30);
   },
+  /** Version history limits: earlier values kept per token, and for how many days (user settings only). */
+  historyLimits(): { maxVersions: number; maxAgeDays: number } {
+    return {
+      maxVersions: Math.floor(clampNumber(read('history.maxVersions', 10), 1, 100, 10)),
+      maxAgeDays: Math.floor(clampNumber(read('history.maxAgeDays', 90), 1, 3650, 90)),
+    };
+  },
   /** Length in characters of tokens made by "Generate Token" and rotation without a value. */
   generatedTokenLength(): number {
     return clampNumber(read('generatedTokenLength', 40), 16, 256, 40);

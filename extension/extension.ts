@@ -13,6 +13,7 @@ import { errorText } from './platform/commandInput';
 import { registerTokenCommands } from './tokens/commands';
 import { TokensView, registerTokensView } from './tokens/view';
 import { registerExpiryWatch } from './tokens/expiryWatch';
+import { registerHistoryCommands } from './tokens/history';
 import { registerBackendCommands } from './backends/commands';
 import { registerBackendsView } from './backends/view';
 import { registerMcpRuntime } from './runtime';
@@ -30,6 +31,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerTokenCommands(services);
   registerTokensView(services, tokensView);
   registerExpiryWatch(services);
+  registerHistoryCommands(services);
   registerBackendCommands(services);
   registerBackendsView(services);
   registerOAuth(services, oauth);

@@ -21,6 +21,7 @@ export function createTokenStore(context: vscode.ExtensionContext, config: Confi
     log: (level, message) => log[level](message),
     // An OAuth token's refresh token is deleted, kept in the trash and restored with it.
     companionsOf: (meta) => (meta.type === 'oauth' ? [refreshKey(meta)] : []),
+    historyLimits: () => config.historyLimits(),
   });
   context.subscriptions.push(secretStorage, index, store, ...watchConsistency(store, config, log));
   return store;

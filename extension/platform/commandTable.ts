@@ -85,6 +85,8 @@ export const COMMANDS = {
   clearExpiredTokens: spec('mcpTokens.clearExpiredTokens', 'destroy', z.object({ namespace: namespaceSchema.optional(), force: z.boolean().optional() }).strict()),
   rotateToken: spec('mcpTokens.rotateToken', 'destroy', keyArgs.extend({ value: setTokenArgsSchema.shape.value.optional() }).strict(), true),
   restorePreviousToken: spec('mcpTokens.restorePreviousToken', 'destroy', keyArgs, true),
+  /** Makes an earlier version current (`id` from the token's History; default the newest); the current value becomes a version. */
+  restoreTokenVersion: spec('mcpTokens.restoreTokenVersion', 'destroy', keyArgs.extend({ id: z.string().regex(/^\d{8}T\d{9}Z-[0-9a-f]{8}$/, 'not a version id').optional() }).strict(), true),
   generateToken: spec(
     'mcpTokens.generateToken',
     'destroy',

@@ -31,6 +31,8 @@ export interface Destruction {
   readonly detail?: string;
   /** The old value is kept in Recently Deleted (or can otherwise be had back). */
   readonly recoverable: boolean;
+  /** Where the old value is kept when `recoverable` (default "Recently Deleted"; "History" for a version restore). */
+  readonly keptIn?: 'Recently Deleted' | 'History';
   /** The caller asked not to be asked (`force`, `overwrite`). Honoured only when `recoverable`. */
   readonly skipQuestion?: boolean;
 }
@@ -82,7 +84,7 @@ export class Gate {
    */
   async destroy(d: Destruction): Promise<boolean> {
     if (d.recoverable && d.skipQuestion) return true;
-    const detail = [d.detail, d.recoverable ? 'The old value is kept in Recently Deleted in the Tokens view.' : 'This cannot be undone.'].filter(Boolean).join('\n\n');
+    const detail = [d.detail, d.recoverable ? `The old value is kept in ${d.keptIn ?? 'Recently Deleted'} in the Tokens view.` : 'This cannot be undone.'].filter(Boolean).join('\n\n');
     const answer = await vscode.window.showWarningMessage(`${d.action} ${d.what}?`, { modal: true, detail }, d.action);
     return answer === d.action;
   }

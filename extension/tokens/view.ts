@@ -11,9 +11,10 @@ import type { DeletedToken } from '../store/tokenStore';
 import type { CoreServices, Services, TokenChild, TokenChildSource, TokensViewApi } from '../services';
 import { errorText } from '../platform/commandInput';
 import { markdownDescription, shortDescription } from './description';
+import { historyNode, historyTreeItem, versionNodes, versionTreeItem, type HistoryElement, type VersionElement } from './history';
 
 /** Tree elements. `treeElement: true` tells commands this is a view item, not automation arguments. */
-export type TokenTreeElement = NamespaceElement | TokenElement | ChildElement | RecentlyDeletedElement | DeletedElement;
+export type TokenTreeElement = NamespaceElement | TokenElement | ChildElement | RecentlyDeletedElement | DeletedElement | HistoryElement | VersionElement;
 
 /** The "Recently Deleted" node: replaced and deleted values kept for `mcpTokens.recentlyDeleted.days`. */
 interface RecentlyDeletedElement {
@@ -123,8 +124,11 @@ export class TokensView implements vscode.TreeDataProvider<TokenTreeElement>, To
         .map((t) => this.tokenNode(t));
     }
     if (element.kind === 'token') {
-      return this.childrenOf(element).map((c) => ({ ...c, treeElement: true, kind: 'child', namespace: element.namespace, name: element.name }));
+      const history = historyNode(element.meta);
+      const children: TokenTreeElement[] = this.childrenOf(element).map((c) => ({ ...c, treeElement: true, kind: 'child', namespace: element.namespace, name: element.name }));
+      return history ? [history, ...children] : children;
     }
+    if (element.kind === 'history') return versionNodes(this.s.store.get(element));
     return [];
   }
 
@@ -132,6 +136,7 @@ export class TokensView implements vscode.TreeDataProvider<TokenTreeElement>, To
     if (element.kind === 'namespace' || element.kind === 'recentlyDeleted') return undefined;
     if (element.kind === 'deleted') return this.recentlyDeleted;
     if (element.kind === 'token') return this.namespaceNode(element.namespace);
+    if (element.kind === 'version') return { treeElement: true, kind: 'history', namespace: element.namespace, name: element.name };
     const meta = this.s.store.get(element);
     return meta ? this.tokenNode(meta) : undefined;
   }
@@ -180,7 +185,7 @@ export class TokensView implements vscode.TreeDataProvider<TokenTreeElement>, To
       const meta = element.meta;
       const now = new Date();
       const state = expiryState(meta, now, this.s.config.expiryWarningDays());
-      const hasChildren = this.childrenOf(meta).length > 0;
+      const hasChildren = this.childrenOf(meta).length > 0 || historyNode(meta) !== undefined;
       const item = new vscode.TreeItem(meta.name, hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
       item.id = `token:${keyId(meta)}`;
       item.description = shortDescription(meta, now);
@@ -220,6 +225,8 @@ export class TokensView implements vscode.TreeDataProvider<TokenTreeElement>, To
       item.contextValue = 'deletedToken';
       return item;
     }
+    if (element.kind === 'history') return historyTreeItem(this.s.store.get(element), element);
+    if (element.kind === 'version') return versionTreeItem(element);
     const item = new vscode.TreeItem(element.label, vscode.TreeItemCollapsibleState.None);
     item.id = `child:${keyId(element)}:${element.id}`;
     item.description = element.description;
