@@ -9,6 +9,7 @@ import { config } from './config';
 import type { CoreServices, Services } from './services';
 import { createTokenStore } from './backends';
 import { Gate } from './platform/gate';
+import { createAuditTrail, registerAuditLog } from './audit';
 import { errorText } from './platform/commandInput';
 import { registerTokenCommands } from './tokens/commands';
 import { TokensView, registerTokensView } from './tokens/view';
@@ -24,7 +25,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const log = vscode.window.createOutputChannel('MCP Tokens', { log: true });
   context.subscriptions.push(log);
   const store = createTokenStore(context, config, log);
-  const core: CoreServices = { context, store, config, log, gate: new Gate(store, log) };
+  const audit = createAuditTrail(context, log);
+  const core: CoreServices = { context, store, config, log, gate: new Gate(store, log, audit), audit };
   const oauth = createOAuth(core);
   const tokensView = new TokensView(core);
   const services: Services = { ...core, oauth: oauth.hooks, tokensView };
@@ -32,6 +34,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerTokensView(services, tokensView);
   registerExpiryWatch(services);
   registerHistoryCommands(services);
+  registerAuditLog(services);
   registerBackendCommands(services);
   registerBackendsView(services);
   registerOAuth(services, oauth);

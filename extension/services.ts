@@ -7,6 +7,7 @@ import type * as vscode from 'vscode';
 import type { TokenStore } from './store/tokenStore';
 import type { Config } from './config';
 import type { Gate } from './platform/gate';
+import type { AuditTrail } from './platform/audit';
 import type { TokenKey } from '../server/core/reference';
 import type { PreRegisteredClient } from '../server/core/oauthClient';
 
@@ -19,6 +20,8 @@ export interface CoreServices {
   readonly log: vscode.LogOutputChannel;
   /** The modal confirmation every value passes before a command lets it leave the store. */
   readonly gate: Gate;
+  /** The audit trail (`platform/audit.ts`): every use and change of a token, never a value. Commands are recorded by `platform/commands.ts`; features record their own events (launches, sign-in, refresh, verify, launcher). */
+  readonly audit: AuditTrail;
 }
 
 export interface Services extends CoreServices {

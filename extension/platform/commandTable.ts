@@ -21,6 +21,7 @@
  * `force: true` on a command that has no such option is an error, not silently ignored).
  */
 import { z } from 'zod';
+import { AUDIT_KINDS, AUDIT_OUTCOMES } from './auditEvent';
 import { backendIdSchema, isInternalNamespace, nameSchema, namespaceSchema as anyNamespaceSchema, setTokenArgsSchema, tokenTypeSchema } from '../../server/core/model';
 
 export type CommandClass = 'read' | 'metadata' | 'release' | 'destroy';
@@ -47,6 +48,17 @@ const key = { namespace: namespaceSchema, name: nameSchema };
 const keyArgs = z.object(key).strict();
 const keyList = z.array(z.union([z.object(key).strict(), z.string().max(300)])).max(10_000);
 const trashId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'not a Recently Deleted entry id');
+
+/** Which audit events to show or export (`platform/audit.ts`). */
+const auditFilter = z
+  .object({
+    /** `namespace:name` */
+    token: z.string().max(300).optional(),
+    days: z.number().int().min(1).max(3650).optional(),
+    kind: z.enum(AUDIT_KINDS).optional(),
+    outcome: z.enum(AUDIT_OUTCOMES).optional(),
+  })
+  .strict();
 
 function spec<S extends z.ZodType>(id: string, cls: CommandClass, args: S, acceptsKey = false): CommandSpec<S> {
   return { id, class: cls, args, acceptsKey };
@@ -155,7 +167,9 @@ export const COMMANDS = {
   // ---- runtime ------------------------------------------------------------------------------
   openUserServersFile: spec('mcpTokens.openUserServersFile', 'read', none),
   openWorkspaceServersFile: spec('mcpTokens.openWorkspaceServersFile', 'read', none),
-  showAuditLog: spec('mcpTokens.showAuditLog', 'read', none),
+  showAuditLog: spec('mcpTokens.showAuditLog', 'read', auditFilter, true),
+  /** Writes the (filtered) audit events as JSON lines to a file the user picks in a save dialog (no value is in them). */
+  exportAuditLog: spec('mcpTokens.exportAuditLog', 'read', auditFilter, true),
   revokeConsent: spec('mcpTokens.revokeConsent', 'metadata', keyArgs.extend({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/).optional() }).strict(), true),
   moveServerToTokenFile: spec('mcpTokens.moveServerToTokenFile', 'metadata', z.object({ uri: z.unknown(), serverName: z.string().min(1).max(256) }).strict()),
   refreshServers: spec('mcpTokens.refreshServers', 'read', none),

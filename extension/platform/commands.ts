@@ -12,6 +12,8 @@ import * as vscode from 'vscode';
 import type { Services } from '../services';
 import { CancelledError, errorText, parseCommandInput, type CommandInput } from './commandInput';
 import { COMMANDS, type ArgsOf, type CommandName, type CommandSpec } from './commandTable';
+import { actorState, withActor } from './actor';
+import { commandAuditEvent } from './commandAudit';
 
 export { ArgumentError, CancelledError, errorText, inputKey, parseCommandInput, type CommandInput } from './commandInput';
 
@@ -28,26 +30,41 @@ export type CommandHandler<N extends CommandName> = (input: CommandInput<ArgsOf<
 export function registerCommand<N extends CommandName>(s: Services, name: N, handler: CommandHandler<N>, policy: CommandErrorPolicy = {}): void {
   const spec: CommandSpec = COMMANDS[name];
   s.context.subscriptions.push(
-    vscode.commands.registerCommand(spec.id, async (raw?: unknown) => {
-      let input: CommandInput<unknown> | undefined;
-      try {
-        input = parseCommandInput(spec, raw);
-        return await handler(input as CommandInput<ArgsOf<N>>);
-      } catch (e) {
-        const quiet = e instanceof CancelledError || policy.quiet?.(e) === true;
-        const text = policy.describe ? policy.describe(e) : errorText(e);
-        if (quiet) {
-          s.log.info(`${spec.id}: ${text}`);
-        } else {
-          s.log.error(`${spec.id} failed: ${text}`);
-          void vscode.window.showErrorMessage(text);
-        }
-        // The user saw the message; automation callers (and bad arguments) get the rejection.
-        if (input?.via === 'ui') return undefined;
-        throw e instanceof Error && !policy.describe ? e : new Error(text);
-      }
-    }),
+    vscode.commands.registerCommand(spec.id, (raw?: unknown) => withActor({ command: spec.id, via: isAutomation(raw) ? 'automation' : 'ui' }, () => run(raw))),
   );
+  // Every command runs as its actor (the store records who replaced a value, the gate notes a
+  // refusal) and leaves one audit event (commandAudit.ts decides which commands and what outcome).
+  async function run(raw: unknown): Promise<unknown> {
+    let input: CommandInput<unknown> | undefined;
+    try {
+      input = parseCommandInput(spec, raw);
+      const result = await handler(input as CommandInput<ArgsOf<N>>);
+      audit(input, { result });
+      return result;
+    } catch (e) {
+      audit(input, { error: e });
+      const quiet = e instanceof CancelledError || policy.quiet?.(e) === true;
+      const text = policy.describe ? policy.describe(e) : errorText(e);
+      if (quiet) {
+        s.log.info(`${spec.id}: ${text}`);
+      } else {
+        s.log.error(`${spec.id} failed: ${text}`);
+        void vscode.window.showErrorMessage(text);
+      }
+      // The user saw the message; automation callers (and bad arguments) get the rejection.
+      if (input?.via === 'ui') return undefined;
+      throw e instanceof Error && !policy.describe ? e : new Error(text);
+    }
+  }
+  function audit(input: CommandInput<unknown> | undefined, end: { result?: unknown; error?: unknown }): void {
+    const event = commandAuditEvent(name, spec, input, { ...end, denied: actorState()?.denied, describe: policy.describe });
+    if (event) s.audit.record(event);
+  }
+}
+
+/** An automation argument: an object that is not a tree element (those only prefill the UI). */
+function isAutomation(raw: unknown): boolean {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) && (raw as { treeElement?: unknown }).treeElement !== true;
 }
 
 /** Registers several handlers with one error policy. */

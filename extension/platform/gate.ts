@@ -8,6 +8,8 @@
 import * as vscode from 'vscode';
 import type { TokenKey } from '../../server/core/reference';
 import type { TokenStore } from '../store/tokenStore';
+import type { AuditKind, AuditTrail } from './audit';
+import { actorState } from './actor';
 
 export interface Release {
   /** The verb of the question: "Copy", "Export", "Move", "Send". */
@@ -37,6 +39,9 @@ export interface Destruction {
   readonly skipQuestion?: boolean;
 }
 
+/** The audit kind of a release, by its verb. */
+const RELEASE_KINDS: Record<string, AuditKind> = { Copy: 'copy', Export: 'export', Move: 'move', Send: 'sign-in', Verify: 'verify' };
+
 const CALLER_NOTE = 'This was requested through a command with arguments: another extension may have asked for it. Cancel unless you started it.';
 
 /** Reads values; handed to a release only after the user agreed. */
@@ -61,7 +66,21 @@ export class Gate {
   constructor(
     private readonly store: TokenStore,
     private readonly log: vscode.LogOutputChannel,
+    private readonly audit?: AuditTrail,
   ) {}
+
+  /**
+   * Notes a refusal for the audit trail: inside a command, its one event says "denied" (commands.ts
+   * records it); outside one (a launch's sign-in), the gate records its own event.
+   */
+  private refused(kind: AuditKind, reason: string, allowed: boolean): void {
+    const state = actorState();
+    if (state) {
+      if (!allowed) state.denied = reason;
+      return;
+    }
+    this.audit?.record({ kind, outcome: allowed ? 'ok' : 'denied', reason });
+  }
 
   /**
    * Asks before values leave the store; only when the user chose `action` does `work` run, with the
@@ -70,11 +89,14 @@ export class Gate {
   async release<T>(r: Release, work: (read: ValueReader) => Promise<T>): Promise<T | undefined> {
     const { message, detail } = releaseText(r);
     const answer = await vscode.window.showWarningMessage(message, { modal: true, detail }, r.action);
+    const kind = RELEASE_KINDS[r.verb] ?? 'command';
     if (answer !== r.action) {
       this.log.info(`Declined: ${r.verb.toLowerCase()} ${r.what} to ${r.to}.`);
+      this.refused(kind, `declined: ${r.verb.toLowerCase()} ${r.what} to ${r.to}`, false);
       return undefined;
     }
     this.log.info(`Allowed: ${r.verb.toLowerCase()} ${r.what} to ${r.to}.`);
+    this.refused(kind, `${r.verb.toLowerCase()} ${r.what} to ${r.to}`, true);
     return work({ value: (k) => this.store.getValue(k), previous: (k) => this.store.getPreviousValue(k) });
   }
 
@@ -86,6 +108,7 @@ export class Gate {
     if (d.recoverable && d.skipQuestion) return true;
     const detail = [d.detail, d.recoverable ? `The old value is kept in ${d.keptIn ?? 'Recently Deleted'} in the Tokens view.` : 'This cannot be undone.'].filter(Boolean).join('\n\n');
     const answer = await vscode.window.showWarningMessage(`${d.action} ${d.what}?`, { modal: true, detail }, d.action);
+    if (answer !== d.action) this.refused('command', `declined: ${d.action.toLowerCase()} ${d.what}`, false);
     return answer === d.action;
   }
 }

@@ -4,20 +4,16 @@
  * call `activate` makes.
  */
 import * as vscode from 'vscode';
-import * as path from 'node:path';
 import { formatReference, parseKeyId, type TokenKey } from '../../server/core/reference';
 import { ArgumentError, inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf } from '../platform/commandTable';
 import type { Services } from '../services';
-import { AUDIT_FILE, AuditLog, formatAudit } from './audit';
 import { ConsentStore } from './consent';
 import { ServerFiles, userServersFile } from './files';
 import { McpRuntime, PROVIDER_ID } from './provider';
 import { moveServer, MoveServerError } from './moveServer';
 import { registerServersView } from './view';
 import { WORKSPACE_TOKENS_FILE } from '../../server/core/mcpConfig';
-
-export const AUDIT_SCHEME = 'mcp-tokens-audit';
 
 const USER_FILE_TEMPLATE = `{
 \t// MCP servers served by MCP Token Manager, with $<TOKEN:namespace:name> references resolved at
@@ -31,9 +27,8 @@ const USER_FILE_TEMPLATE = `{
 export function registerMcpRuntime(s: Services): McpRuntime {
   const files = new ServerFiles(s);
   const consent = new ConsentStore(s.context.globalState);
-  const audit = new AuditLog(path.join(s.context.globalStorageUri.fsPath, AUDIT_FILE));
-  const runtime = new McpRuntime(s, files, consent, audit);
-  s.context.subscriptions.push(files, consent, audit, runtime);
+  const runtime = new McpRuntime(s, files, consent);
+  s.context.subscriptions.push(files, consent, runtime);
 
   const lm = vscode.lm as Partial<typeof vscode.lm>;
   if (typeof lm.registerMcpServerDefinitionProvider === 'function') {
@@ -42,24 +37,7 @@ export function registerMcpRuntime(s: Services): McpRuntime {
     s.log.warn('This VS Code has no MCP server definition provider API; token-aware MCP servers are not served.');
   }
 
-  // Audit log document.
-  const auditChanged = new vscode.EventEmitter<vscode.Uri>();
-  const auditUri = vscode.Uri.from({ scheme: AUDIT_SCHEME, path: '/MCP Tokens Audit Log' });
-  s.context.subscriptions.push(
-    auditChanged,
-    vscode.workspace.registerTextDocumentContentProvider(AUDIT_SCHEME, {
-      onDidChange: auditChanged.event,
-      provideTextDocumentContent: async () => formatAudit(await audit.list()),
-    }),
-    audit.onDidChange(() => auditChanged.fire(auditUri)),
-  );
-
   registerCommandGroup(s, {
-    showAuditLog: async () => {
-      const doc = await vscode.workspace.openTextDocument(auditUri);
-      await vscode.window.showTextDocument(doc, { preview: true });
-      return audit.list();
-    },
     openUserServersFile: async () => {
       const uri = userServersFile(s.context);
       await ensureFile(uri, USER_FILE_TEMPLATE);

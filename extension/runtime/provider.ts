@@ -24,7 +24,6 @@ import { formatReference, keyId, type TokenKey } from '../../server/core/referen
 import { errorText } from '../platform/commandInput';
 
 import type { Services } from '../services';
-import type { AuditEntry, AuditLog } from './audit';
 import { fingerprint, identityOf, type ConsentStore, type ServerIdentity } from './consent';
 import { parseEnvFile } from './envFile';
 import type { ServedServer, ServerFile, ServerFiles } from './files';
@@ -52,7 +51,6 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     private readonly s: Services,
     readonly files: ServerFiles,
     readonly consent: ConsentStore,
-    readonly audit: AuditLog,
   ) {
     this.disposables.push(
       files.onDidChange(() => this.changed.fire()),
@@ -118,17 +116,19 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     const { label, entry, file } = served;
     const needs = needsOf(entry);
     const fileLabel = file.scope === 'user' ? file.uri.fsPath : vscode.workspace.asRelativePath(file.uri);
-    const audit = (key: TokenKey, outcome: AuditEntry['outcome'], detail?: string): AuditEntry => ({
-      time: new Date().toISOString(),
-      reference: formatReference(key),
-      server: label,
-      file: fileLabel,
-      outcome,
-      detail,
-    });
-    const fail = async (outcome: AuditEntry['outcome'], message: string, keys: readonly TokenKey[] = needs.tokens): Promise<never> => {
+    // One launch event per resolution: the tokens, the server and its file, the outcome (never a value).
+    type LaunchFailure = 'denied' | 'missing' | 'untrusted' | 'failed';
+    const audit = (keys: readonly TokenKey[], outcome: 'ok' | LaunchFailure, reason?: string) =>
+      this.s.audit.record({
+        kind: 'launch',
+        tokens: keys,
+        actor: { server: label, file: fileLabel },
+        outcome: outcome === 'ok' || outcome === 'denied' ? outcome : 'failed',
+        reason: outcome === 'missing' || outcome === 'untrusted' ? `${outcome}: ${reason ?? ''}` : reason,
+      });
+    const fail = async (outcome: LaunchFailure, message: string, keys: readonly TokenKey[] = needs.tokens): Promise<never> => {
       this.launched.delete(label);
-      if (keys.length) await this.audit.append(...keys.map((k) => audit(k, outcome))).catch(() => undefined);
+      if (keys.length) audit(keys, outcome, message);
       this.s.log.warn(`MCP server "${label}" not started: ${message}`);
       throw new Error(message);
     };
@@ -220,7 +220,7 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
       return fail('failed', e instanceof ResolveError ? `The MCP server "${label}" cannot be started: ${e.message}` : String(e));
     }
     for (const key of needs.tokens) await this.s.store.markUsed(key);
-    if (needs.tokens.length) await this.audit.append(...needs.tokens.map((k) => audit(k, 'used'))).catch((e) => this.s.log.warn(`Could not write the audit log: ${String(e)}`));
+    if (needs.tokens.length) audit(needs.tokens, 'ok');
     this.launched.set(label, { keys: new Set(needs.tokens.map(keyId)) });
     this.s.log.info(`Resolved MCP server "${label}" with ${needs.tokens.map((k) => formatReference(k)).join(', ') || 'no tokens'}.`);
     return launch;

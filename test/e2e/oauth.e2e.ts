@@ -233,8 +233,8 @@ describe('OAuth sign-in in VS Code', () => {
     await waitFor('the new access token at the server', () => missing.accepted.includes(token));
     assert.deepEqual(new Set(missing.accepted), new Set([token]), 'the server received only that Bearer token');
     remember(missing);
-    const audit = (await vs.runCommand('mcpTokens.showAuditLog')) as { reference: string; server: string; outcome: string }[];
-    assert.ok(audit.some((e) => e.server === 'missing-fixture' && e.reference === '$<TOKEN:oauth:e2e-missing>' && e.outcome === 'used'));
+    const audit = (await vs.runCommand('mcpTokens.showAuditLog', { kind: 'launch' })) as { tokens?: string[]; actor: { server?: string }; outcome: string }[];
+    assert.ok(audit.some((e) => e.actor.server === 'missing-fixture' && e.tokens?.includes('oauth:e2e-missing') && e.outcome === 'ok'));
   });
 
   test('a pre-registered client from the server entry signs in with its id and stored secret', async () => {

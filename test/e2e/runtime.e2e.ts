@@ -259,14 +259,14 @@ describe('MCP servers with tokens, trusted workspace', () => {
   });
 
   test('the audit log shows each use and each refusal, never a value', async () => {
-    const entries = await vs.runCommand<{ reference: string; server: string; outcome: string; file: string }[]>('mcpTokens.showAuditLog');
-    const count = (server: string, outcome: string) => entries.filter((e) => e.server === server && e.outcome === outcome).length;
-    assert.ok(count('stdio-fixture', 'used') >= 2, JSON.stringify(entries));
-    assert.ok(count('http-fixture', 'used') >= 2);
+    const entries = await vs.runCommand<{ tokens?: string[]; actor: { server?: string; file?: string }; outcome: string; reason?: string }[]>('mcpTokens.showAuditLog', { kind: 'launch' });
+    const count = (server: string, outcome: string, reason?: RegExp) => entries.filter((e) => e.actor.server === server && e.outcome === outcome && (!reason || reason.test(e.reason ?? ''))).length;
+    assert.ok(count('stdio-fixture', 'ok') >= 2, JSON.stringify(entries));
+    assert.ok(count('http-fixture', 'ok') >= 2);
     assert.ok(count('denied-fixture', 'denied') >= 2);
-    assert.ok(count('missing-fixture', 'missing') >= 1);
-    assert.ok(entries.every((e) => e.file.endsWith('mcp.tokens.json') || e.file.endsWith('server_config.json')));
-    assert.ok(count('cli-fixture', 'used') >= 2);
+    assert.ok(count('missing-fixture', 'failed', /^missing/) >= 1);
+    assert.ok(entries.every((e) => e.actor.file?.endsWith('mcp.tokens.json') || e.actor.file?.endsWith('server_config.json')));
+    assert.ok(count('cli-fixture', 'ok') >= 2);
     const text = JSON.stringify(entries);
     for (const v of ALL) assert.ok(!text.includes(v));
     await vs.screenshot('audit-log');
@@ -387,8 +387,8 @@ describe('MCP servers with tokens, untrusted workspace', () => {
     const row = rows.find((r) => r.label === 'stdio-fixture');
     assert.ok(row, `rows: ${rows.map((r) => r.label).join(', ')}`);
     assert.match(row.description, /not trusted/);
-    const audit = await vs.runCommand<{ outcome: string }[]>('mcpTokens.showAuditLog');
-    assert.ok(audit.every((e) => e.outcome !== 'used'));
+    const audit = await vs.runCommand<{ outcome: string }[]>('mcpTokens.showAuditLog', { kind: 'launch' });
+    assert.ok(audit.every((e) => e.outcome !== 'ok'));
   });
 
   test('a user-file server in an untrusted workspace: VS Code itself gates extension servers on trust', async () => {

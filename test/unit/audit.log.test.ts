@@ -4,18 +4,19 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditLog, formatAudit, type AuditEntry } from '../../extension/runtime/audit';
+import { AuditLog, formatAudit, type AuditEvent } from '../../extension/platform/audit';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-audit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const entry = (i: number, outcome: AuditEntry['outcome'] = 'used'): AuditEntry => ({
+const entry = (i: number, outcome: AuditEvent['outcome'] = 'ok'): AuditEvent => ({
   time: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-  reference: `$<TOKEN:bearer:t${i}>`,
-  server: 'srv',
-  file: '.vscode/mcp.tokens.json',
+  kind: 'launch',
+  tokens: [`bearer:t${i}`],
+  actor: { server: 'srv', file: '.vscode/mcp.tokens.json' },
   outcome,
 });
+const ref = (e: AuditEvent) => e.tokens?.[0] ?? '';
 
 test('keeps the last N entries, on disk and after a reload', async () => {
   const path = join(dir, 'sub', 'audit.jsonl');
@@ -25,8 +26,8 @@ test('keeps the last N entries, on disk and after a reload', async () => {
   for (let i = 0; i < 25; i++) await log.append(entry(i));
   const list = await log.list();
   assert.equal(list.length, 10);
-  assert.equal(list[0].reference, '$<TOKEN:bearer:t15>');
-  assert.equal(list[9].reference, '$<TOKEN:bearer:t24>');
+  assert.equal(ref(list[0]), 'bearer:t15');
+  assert.equal(ref(list[9]), 'bearer:t24');
   // Append-only since issue 10 (several windows share the file): every line stays on disk until the
   // file is rotated by size; the list is bounded to the last N.
   assert.equal(readFileSync(path, 'utf8').trim().split('\n').length, 25);
@@ -42,7 +43,7 @@ test('skips torn or invalid lines', async () => {
   const path = join(dir, 'torn.jsonl');
   writeFileSync(path, `${JSON.stringify(entry(1))}\n{"time": "x", "refer\n${JSON.stringify({ nope: true })}\n${JSON.stringify(entry(2))}\n`);
   const log = new AuditLog(path);
-  assert.deepEqual((await log.list()).map((e) => e.reference), ['$<TOKEN:bearer:t1>', '$<TOKEN:bearer:t2>']);
+  assert.deepEqual((await log.list()).map(ref), ['bearer:t1', 'bearer:t2']);
   await log.clear();
   assert.deepEqual(await log.list(), []);
 });
@@ -56,8 +57,8 @@ test('concurrent appends are all kept', async () => {
 test('formats newest first', () => {
   const text = formatAudit([entry(1), entry(2, 'denied')]);
   assert.ok(text.indexOf('t2') < text.indexOf('t1'));
-  assert.match(text, /denied\s+\$<TOKEN:bearer:t2>/);
-  assert.match(formatAudit([]), /No token has been used/);
+  assert.match(text, /launch\s+denied\s+bearer:t2/);
+  assert.match(formatAudit([]), /no events/);
 });
 
 // ---- several windows (issue 10) ------------------------------------------------------------------
@@ -74,13 +75,13 @@ function child(args: string[]): Promise<void> {
   });
 }
 
-const refs = (list: AuditEntry[], prefix: string) => new Set(list.map((e) => e.reference).filter((r) => r.startsWith(`$<TOKEN:bearer:${prefix}-`)));
+const refs = (list: AuditEvent[], prefix: string) => new Set(list.map(ref).filter((r) => r.startsWith(`bearer:${prefix}-`)));
 
 test('two AuditLog instances over one file (two windows), 1,000 entries each appended concurrently, lose none', async () => {
   const path = join(dir, 'two-instances', 'audit.jsonl');
   const a = new AuditLog(path, 10_000);
   const b = new AuditLog(path, 10_000);
-  const entryOf = (p: string, i: number): AuditEntry => ({ ...entry(i), reference: `$<TOKEN:bearer:${p}-${i}>` });
+  const entryOf = (p: string, i: number): AuditEvent => ({ ...entry(i), tokens: [`bearer:${p}-${i}`] });
   await Promise.all([...Array.from({ length: 1000 }, (_, i) => a.append(entryOf('a', i))), ...Array.from({ length: 1000 }, (_, i) => b.append(entryOf('b', i)))]);
   for (const log of [a, b, new AuditLog(path, 10_000)]) {
     const list = await log.list();
@@ -102,9 +103,9 @@ test('a torn last line (a window killed mid-write) is skipped, and the next entr
   const path = join(dir, 'torn-last.jsonl');
   writeFileSync(path, `${JSON.stringify(entry(1))}\n${JSON.stringify(entry(2)).slice(0, 40)}`);
   const log = new AuditLog(path);
-  assert.deepEqual((await log.list()).map((e) => e.reference), ['$<TOKEN:bearer:t1>']);
+  assert.deepEqual((await log.list()).map(ref), ['bearer:t1']);
   await log.append(entry(3));
-  assert.deepEqual((await new AuditLog(path).list()).map((e) => e.reference), ['$<TOKEN:bearer:t1>', '$<TOKEN:bearer:t3>']);
+  assert.deepEqual((await new AuditLog(path).list()).map(ref), ['bearer:t1', 'bearer:t3']);
 });
 
 test('rotation by size keeps the entries readable (current file and .1), across processes', { timeout: 120_000 }, async () => {
@@ -112,13 +113,13 @@ test('rotation by size keeps the entries readable (current file and .1), across 
   const maxBytes = 64 * 1024;
   const log = new AuditLog(path, 100_000, { maxBytes });
   // ~130 bytes per line: 600 entries are ~78 KB, one rotation at 64 KiB.
-  for (let i = 0; i < 600; i++) await log.append({ ...entry(i), reference: `$<TOKEN:bearer:r-${i}>` });
+  for (let i = 0; i < 600; i++) await log.append({ ...entry(i), tokens: [`bearer:r-${i}`] });
   assert.ok(existsSync(`${path}.1`), 'rotated to .1');
   assert.ok(statSync(path).size <= maxBytes + 4096);
   let list = await log.list();
   assert.equal(list.length, 600, 'every entry is still listed after a rotation of 64 KiB');
-  assert.equal(list[0].reference, '$<TOKEN:bearer:r-0>');
-  assert.equal(list[599].reference, '$<TOKEN:bearer:r-599>');
+  assert.equal(ref(list[0]), 'bearer:r-0');
+  assert.equal(ref(list[599]), 'bearer:r-599');
   // Two processes rotating the same log: the newest entries stay readable, none is torn.
   await Promise.all([child([path, 'q1', '1000', String(maxBytes)]), child([path, 'q2', '1000', String(maxBytes)])]);
   list = await new AuditLog(path, 100_000, { maxBytes }).list();
@@ -127,7 +128,7 @@ test('rotation by size keeps the entries readable (current file and .1), across 
   assert.equal(onDisk.split('\n').filter((l) => l.trim()).length, list.length, 'every line on disk parses');
   // 64 KiB per file, ~140 bytes per entry: the two files hold at least the last ~460 entries.
   assert.ok(kept >= 450, `kept ${kept} of the newest entries`);
-  assert.ok(['$<TOKEN:bearer:q1-999>', '$<TOKEN:bearer:q2-999>'].includes(list[list.length - 1].reference), 'the newest entry is the last one written');
+  assert.ok(['bearer:q1-999', 'bearer:q2-999'].includes(ref(list[list.length - 1])), 'the newest entry is the last one written');
   assert.ok(statSync(path).size <= maxBytes + 4096 && statSync(`${path}.1`).size <= maxBytes + 64 * 1024);
 });
 
@@ -137,5 +138,5 @@ test('an audit.jsonl of the previous version (the same JSON lines, bounded by co
   writeFileSync(path, Array.from({ length: 10 }, (_, i) => JSON.stringify(entry(i))).join('\n') + '\n', { mode: 0o600 });
   const log = new AuditLog(path);
   await log.append(entry(10));
-  assert.deepEqual((await log.list()).map((e) => e.reference), Array.from({ length: 11 }, (_, i) => `$<TOKEN:bearer:t${i}>`));
+  assert.deepEqual((await log.list()).map(ref), Array.from({ length: 11 }, (_, i) => `bearer:t${i}`));
 });
