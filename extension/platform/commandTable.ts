@@ -134,8 +134,10 @@ export const COMMANDS = {
   filterTokens: spec(
     'mcpTokens.filterTokens',
     'read',
-    z.object({ text: z.string().max(256).optional(), type: tokenTypeSchema.optional(), expiry: z.enum(['expired', 'soon', 'ok', 'none']).optional() }).strict(),
+    /** `due`: expired or expiring soon (what the expiry status bar item shows). */
+    z.object({ text: z.string().max(256).optional(), type: tokenTypeSchema.optional(), expiry: z.enum(['expired', 'soon', 'due', 'ok', 'none']).optional() }).strict(),
   ),
+  showExpiringTokens: spec('mcpTokens.showExpiringTokens', 'read', none),
   clearFilter: spec('mcpTokens.clearFilter', 'read', none),
   refresh: spec('mcpTokens.refresh', 'read', none),
   revealToken: spec('mcpTokens.revealToken', 'read', keyArgs, true),

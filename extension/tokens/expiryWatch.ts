@@ -1,53 +1,57 @@
 /**
- * Expiry: a status bar item shown only while tokens are expired or expire soon, and one
- * notification per token and session when it is about to expire. Re-evaluated on every store
- * change, setting change, and every ten minutes (time passes without events).
+ * Expiry: a status bar item shown only while tokens are expired or expire soon (it opens the Tokens
+ * view filtered to them: `showExpiringTokens`), and one notification per token and state per
+ * session, for tokens that have expired as well as for those about to. Re-evaluated on every store
+ * change, setting change, and every ten minutes (time passes without events). What is shown is
+ * worked out by the pure `expiryReport`.
  */
 import * as vscode from 'vscode';
-import { describeExpiry, expiryState, renewsItself } from '../../server/core/model';
 import { keyId } from '../../server/core/reference';
+import { registerCommandGroup } from '../platform/commands';
 import type { Services } from '../services';
+import { expiryReport } from './expiryReport';
 
 const RECHECK_MS = 10 * 60 * 1000;
 
-export function registerExpiryWatch(s: Services): void {
+export function registerExpiryWatch(s: Services, now: () => Date = () => new Date()): void {
   const item = vscode.window.createStatusBarItem('mcpTokens.expiry', vscode.StatusBarAlignment.Right, 100);
   item.name = 'MCP Tokens: expiry';
-  item.command = { command: 'mcpTokens.listTokens', title: 'List expiring tokens', arguments: [] };
+  item.command = { command: 'mcpTokens.showExpiringTokens', title: 'Show expired and expiring MCP tokens' };
   const notified = new Set<string>();
 
   const update = () => {
-    const now = new Date();
-    const soonDays = s.config.expiryWarningDays();
-    // OAuth tokens with a refresh token renew themselves; only their sign-in state matters.
-    const tokens = s.store.list().filter((t) => !renewsItself(t));
-    const expired = tokens.filter((t) => expiryState(t, now, soonDays) === 'expired');
-    const soon = tokens.filter((t) => expiryState(t, now, soonDays) === 'soon');
-    if (expired.length + soon.length === 0) {
+    const at = now();
+    const report = expiryReport(s.store.list(), at, s.config.expiryWarningDays(), notified);
+    if (!report.statusText) {
       item.hide();
     } else {
-      item.text = `$(${expired.length ? 'warning' : 'clock'}) ${expired.length + soon.length} MCP token${expired.length + soon.length === 1 ? '' : 's'}`;
-      item.backgroundColor = new vscode.ThemeColor(expired.length ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
-      const tip = new vscode.MarkdownString(
-        [...expired.map((t) => `$(warning) \`${keyId(t)}\` ${describeExpiry(t, now)}`), ...soon.map((t) => `$(clock) \`${keyId(t)}\` ${describeExpiry(t, now)}`)].join('  \n'),
-        true,
-      );
-      item.tooltip = tip;
-      item.accessibilityInformation = { label: `${expired.length} expired and ${soon.length} expiring MCP tokens` };
+      item.text = report.statusText;
+      item.backgroundColor = new vscode.ThemeColor(report.expired.length ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
+      item.tooltip = new vscode.MarkdownString(report.tooltipLines.join('  \n'), true);
+      item.accessibilityInformation = { label: `${report.expired.length} expired and ${report.soon.length} expiring MCP tokens` };
       item.show();
     }
-    for (const t of soon) {
-      const id = keyId(t);
-      if (notified.has(id)) continue;
-      notified.add(id);
-      void vscode.window.showWarningMessage(`MCP token ${id} ${describeExpiry(t, now)}.`, 'Rotate…', 'Show').then((choice) => {
-        const key = { namespace: t.namespace, name: t.name };
+    for (const n of report.notices) {
+      notified.add(n.id);
+      const id = keyId(n.token);
+      const show = n.state === 'expired' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+      void show(n.message, 'Rotate…', 'Show').then((choice) => {
         if (choice === 'Rotate…') return vscode.commands.executeCommand('mcpTokens.rotateToken', id);
-        if (choice === 'Show') return vscode.commands.executeCommand('mcpTokens.revealToken', key);
+        if (choice === 'Show') return vscode.commands.executeCommand('mcpTokens.revealToken', { namespace: n.token.namespace, name: n.token.name });
         return undefined;
       });
     }
   };
+
+  registerCommandGroup(s, {
+    // The status bar item: the Tokens view, filtered to the expired and expiring tokens.
+    showExpiringTokens: async () => {
+      await s.store.ready();
+      const count = await vscode.commands.executeCommand<number>('mcpTokens.filterTokens', { expiry: 'due' });
+      await vscode.commands.executeCommand('mcpTokens.tokens.focus');
+      return count;
+    },
+  });
 
   const timer = setInterval(update, RECHECK_MS);
   s.context.subscriptions.push(

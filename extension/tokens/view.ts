@@ -54,7 +54,8 @@ interface ChildElement extends TokenChild {
 interface Filter {
   text?: string;
   type?: string;
-  expiry?: 'expired' | 'soon' | 'ok' | 'none';
+  /** `due`: expired or soon. */
+  expiry?: 'expired' | 'soon' | 'due' | 'ok' | 'none';
 }
 
 /**
@@ -99,7 +100,7 @@ export class TokensView implements vscode.TreeDataProvider<TokenTreeElement>, To
         (t) =>
           (!text || keyId(t).toLowerCase().includes(text) || t.description?.toLowerCase().includes(text) || t.provider?.toLowerCase().includes(text)) &&
           (!this.filter.type || t.type === this.filter.type) &&
-          (!this.filter.expiry || expiryState(t, now, soon) === this.filter.expiry),
+          (!this.filter.expiry || matchesExpiry(expiryState(t, now, soon), this.filter.expiry)),
       );
   }
 
@@ -359,10 +360,14 @@ function relativeTime(iso: string, now: Date): string {
   return `${n} ${unit}${n === 1 ? '' : 's'} ago`;
 }
 
+function matchesExpiry(state: string, wanted: NonNullable<Filter['expiry']>): boolean {
+  return wanted === 'due' ? state === 'expired' || state === 'soon' : state === wanted;
+}
+
 function isFiltered(f: Filter): boolean {
   return Boolean(f.text || f.type || f.expiry);
 }
 
 function describeFilter(f: Filter): string {
-  return [f.text && `"${f.text}"`, f.type && `type ${f.type}`, f.expiry && `expiry ${f.expiry}`].filter(Boolean).join(', ');
+  return [f.text && `"${f.text}"`, f.type && `type ${f.type}`, f.expiry && (f.expiry === 'due' ? 'expired or expiring soon' : `expiry ${f.expiry}`)].filter(Boolean).join(', ');
 }
