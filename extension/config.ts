@@ -4,7 +4,8 @@
  */
 import * as vscode from 'vscode';
 import type { BackendId } from '../server/core/model';
-import type { VaultSettings } from './backends/vault';
+import type { SettingsSection } from './store/backend';
+import { backendRegistry } from './backends/registry';
 
 const SECTION = 'mcpTokens';
 
@@ -34,56 +35,39 @@ export const config = {
   generatedTokenLength(): number {
     return clampNumber(read('generatedTokenLength', 40), 16, 256, 40);
   },
-  /** The backend new tokens go to. */
+  /** The backend new tokens go to (one the registry lists; otherwise SecretStorage). */
   defaultBackend(): BackendId {
-    const v = read<string>('backend.default', 'secretStorage');
-    return v === 'keyring' || v === 'vault' ? v : 'secretStorage';
+    return backendRegistry.parseId(read<unknown>('backend.default', 'secretStorage')) ?? 'secretStorage';
   },
-  /** Per-namespace backend overrides, e.g. `{ "team": "vault" }`. */
+  /** Per-namespace backend overrides, e.g. `{ "team": "vault" }` (entries naming no listed backend are ignored). */
   namespaceBackends(): Record<string, BackendId> {
     const raw = read<Record<string, unknown>>('backend.namespaces', {});
     const out: Record<string, BackendId> = {};
-    for (const [ns, id] of Object.entries(raw ?? {})) {
-      if (id === 'secretStorage' || id === 'keyring' || id === 'vault') out[ns] = id;
+    for (const [ns, v] of Object.entries(raw ?? {})) {
+      const id = backendRegistry.parseId(v);
+      if (id) out[ns] = id;
     }
     return out;
   },
   backendFor(namespace: string): BackendId {
     return config.namespaceBackends()[namespace] ?? config.defaultBackend();
   },
-  /** `mcpTokens.vault.*`: where and how the Vault backend connects (credentials live in SecretStorage, never here). */
-  vault(): VaultSettings {
-    const str = (k: string, fallback = '') => {
-      const v = read<unknown>(`vault.${k}`, fallback);
-      return typeof v === 'string' ? v.trim() : fallback;
-    };
+  /**
+   * `mcpTokens.<name>.*`: the settings section a backend owns (`vault`, `keyring`), which that
+   * backend's descriptor parses (backends/registry.ts), so this module names no backend.
+   */
+  section(name: string): SettingsSection {
     return {
-      address: str('address'),
-      namespace: str('namespace'),
-      mount: str('mount', 'secret').replace(/^\/+|\/+$/g, '') || 'secret',
-      pathPrefix: str('pathPrefix'),
-      layout: str('layout') === 'mcpCli' ? 'mcpCli' : 'mcpTokens',
-      authMethod: str('authMethod') === 'approle' ? 'approle' : 'token',
-      appRoleId: str('appRoleId'),
-      appRoleMount: str('appRoleMount', 'approle') || 'approle',
-      caFile: str('caFile'),
-      tlsSkipVerify: read<unknown>('vault.tlsSkipVerify', false) === true,
-      timeoutMs: clampNumber(read('vault.timeoutMs', 10000), 500, 120000, 10000),
+      string: (key, fallback = '') => {
+        const v = read<unknown>(`${name}.${key}`, fallback);
+        return typeof v === 'string' ? v.trim() : fallback;
+      },
+      boolean: (key, fallback) => {
+        const v = read<unknown>(`${name}.${key}`, fallback);
+        return typeof v === 'boolean' ? v : fallback;
+      },
+      number: (key, min, max, fallback) => clampNumber(read<unknown>(`${name}.${key}`, fallback), min, max, fallback),
     };
-  },
-  /** `mcpTokens.keyring.service`: the keyring service name (mcp-cli's `mcp-cli` by default). */
-  keyringService(): string {
-    const v = read<unknown>('keyring.service', 'mcp-cli');
-    return typeof v === 'string' && v.trim() ? v.trim() : 'mcp-cli';
-  },
-  /** `mcpTokens.keyring.mcpCliRegistry`: keep mcp-cli's token registry file in step. */
-  keyringSyncRegistry(): boolean {
-    return read<unknown>('keyring.mcpCliRegistry', true) !== false;
-  },
-  /** `mcpTokens.keyring.registryPath`: mcp-cli's registry file (empty: `~/.chuk_oauth/token_registry.json`). */
-  keyringRegistryPath(): string | undefined {
-    const v = read<unknown>('keyring.registryPath', '');
-    return typeof v === 'string' && v.trim() ? v.trim() : undefined;
   },
   /** `mcpTokens.languageServer.extraFiles`: extra globs of MCP config files the language server handles. */
   languageServerExtraFiles(): string[] {

@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { BACKEND_IDS, BACKEND_LABELS, isInternalNamespace, type BackendId, type TokenMetadata } from '../../server/core/model';
+import { BACKEND_LABELS, isInternalNamespace, type BackendId, type TokenMetadata } from '../../server/core/model';
 import { oauthCompanions, refreshKey } from '../../server/core/oauthKeys';
 import { keyId, parseKeyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
@@ -18,7 +18,8 @@ import type { BackendHealth } from '../store/backend';
 import { decryptExport, encryptExport, EXPORT_EXTENSION, importProblems, passphraseProblem, readExportHeader, type ExportedToken } from './exportFormat';
 import { describeMigration, loadMigration, resumeMigration, startMigration, type MigrationJournal, type MigrationResult, type MigrationState } from './migration';
 import { message } from '../store/tokenStore';
-import { VAULT_CONFIRMED_KEY, VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, confirmedVaultTargets, vaultTargetOf } from './vault';
+import { VAULT_CONFIRMED_KEY, VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, confirmedVaultTargets, readVaultSettings, vaultTargetOf } from './vault';
+import { backendRegistry } from './registry';
 import { healthIcon, healthSummary } from './healthText';
 import { ArgumentError, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf, CommandName } from '../platform/commandTable';
@@ -102,16 +103,15 @@ class BackendCommands {
       })),
       { title: 'MCP Tokens: Backends', placeHolder: 'Backend health (select one to act on it)' },
     );
-    if (picked && !picked.health.healthy && picked.health.backend === 'vault' && picked.health.available) {
-      const action = await vscode.window.showQuickPick(['Set Vault Token…', 'Vault Login (AppRole)…', 'Use HashiCorp Vault at This Address…', 'Open Vault Settings'], { title: 'HashiCorp Vault' });
-      if (action === 'Use HashiCorp Vault at This Address…') await this.useVault();
-      else if (action === 'Set Vault Token…') await this.setVaultToken({ via: 'ui' });
-      else if (action === 'Vault Login (AppRole)…') await this.vaultLogin({ via: 'ui' });
-      else if (action) await vscode.commands.executeCommand('workbench.action.openSettings', 'mcpTokens.vault');
-    } else if (picked && !picked.health.healthy) {
-      await vscode.commands.executeCommand('workbench.action.openSettings', picked.health.backend === 'keyring' ? 'mcpTokens.keyring' : 'mcpTokens.backend');
-    }
+    if (picked && !picked.health.healthy) await this.fix(picked.health);
     return results;
+  }
+
+  /** Offers the fixes the backend's descriptor names (one is run at once). */
+  private async fix(health: BackendHealth): Promise<void> {
+    const fixes = backendRegistry.get(health.backend)?.fixes(health) ?? [];
+    const fix = fixes.length === 1 ? fixes[0] : (await vscode.window.showQuickPick(fixes, { title: BACKEND_LABELS[health.backend] }));
+    if (fix) await vscode.commands.executeCommand(fix.command, ...(fix.args ?? []));
   }
 
   // ---- migration --------------------------------------------------------------------------------
@@ -127,6 +127,7 @@ class BackendCommands {
     }
     const to = args.to ?? (await this.pickBackend('Move tokens to which backend?'));
     if (!to) return undefined;
+    if (!this.store.backendIds().includes(to)) throw new ArgumentError(`mcpTokens.moveTokensToBackend: the backend "${to}" is not available in this window.`);
     const health = (await this.store.health()).find((h) => h.backend === to);
     if (health && !health.healthy) {
       throw new Error(`${BACKEND_LABELS[to]} is not usable: ${health.cause ?? 'unhealthy'} ${health.fix ?? ''}`.trim());
@@ -179,13 +180,7 @@ class BackendCommands {
 
   /** Where a backend keeps values, with its address: what the gate names as the destination. */
   private destination(id: BackendId): string {
-    if (id === 'vault') {
-      const v = this.s.config.vault();
-      const path = [v.mount, v.pathPrefix].filter(Boolean).join('/');
-      return `HashiCorp Vault at ${v.address || '(no address set)'}${v.namespace ? ` (namespace ${v.namespace})` : ''}, path ${path}/`;
-    }
-    if (id === 'keyring') return `the OS keyring (service "${this.s.config.keyringService()}")`;
-    return 'VS Code SecretStorage on this machine';
+    return backendRegistry.get(id)?.destination(this.s.config) ?? BACKEND_LABELS[id];
   }
 
   async offerResume(): Promise<void> {
@@ -373,8 +368,12 @@ class BackendCommands {
 
   // ---- the Vault address the user confirmed ------------------------------------------------------
 
+  private vaultSettings() {
+    return readVaultSettings(this.s.config.section('vault'));
+  }
+
   private vaultTarget() {
-    return vaultTargetOf(this.s.config.vault(), process.env);
+    return vaultTargetOf(this.vaultSettings(), process.env);
   }
 
   private isConfirmed(id: string): boolean {
@@ -456,7 +455,7 @@ class BackendCommands {
   async vaultLogin(input: Input<'vaultLogin'>): Promise<BackendHealth | undefined> {
     const args: ArgsOf<'vaultLogin'> = input.via === 'args' ? input.args : {};
     if ((args.roleId !== undefined || args.secretId !== undefined) && !(await this.confirmVaultCredential('the Vault AppRole credentials'))) return undefined;
-    const settings = this.s.config.vault();
+    const settings = this.vaultSettings();
     const cfg = vscode.workspace.getConfiguration('mcpTokens');
     let roleId = args.roleId ?? settings.appRoleId;
     if (!roleId) {
@@ -488,7 +487,7 @@ class BackendCommands {
   /** Picks a backend; with `allowKeep`, "each namespace's default" returns undefined and cancel returns null. */
   private async pickBackend(title: string, allowKeep = false): Promise<BackendId | undefined | null> {
     const health = await this.store.health();
-    const items: Array<vscode.QuickPickItem & { id?: BackendId }> = BACKEND_IDS.filter((id) => this.store.backendIds().includes(id)).map((id) => {
+    const items: Array<vscode.QuickPickItem & { id?: BackendId }> = this.store.backendIds().map((id) => {
       const h = health.find((x) => x.backend === id);
       return { label: `${h ? healthIcon(h) : ''} ${BACKEND_LABELS[id]}`, description: h ? healthSummary(h) : '', detail: h && !h.healthy ? h.cause : undefined, id };
     });

@@ -60,6 +60,35 @@ export interface SecretBackend {
   health(): Promise<BackendHealth>;
   /** Fires when values change outside this window (another window, another tool). */
   readonly onDidChange?: Event<void>;
+  /**
+   * What another tool stored about an OAuth token it signed in (mcp-cli's keyring entries), so the
+   * OAuth feature can refresh it here; undefined when the token is not such an entry.
+   */
+  oauthGrant?(key: TokenKey): Promise<ExternalOAuthGrant | undefined>;
+}
+
+/** The non-secret facts of an OAuth entry another tool stored, and its client (the secret only for the token endpoint). */
+export interface ExternalOAuthGrant {
+  readonly issuer?: string;
+  readonly clientId?: string;
+  readonly serverUrl?: string;
+  readonly resource?: string;
+  readonly scopes?: readonly string[];
+  /** A confidential client's secret from the other tool's client registration. */
+  readonly clientSecret?: string;
+}
+
+/**
+ * The settings a backend owns, `mcpTokens.<section>.*`, as its descriptor reads them (Config.section):
+ * each backend parses its own section, so the settings module names no backend.
+ */
+export interface SettingsSection {
+  /** The trimmed string, or `fallback` when unset or not a string. */
+  string(key: string, fallback?: string): string;
+  /** The boolean, or `fallback` when unset or not a boolean. */
+  boolean(key: string, fallback: boolean): boolean;
+  /** The number clamped to [min, max], or `fallback` when unset or not a finite number. */
+  number(key: string, min: number, max: number, fallback: number): number;
 }
 
 /**
