@@ -3,33 +3,25 @@ import * as vscode from 'vscode';
 import type { Config } from '../config';
 import type { BackendId } from '../../server/core/model';
 import { refreshKey } from '../../server/core/oauthKeys';
-import { backendRegistry, type BackendRegistry } from './registry';
+import { backendRegistry, createBackends, type BackendRegistry } from './registry';
 import { SecretStorageIndex } from './secretStorage';
 import { TokenStore } from '../store/tokenStore';
 
-export function createTokenStore(context: vscode.ExtensionContext, config: Config, log: vscode.LogOutputChannel, registry: BackendRegistry = backendRegistry): TokenStore {
+export function createTokenStore(context: vscode.ExtensionContext, config: Config, channel: vscode.LogOutputChannel, registry: BackendRegistry = backendRegistry): TokenStore {
   const index = new SecretStorageIndex(context.secrets);
-  const uses = (id: BackendId) => () =>
+  const uses = (id: BackendId) =>
     config.defaultBackend() === id || Object.values(config.namespaceBackends()).includes(id) || (store?.list().some((t) => t.backend === id) ?? false);
-  const backends = registry.descriptors.map((d) =>
-    d.create({
-      secrets: context.secrets,
-      globalState: context.globalState,
-      config,
-      log: (level, message) => log[level](message),
-      isActive: uses(d.id),
-      subscriptions: context.subscriptions,
-    }),
-  );
+  const log = (level: 'info' | 'warn' | 'error', message: string) => channel[level](message);
+  const backends = createBackends(registry, { secrets: context.secrets, globalState: context.globalState, config, log, subscriptions: context.subscriptions }, uses);
   const store: TokenStore = new TokenStore({
     backends,
     index,
     backendFor: (ns) => config.backendFor(ns),
-    log: (level, message) => log[level](message),
+    log,
     // An OAuth token's refresh token is deleted, kept in the trash and restored with it.
     companionsOf: (meta) => (meta.type === 'oauth' ? [refreshKey(meta)] : []),
   });
-  context.subscriptions.push(index, store, ...watchConsistency(store, config, log, registry));
+  context.subscriptions.push(index, store, ...watchConsistency(store, config, channel, registry));
   return store;
 }
 

@@ -163,5 +163,10 @@ export function registryFor(env: Readonly<Record<string, string | undefined>>): 
   };
 }
 
+/** Creates every backend of `registry`, each told whether it is in use (`uses`). */
+export function createBackends(registry: BackendRegistry, setup: Omit<BackendSetup, 'isActive'>, uses: (id: BackendId) => boolean): SecretBackend[] {
+  return registry.descriptors.map((d) => d.create({ ...setup, isActive: () => uses(d.id) }));
+}
+
 /** This window's registry (the switch is read once, here). */
 export const backendRegistry: BackendRegistry = registryFor(process.env);

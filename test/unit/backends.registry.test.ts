@@ -1,0 +1,147 @@
+/**
+ * The backend registry (extension/backends/registry.ts): the test-only in-memory backend is listed
+ * only under the switch, and what config.ts, createTokenStore, the Backends view and the backend
+ * commands read of the registry (ids, factory, label, settings section, credential keys, destination,
+ * fixes) covers it with no code of their own; the manifest lists exactly the user-visible backends.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { BACKENDS, BACKEND_LABELS, type BackendId } from '../../server/core/model';
+import { COMMANDS } from '../../extension/platform/commandTable';
+import { TEST_BACKENDS_SWITCH, createBackends, registryFor, type BackendConfig, type BackendRegistry } from '../../extension/backends/registry';
+import type { Disposable } from '../../extension/platform/event';
+import type { SettingsSection } from '../../extension/store/backend';
+import { MemoryIndex } from '../../extension/store/memoryStore';
+import { TokenStore } from '../../extension/store/tokenStore';
+import { SharedSecretStorage } from './support/sharedSecretStorage';
+
+const root = join(__dirname, '..', '..');
+const withSwitch = registryFor({ [TEST_BACKENDS_SWITCH]: 'memory' });
+const without = registryFor({});
+
+/** Settings as a user left them: every key at its fallback. */
+const defaults: SettingsSection = { string: (_k, fallback = '') => fallback, boolean: (_k, fallback) => fallback, number: (_k, _min, _max, fallback) => fallback };
+const config: BackendConfig = { section: () => defaults, onDidChange: () => ({ dispose: () => undefined }) };
+
+/** A store built from a registry the way createTokenStore builds it, with every token going to `to`. */
+function storeOf(registry: BackendRegistry, to: BackendId) {
+  const disposables: Disposable[] = [];
+  const secrets = new SharedSecretStorage().window();
+  const backends = createBackends(registry, { secrets, globalState: { get: () => undefined }, config, log: () => undefined, subscriptions: disposables }, (id) => id === to);
+  const store = new TokenStore({ backends, index: new MemoryIndex(), backendFor: () => to });
+  return { store, backends, dispose: () => [store, ...disposables].forEach((d) => d.dispose()) };
+}
+
+test('the in-memory backend is listed only when the switch names it', () => {
+  assert.deepEqual(without.ids, ['secretStorage', 'keyring', 'vault']);
+  assert.deepEqual(withSwitch.ids, ['secretStorage', 'keyring', 'vault', 'memory']);
+  // Other values add nothing, and the switch cannot remove a backend users have.
+  assert.deepEqual(registryFor({ [TEST_BACKENDS_SWITCH]: 'vault, nonsense,' }).ids, without.ids);
+  assert.deepEqual(registryFor({ [TEST_BACKENDS_SWITCH]: ' memory ' }).ids, withSwitch.ids);
+  // Every id of the pure list has a descriptor, and only test-only ones are left out without the switch.
+  assert.deepEqual(withSwitch.ids, BACKENDS.map((b) => b.id));
+  assert.deepEqual(without.ids, BACKENDS.filter((b) => !('testOnly' in b)).map((b) => b.id));
+});
+
+test('config.ts accepts a backend id only when the registry lists it (defaultBackend, namespaceBackends)', () => {
+  assert.equal(withSwitch.parseId('memory'), 'memory');
+  assert.equal(without.parseId('memory'), undefined);
+  assert.equal(without.parseId('vault'), 'vault');
+  for (const bad of ['Vault', '', 42, null, undefined, {}]) assert.equal(withSwitch.parseId(bad), undefined);
+});
+
+test('createTokenStore builds the in-memory backend from its descriptor: tokens are kept in it, and it reports its health', async () => {
+  const on = storeOf(withSwitch, 'memory');
+  try {
+    await on.store.ready();
+    assert.deepEqual(on.store.backendIds(), ['secretStorage', 'keyring', 'vault', 'memory']);
+    await on.store.set({ namespace: 'bearer', name: 'ci', type: 'bearer', value: 'memory-value-1' });
+    assert.equal(on.store.get({ namespace: 'bearer', name: 'ci' })?.backend, 'memory');
+    assert.equal(await on.store.getValue({ namespace: 'bearer', name: 'ci' }), 'memory-value-1');
+    // (Its own health, as the store's health() collects it: the keyring's check would reach this machine's keyring.)
+    const health = await on.backends.find((b) => b.id === 'memory')?.health();
+    assert.equal(health?.healthy, true);
+    assert.equal(health?.active, true);
+    assert.match(health?.detail ?? '', /^1 value in this window's memory/);
+  } finally {
+    on.dispose();
+  }
+  const off = storeOf(without, 'memory');
+  try {
+    await off.store.ready();
+    assert.deepEqual(off.store.backendIds(), ['secretStorage', 'keyring', 'vault']);
+    await assert.rejects(off.store.set({ namespace: 'bearer', name: 'ci', type: 'bearer', value: 'x' }), /memory backend is not available/);
+  } finally {
+    off.dispose();
+  }
+});
+
+test('the view and the commands read label, settings, credential keys, destination and fixes from each descriptor', () => {
+  const memory = withSwitch.get('memory')!;
+  assert.equal(memory.label, BACKEND_LABELS.memory);
+  assert.equal(memory.testOnly, true);
+  // No settings and no credentials: the view and rediscovery watch nothing of its own.
+  assert.equal(memory.section, undefined);
+  assert.equal(memory.secretPrefix, undefined);
+  assert.match(memory.destination(config), /memory of this window/);
+  // The default fix opens the backend settings.
+  assert.deepEqual(memory.fixes({ backend: 'memory', available: true, active: true, healthy: false }), [
+    { label: `Open ${BACKEND_LABELS.memory} Settings`, command: 'workbench.action.openSettings', args: ['mcpTokens.backend'] },
+  ]);
+  assert.equal(without.get('memory'), undefined);
+
+  const vault = withSwitch.get('vault')!;
+  assert.equal(vault.section, 'vault');
+  assert.equal(vault.secretPrefix, 'mcpTokens/v1/vault/');
+  assert.equal(vault.destination(config), 'HashiCorp Vault at (no address set), path secret/');
+  assert.deepEqual(vault.fixes({ backend: 'vault', available: false, active: false, healthy: false }).map((f) => f.label), ['Open Vault Settings']);
+  assert.deepEqual(vault.fixes({ backend: 'vault', available: true, active: true, healthy: false }).map((f) => f.command), [
+    'mcpTokens.setVaultToken',
+    'mcpTokens.vaultLogin',
+    'mcpTokens.useVault',
+    'workbench.action.openSettings',
+  ]);
+  assert.equal(withSwitch.get('keyring')!.destination(config), 'the OS keyring (service "mcp-cli")');
+});
+
+test('every fix runs a declared command, every section is a settings prefix of the manifest', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const settings = Object.keys(pkg.contributes.configuration.properties);
+  const declared = new Set(Object.values(COMMANDS).map((c) => c.id));
+  for (const d of withSwitch.descriptors) {
+    for (const h of [true, false]) {
+      const fixes = d.fixes({ backend: d.id, available: h, active: true, healthy: false });
+      assert.ok(fixes.length >= 1, `${d.id} offers a fix`);
+      for (const f of fixes) {
+        if (f.command === 'workbench.action.openSettings') assert.ok(settings.some((k) => k.startsWith(`${f.args?.[0]}.`)), `${d.id}: ${f.args?.[0]} is a settings section`);
+        else assert.ok(declared.has(f.command), `${d.id}: ${f.command} is in the command table`);
+      }
+    }
+    if (d.section) assert.ok(settings.some((k) => k.startsWith(`mcpTokens.${d.section}.`)), `${d.id}: mcpTokens.${d.section}.* exists`);
+  }
+});
+
+test('the manifest offers exactly the backends users have, each with its description', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const nls = JSON.parse(readFileSync(join(root, 'package.nls.json'), 'utf8'));
+  const props = pkg.contributes.configuration.properties;
+  assert.deepEqual(props['mcpTokens.backend.default'].enum, without.ids);
+  assert.deepEqual(props['mcpTokens.backend.namespaces'].additionalProperties.enum, without.ids);
+  assert.deepEqual(props['mcpTokens.backend.default'].enumDescriptions, without.ids.map((id) => `%config.backend.${id}%`));
+  for (const id of without.ids) assert.equal(typeof nls[`config.backend.${id}`], 'string', id);
+});
+
+test('the in-memory backend is named only by its own file, the registry and the pure list', () => {
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((e) => {
+      const p = join(dir, e);
+      return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+    });
+  const naming = [...files(join(root, 'extension')), ...files(join(root, 'server'))]
+    .filter((f) => /['"`]memory['"`]/.test(readFileSync(f, 'utf8')))
+    .map((f) => relative(root, f))
+    .sort();
+  assert.deepEqual(naming, ['extension/backends/memory.ts', 'extension/backends/registry.ts', 'server/core/model.ts']);
+});
