@@ -20,7 +20,7 @@ import { decryptExport, encryptExport, EXPORT_EXTENSION, importProblems, passphr
 import { describeMigration, loadMigration, resumeMigration, startMigration, type MigrationJournal, type MigrationResult, type MigrationState } from './migration';
 import { message } from '../store/tokenStore';
 import { backendRegistry } from './registry';
-import { registerVaultCommands } from './vaultCommands';
+import { vaultCommandHandlers } from './vaultCommands';
 import { healthIcon, healthSummary } from './healthText';
 import { ArgumentError, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf, CommandName } from '../platform/commandTable';
@@ -43,9 +43,9 @@ export function registerBackendCommands(services: Services): void {
     resumeMigration: () => c.resume(),
     exportTokens: (i) => c.exportTokens(i),
     importTokens: (i) => c.importTokens(i),
+    ...vaultCommandHandlers(services),
   });
   void c.offerResume();
-  registerVaultCommands(services);
 }
 
 class BackendCommands {

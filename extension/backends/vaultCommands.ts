@@ -10,22 +10,23 @@
 import * as vscode from 'vscode';
 import type { Services } from '../services';
 import type { BackendHealth } from '../store/backend';
-import { registerCommandGroup, type CommandInput } from '../platform/commands';
+import type { CommandInput } from '../platform/commands';
 import type { ArgsOf, CommandName } from '../platform/commandTable';
 import { backendRegistry } from './registry';
 import { VAULT_CONFIRMED_KEY, VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, confirmedVaultTargets, readVaultSettings, vaultTargetOf } from './vault';
 
 type Input<N extends CommandName> = CommandInput<ArgsOf<N>>;
 
-export function registerVaultCommands(services: Services): void {
+/** The handlers of Vault's commands (registered with the backend commands), and the warning after an address change. */
+export function vaultCommandHandlers(services: Services) {
   const c = new VaultCommands(services);
-  registerCommandGroup(services, {
-    setVaultToken: (i) => c.setVaultToken(i),
-    vaultLogin: (i) => c.vaultLogin(i),
-    useVault: () => c.useVault(),
-  });
   // A changed address (by the user, or by another extension) is not used until it is confirmed.
   services.context.subscriptions.push(services.config.onDidChange(() => void c.warnIfUnconfirmed(), 'vault'));
+  return {
+    setVaultToken: (i: Input<'setVaultToken'>) => c.setVaultToken(i),
+    vaultLogin: (i: Input<'vaultLogin'>) => c.vaultLogin(i),
+    useVault: () => c.useVault(),
+  };
 }
 
 class VaultCommands {
