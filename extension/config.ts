@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { BackendId } from '../server/core/model';
-import type { SettingsSection } from './store/backend';
+import { settingsSection, type SettingsSection } from './store/backend';
 import { backendRegistry } from './backends/registry';
 
 const SECTION = 'mcpTokens';
@@ -57,17 +57,7 @@ export const config = {
    * backend's descriptor parses (backends/registry.ts), so this module names no backend.
    */
   section(name: string): SettingsSection {
-    return {
-      string: (key, fallback = '') => {
-        const v = read<unknown>(`${name}.${key}`, fallback);
-        return typeof v === 'string' ? v.trim() : fallback;
-      },
-      boolean: (key, fallback) => {
-        const v = read<unknown>(`${name}.${key}`, fallback);
-        return typeof v === 'boolean' ? v : fallback;
-      },
-      number: (key, min, max, fallback) => clampNumber(read<unknown>(`${name}.${key}`, fallback), min, max, fallback),
-    };
+    return settingsSection((key) => vscode.workspace.getConfiguration(SECTION).get<unknown>(`${name}.${key}`) ?? undefined);
   },
   /** `mcpTokens.languageServer.extraFiles`: extra globs of MCP config files the language server handles. */
   languageServerExtraFiles(): string[] {

@@ -1,6 +1,7 @@
 /**
- * The contract every secret backend fulfils. Pure types: a backend is given to the TokenStore,
- * which owns the metadata index; commands, views and the provider only talk to the store.
+ * The contract every secret backend fulfils, and the reader of a backend's own settings. Pure: a
+ * backend is given to the TokenStore, which owns the metadata index; commands, views and the
+ * provider only talk to the store.
  */
 import type { BackendId, TokenMetadata } from '../../server/core/model';
 import type { TokenKey } from '../../server/core/reference';
@@ -89,6 +90,24 @@ export interface SettingsSection {
   boolean(key: string, fallback: boolean): boolean;
   /** The number clamped to [min, max], or `fallback` when unset or not a finite number. */
   number(key: string, min: number, max: number, fallback: number): number;
+}
+
+/** A SettingsSection over `get` (a key's raw value, undefined when unset): what Config.section gives. */
+export function settingsSection(get: (key: string) => unknown): SettingsSection {
+  return {
+    string: (key, fallback = '') => {
+      const v = get(key);
+      return typeof v === 'string' ? v.trim() : fallback;
+    },
+    boolean: (key, fallback) => {
+      const v = get(key);
+      return typeof v === 'boolean' ? v : fallback;
+    },
+    number: (key, min, max, fallback) => {
+      const v = get(key);
+      return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : fallback;
+    },
+  };
 }
 
 /**

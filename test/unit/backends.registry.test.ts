@@ -12,7 +12,9 @@ import { BACKENDS, BACKEND_LABELS, type BackendId } from '../../server/core/mode
 import { COMMANDS } from '../../extension/platform/commandTable';
 import { TEST_BACKENDS_SWITCH, createBackends, registryFor, type BackendConfig, type BackendRegistry } from '../../extension/backends/registry';
 import type { Disposable } from '../../extension/platform/event';
-import type { SettingsSection } from '../../extension/store/backend';
+import { settingsSection, type SettingsSection } from '../../extension/store/backend';
+import { DEFAULT_VAULT_SETTINGS, readVaultSettings } from '../../extension/backends/vault';
+import { readKeyringSettings } from '../../extension/backends/keyring';
 import { MemoryIndex } from '../../extension/store/memoryStore';
 import { TokenStore } from '../../extension/store/tokenStore';
 import { SharedSecretStorage } from './support/sharedSecretStorage';
@@ -144,4 +146,25 @@ test('the in-memory backend is named only by its own file, the registry and the 
     .map((f) => relative(root, f))
     .sort();
   assert.deepEqual(naming, ['extension/backends/memory.ts', 'extension/backends/registry.ts', 'server/core/model.ts']);
+});
+
+test('each backend parses its own settings section (what config.section reads)', () => {
+  const of = (values: Record<string, unknown>) => settingsSection((key) => values[key]);
+  assert.deepEqual(readVaultSettings(of({})), DEFAULT_VAULT_SETTINGS);
+  const vault = readVaultSettings(
+    of({ address: ' https://vault.test:8200 ', mount: '/kv/', layout: 'mcpCli', authMethod: 'approle', appRoleMount: '', tlsSkipVerify: 'yes', timeoutMs: 5, caFile: 7 }),
+  );
+  assert.equal(vault.address, 'https://vault.test:8200');
+  assert.equal(vault.mount, 'kv');
+  assert.equal(vault.layout, 'mcpCli');
+  assert.equal(vault.authMethod, 'approle');
+  assert.equal(vault.appRoleMount, 'approle');
+  assert.equal(vault.tlsSkipVerify, false, 'only `true` turns verification off');
+  assert.equal(vault.timeoutMs, 500, 'clamped');
+  assert.equal(vault.caFile, '');
+  assert.equal(readVaultSettings(of({ layout: 'other', timeoutMs: 1e9, tlsSkipVerify: true })).timeoutMs, 120_000);
+
+  assert.deepEqual(readKeyringSettings(of({}), '/home/u'), { service: 'mcp-cli', syncRegistry: true, registryPath: join('/home/u', '.chuk_oauth', 'token_registry.json') });
+  assert.deepEqual(readKeyringSettings(of({ service: '  ', mcpCliRegistry: false, registryPath: ' /tmp/r.json ' }), '/home/u'), { service: 'mcp-cli', syncRegistry: false, registryPath: '/tmp/r.json' });
+  assert.equal(readKeyringSettings(of({ service: ' team ', mcpCliRegistry: 'no' })).syncRegistry, true);
 });
