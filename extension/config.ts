@@ -1,6 +1,8 @@
 /**
  * Typed access to every setting of `mcpTokens.*`. Features read settings only through this module,
- * so each setting has one name, one type and one default (matching package.json).
+ * so each setting has one name, one type and one default (matching package.json). A backend's own
+ * section (`mcpTokens.vault.*`, `mcpTokens.keyring.*`) is read through `section()` and parsed by that
+ * backend's file; which backend ids are valid comes from the backend registry.
  */
 import * as vscode from 'vscode';
 import type { BackendId } from '../server/core/model';
