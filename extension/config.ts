@@ -2,12 +2,12 @@
  * Typed access to every setting of `mcpTokens.*`. Features read settings only through this module,
  * so each setting has one name, one type and one default (matching package.json). A backend's own
  * section (`mcpTokens.vault.*`, `mcpTokens.keyring.*`) is read through `section()` and parsed by that
- * backend's file; which backend ids are valid comes from the backend registry.
+ * backend's file; which backend ids are valid, from store/backendIds.ts (the list the backend registry builds).
  */
 import * as vscode from 'vscode';
 import type { BackendId } from '../server/core/model';
 import { settingsSection, type SettingsSection } from './store/backend';
-import { backendRegistry } from './backends/registry';
+import { parseBackendId } from './store/backendIds';
 
 const SECTION = 'mcpTokens';
 
@@ -37,16 +37,16 @@ export const config = {
   generatedTokenLength(): number {
     return clampNumber(read('generatedTokenLength', 40), 16, 256, 40);
   },
-  /** The backend new tokens go to (one the registry lists; otherwise SecretStorage). */
+  /** The backend new tokens go to (one this window has; otherwise SecretStorage). */
   defaultBackend(): BackendId {
-    return backendRegistry.parseId(read<unknown>('backend.default', 'secretStorage')) ?? 'secretStorage';
+    return parseBackendId(read<unknown>('backend.default', 'secretStorage')) ?? 'secretStorage';
   },
-  /** Per-namespace backend overrides, e.g. `{ "team": "vault" }` (entries naming no listed backend are ignored). */
+  /** Per-namespace backend overrides, e.g. `{ "team": "vault" }` (entries naming no backend of this window are ignored). */
   namespaceBackends(): Record<string, BackendId> {
     const raw = read<Record<string, unknown>>('backend.namespaces', {});
     const out: Record<string, BackendId> = {};
     for (const [ns, v] of Object.entries(raw ?? {})) {
-      const id = backendRegistry.parseId(v);
+      const id = parseBackendId(v);
       if (id) out[ns] = id;
     }
     return out;

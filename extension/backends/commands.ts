@@ -18,7 +18,7 @@ import type { Services } from '../services';
 import type { BackendHealth } from '../store/backend';
 import { decryptExport, encryptExport, EXPORT_EXTENSION, importProblems, passphraseProblem, readExportHeader, type ExportedToken } from './exportFormat';
 import { describeMigration, loadMigration, resumeMigration, startMigration, type MigrationJournal, type MigrationResult, type MigrationState } from './migration';
-import { message } from '../store/tokenStore';
+import { errorText as message } from '../../server/core/errors';
 import { backendRegistry } from './registry';
 import { vaultCommandHandlers } from './vaultCommands';
 import { healthIcon, healthSummary } from './healthText';

@@ -6,12 +6,14 @@
  * server/core/model.ts (`BACKENDS`), which the language server reads too.
  *
  * A backend marked `testOnly` there (the in-memory one) is listed only when the test switch, the
- * environment variable MCP_TOKENS_TEST_BACKENDS (comma-separated ids), names it; it is read once, when
- * this module loads, and is never a setting. Adding a backend: docs/adding-a-backend.md.
+ * environment variable MCP_TOKENS_TEST_BACKENDS (comma-separated ids), names it; it is read once, in
+ * store/backendIds.ts (which config.ts reads too), and is never a setting. Adding a backend:
+ * docs/adding-a-backend.md.
  *
  * No runtime `vscode` import: the unit tests build registries with and without the switch.
  */
 import { BACKENDS, BACKEND_LABELS, type BackendId } from '../../server/core/model';
+import { WINDOW_BACKEND_IDS, parseBackendId } from '../store/backendIds';
 import type { Config } from '../config';
 import type { Disposable } from '../platform/event';
 import type { BackendHealth, SecretBackend } from '../store/backend';
@@ -20,9 +22,6 @@ import { McpCliRegistry } from './mcpCliRegistry';
 import { InMemoryBackend } from './memory';
 import { SecretStorageBackend } from './secretStorage';
 import { VAULT_SECRET_ID_SECRET, VAULT_SECRET_PREFIX, VAULT_TOKEN_SECRET, VaultBackend, confirmedVaultTargets, readVaultSettings } from './vault';
-
-/** The environment variable that adds test-only backends (`memory`). */
-export const TEST_BACKENDS_SWITCH = 'MCP_TOKENS_TEST_BACKENDS';
 
 /** What a descriptor reads of the settings. */
 export type BackendConfig = Pick<Config, 'section' | 'onDidChange'>;
@@ -150,16 +149,15 @@ export interface BackendRegistry {
   parseId(value: unknown): BackendId | undefined;
 }
 
-/** The registry an environment gives: every backend, and the test-only ones its switch names. */
-export function registryFor(env: Readonly<Record<string, string | undefined>>): BackendRegistry {
-  const named = new Set((env[TEST_BACKENDS_SWITCH] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-  const descriptors = DESCRIPTORS.filter((d) => !d.testOnly || named.has(d.id));
-  const ids = descriptors.map((d) => d.id);
+/** The registry of the backends `ids` (store/backendIds.ts: this window's, or an environment's in tests). */
+export function registryFor(ids: readonly BackendId[]): BackendRegistry {
+  const descriptors = DESCRIPTORS.filter((d) => ids.includes(d.id));
+  const listed = descriptors.map((d) => d.id);
   return {
     descriptors,
-    ids,
+    ids: listed,
     get: (id) => descriptors.find((d) => d.id === id),
-    parseId: (value) => (typeof value === 'string' ? ids.find((id) => id === value) : undefined),
+    parseId: (value) => parseBackendId(value, listed),
   };
 }
 
@@ -168,5 +166,5 @@ export function createBackends(registry: BackendRegistry, setup: Omit<BackendSet
   return registry.descriptors.map((d) => d.create({ ...setup, isActive: () => uses(d.id) }));
 }
 
-/** This window's registry (the switch is read once, here). */
-export const backendRegistry: BackendRegistry = registryFor(process.env);
+/** This window's registry. */
+export const backendRegistry: BackendRegistry = registryFor(WINDOW_BACKEND_IDS);

@@ -10,7 +10,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BACKENDS, BACKEND_LABELS, type BackendId } from '../../server/core/model';
 import { COMMANDS } from '../../extension/platform/commandTable';
-import { TEST_BACKENDS_SWITCH, createBackends, registryFor, type BackendConfig, type BackendRegistry } from '../../extension/backends/registry';
+import { createBackends, registryFor, type BackendConfig, type BackendRegistry } from '../../extension/backends/registry';
+import { TEST_BACKENDS_SWITCH, backendIdsFor, parseBackendId } from '../../extension/store/backendIds';
 import type { Disposable } from '../../extension/platform/event';
 import { settingsSection, type SettingsSection } from '../../extension/store/backend';
 import { DEFAULT_VAULT_SETTINGS, readVaultSettings } from '../../extension/backends/vault';
@@ -20,8 +21,8 @@ import { TokenStore } from '../../extension/store/tokenStore';
 import { SharedSecretStorage } from './support/sharedSecretStorage';
 
 const root = join(__dirname, '..', '..');
-const withSwitch = registryFor({ [TEST_BACKENDS_SWITCH]: 'memory' });
-const without = registryFor({});
+const withSwitch = registryFor(backendIdsFor({ [TEST_BACKENDS_SWITCH]: 'memory' }));
+const without = registryFor(backendIdsFor({}));
 
 /** Settings as a user left them: every key at its fallback. */
 const defaults: SettingsSection = { string: (_k, fallback = '') => fallback, boolean: (_k, fallback) => fallback, number: (_k, _min, _max, fallback) => fallback };
@@ -40,18 +41,22 @@ test('the in-memory backend is listed only when the switch names it', () => {
   assert.deepEqual(without.ids, ['secretStorage', 'keyring', 'vault']);
   assert.deepEqual(withSwitch.ids, ['secretStorage', 'keyring', 'vault', 'memory']);
   // Other values add nothing, and the switch cannot remove a backend users have.
-  assert.deepEqual(registryFor({ [TEST_BACKENDS_SWITCH]: 'vault, nonsense,' }).ids, without.ids);
-  assert.deepEqual(registryFor({ [TEST_BACKENDS_SWITCH]: ' memory ' }).ids, withSwitch.ids);
+  assert.deepEqual(backendIdsFor({ [TEST_BACKENDS_SWITCH]: 'vault, nonsense,' }), without.ids);
+  assert.deepEqual(backendIdsFor({ [TEST_BACKENDS_SWITCH]: ' memory ' }), withSwitch.ids);
   // Every id of the pure list has a descriptor, and only test-only ones are left out without the switch.
   assert.deepEqual(withSwitch.ids, BACKENDS.map((b) => b.id));
   assert.deepEqual(without.ids, BACKENDS.filter((b) => !('testOnly' in b)).map((b) => b.id));
 });
 
 test('config.ts accepts a backend id only when the registry lists it (defaultBackend, namespaceBackends)', () => {
+  // config.ts parses with parseBackendId over this window's ids, the list the registry is built from.
+  const on = backendIdsFor({ [TEST_BACKENDS_SWITCH]: 'memory' });
+  assert.equal(parseBackendId('memory', on), 'memory');
+  assert.equal(parseBackendId('memory', backendIdsFor({})), undefined);
+  assert.equal(parseBackendId('vault', backendIdsFor({})), 'vault');
+  for (const bad of ['Vault', '', 42, null, undefined, {}]) assert.equal(parseBackendId(bad, on), undefined);
   assert.equal(withSwitch.parseId('memory'), 'memory');
   assert.equal(without.parseId('memory'), undefined);
-  assert.equal(without.parseId('vault'), 'vault');
-  for (const bad of ['Vault', '', 42, null, undefined, {}]) assert.equal(withSwitch.parseId(bad), undefined);
 });
 
 test('createTokenStore builds the in-memory backend from its descriptor: tokens are kept in it, and it reports its health', async () => {
