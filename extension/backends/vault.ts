@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { tokenTypeSchema, type TokenMetadata } from '../../server/core/model';
 import { keyId, parseKeyId, type TokenKey } from '../../server/core/reference';
-import { BackendError, type BackendHealth, type DiscoveredToken, type SecretBackend, type SettingsSection } from '../store/backend';
+import { BackendError, type BackendHealth, type BackendVersions, type DiscoveredToken, type SecretBackend, type SettingsSection } from '../store/backend';
 import { describeStoredToken, mcpCliAccount, MCP_CLI_VAULT_PREFIX, toStoredToken, valueFromStoredToken, StoredTokenError } from './mcpCliLayout';
 import { withRetry } from './retry';
 
@@ -201,7 +201,7 @@ const kvMetadataSchema = z.object({
   data: z.object({
     current_version: z.number(),
     oldest_version: z.number().optional(),
-    versions: z.record(z.string(), z.object({ deletion_time: z.string().optional(), destroyed: z.boolean().optional() }).loose()).optional(),
+    versions: z.record(z.string(), z.object({ created_time: z.string().optional(), deletion_time: z.string().optional(), destroyed: z.boolean().optional() }).loose()).optional(),
   }),
 });
 /** KV v2 `POST <mount>/data/<path>`: Vault answers 200 with the new version's metadata. */
@@ -296,6 +296,39 @@ export class VaultBackend implements SecretBackend {
     if (a?.empty && a.status === 204) return;
     if (!a && kvDeleteSchema.safeParse(answer).success) return;
     throw unexpectedAnswer('delete', where, answer, "Vault's 204 without a body");
+  }
+
+  /**
+   * The version history is the secret's own KV v2 versions: the store records the version a replaced
+   * value has, reads it with `?version=`, and destroys the versions it prunes. Vault itself keeps at
+   * most the mount's `max_versions` (default 10, so 9 earlier values); what it dropped is gone.
+   */
+  readonly versions: BackendVersions = {
+    current: async (key) => (await this.alive(key)).at(-1)?.version,
+    read: async (key, version) => {
+      if (!(await this.alive(key)).some((v) => v.version === version)) return undefined;
+      const r = this.resolve();
+      const fields = await this.readFields(r, key, version);
+      return fields === undefined ? undefined : this.valueOf(r, key, fields);
+    },
+    list: (key) => this.alive(key),
+    destroy: async (key, versions) => {
+      if (!versions.length) return;
+      const r = this.resolve();
+      const where = `${r.settings.mount}/destroy/${this.secretPath(key)}`;
+      await this.request(r, 'write', where, (c) => c.write(where, { versions: [...versions] }), false);
+    },
+  };
+
+  /** The versions of a secret that still hold a value, oldest first. */
+  private async alive(key: TokenKey): Promise<Array<{ version: number; createdAt?: string }>> {
+    const meta = await this.readMetadata(this.resolve(), key);
+    if (!meta) return [];
+    return Object.entries(meta.versions ?? {})
+      .map(([n, v]) => ({ version: Number(n), v }))
+      .filter(({ version, v }) => Number.isInteger(version) && version >= (meta.oldest_version ?? 0) && !v.destroyed && !v.deletion_time)
+      .sort((a, b) => a.version - b.version)
+      .map(({ version, v }) => ({ version, ...(v.created_time ? { createdAt: v.created_time } : {}) }));
   }
 
   async readPrevious(key: TokenKey): Promise<string | undefined> {

@@ -433,6 +433,7 @@ export class TokenStore implements Disposable {
         await this.undoing(key, async () => (await this.discard(kept), await version?.undo()));
         throw e;
       }
+      if (meta.history) Object.assign(meta, await this.afterVersionedWrite(meta));
       await this.transact(() => {
         this.tokens.set(keyId(key), meta);
         if (kept) this.trash.set(kept.id, kept);
@@ -516,13 +517,14 @@ export class TokenStore implements Disposable {
     const key = keyOf(existing);
     const b = this.backend(existing.backend);
     const version = await this.addVersion(existing, current);
-    const meta = this.validate({ ...existing, updatedAt: this.now().toISOString(), history: version.history, hasPrevious: version.history || existing.hasPrevious ? true : undefined });
+    let meta = this.validate({ ...existing, updatedAt: this.now().toISOString(), history: version.history, hasPrevious: version.history || existing.hasPrevious ? true : undefined });
     try {
       await b.write(key, value, meta);
     } catch (e) {
       await this.undoing(key, version.undo);
       throw e;
     }
+    meta = await this.afterVersionedWrite(meta);
     await this.transact(
       () => this.tokens.set(keyId(key), meta),
       async () => {
@@ -814,17 +816,19 @@ export class TokenStore implements Disposable {
       const value = await source.read(key);
       if (value === undefined) throw new BackendError(sourceId, `The value of ${keyId(key)} is missing from ${sourceId}; it was not moved.`);
       const previous = existing.hasPrevious ? await source.readPrevious(key) : undefined;
-      // The history moves too: every version is copied to `history:<id>` in the target.
-      const versions = await this.copyVersions(existing, to, false);
-      const meta = this.validate({ ...existing, backend: to, hasPrevious: previous !== undefined || versions.history ? true : undefined, history: versions.history });
       // A copy left by an earlier interrupted attempt is replaced.
       await target.remove(key).catch(() => undefined);
+      // The history moves too: into a versioned target as the secret's own versions (oldest first),
+      // elsewhere as `history:<id>` copies.
+      const versions = await this.copyVersions(existing, to, false, key);
+      const meta = this.validate({ ...existing, backend: to, hasPrevious: previous !== undefined || versions.history ? true : undefined, history: versions.history });
       const undoCopy = async () => {
         await target.remove(key).catch((e) => this.log('warn', `Could not remove the partial copy of ${keyId(key)} from ${to}: ${errorText(e)}`));
         await versions.undo();
       };
       try {
-        if (previous !== undefined) await target.writePrevious(key, previous, meta);
+        // (A versioned target already holds the previous value as the newest of those versions.)
+        if (previous !== undefined && !(target.versions && versions.history)) await target.writePrevious(key, previous, meta);
         await target.write(key, value, meta);
         const check = await target.read(key);
         if (check !== value) throw new BackendError(to, `The copy of ${keyId(key)} in ${to} does not read back the same; it was not moved.`);
@@ -1010,7 +1014,11 @@ export class TokenStore implements Disposable {
     if (current !== undefined) {
       const base = { id: this.newVersionId(list), replacedAt: this.now().toISOString(), setAt: meta.updatedAt, by: describeActor(currentActor()) };
       if (b.versions) {
-        const n = await b.versions.current(meta);
+        // The backend's own versions: the current one is the value replaced now. Versions the backend
+        // dropped by itself (Vault's max_versions) leave the list: it shows what the backend holds.
+        const alive = (await b.versions.list(meta)).map((v) => v.version);
+        const n = alive.at(-1);
+        list = list.filter((v) => v.kv === undefined || alive.includes(v.kv));
         if (n !== undefined) list = [withoutUndefined({ ...base, kv: n }), ...list];
       } else {
         const at = { namespace: HISTORY_NAMESPACE, name: base.id };
@@ -1021,6 +1029,19 @@ export class TokenStore implements Disposable {
     }
     const { kept, dropped } = pruneVersions(list, this.now(), this.limits());
     return { history: kept.length ? kept : undefined, dropped, undo };
+  }
+
+  /**
+   * After a write to a versioned backend: the versions it dropped by itself on that write (Vault's
+   * `max_versions`) leave the history, so the history lists exactly what the backend holds.
+   */
+  private async afterVersionedWrite(meta: TokenMetadata): Promise<TokenMetadata> {
+    const b = this.backend(meta.backend);
+    if (!b.versions || !meta.history?.some((v) => v.kv !== undefined)) return meta;
+    const alive = new Set((await b.versions.list(meta).catch(() => undefined))?.map((v) => v.version) ?? []);
+    if (!alive.size) return meta;
+    const history = meta.history.filter((v) => v.kv === undefined || alive.has(v.kv));
+    return history.length === meta.history.length ? meta : this.validate({ ...meta, history: history.length ? history : undefined });
   }
 
   /** Writes a copy of a token's value at an internal key of `meta.backend` (its shape the token's). */
@@ -1059,12 +1080,25 @@ export class TokenStore implements Disposable {
    * rename in a versioned backend, where the KV versions stay with the old path). Versions whose value
    * is gone are left out. Returns the new list and an undo removing the copies.
    */
-  private async copyVersions(meta: TokenMetadata, to: BackendId, onlyKv: boolean): Promise<{ history: HistoryVersion[] | undefined; undo: () => Promise<void> }> {
+  private async copyVersions(meta: TokenMetadata, to: BackendId, onlyKv: boolean, asVersionsOf?: TokenKey): Promise<{ history: HistoryVersion[] | undefined; undo: () => Promise<void> }> {
     const out: HistoryVersion[] = [];
     const written: TokenKey[] = [];
     const undo = async () => {
       for (const k of written) await this.backend(to).remove(k).catch(() => undefined);
     };
+    const target = this.backend(to);
+    if (asVersionsOf && target.versions) {
+      // Oldest first, each a new version of the token's own secret (the caller removes it on failure).
+      for (const v of [...(meta.history ?? [])].reverse()) {
+        const value = await this.readVersion(meta, v);
+        if (value === undefined) continue;
+        await target.write(asVersionsOf, value, this.validate({ ...meta, backend: to, history: undefined, hasPrevious: undefined }));
+        const n = await target.versions.current(asVersionsOf);
+        const { kv: _kv, ...rest } = v;
+        out.unshift(n !== undefined ? { ...rest, kv: n } : rest);
+      }
+      return { history: out.length ? out : undefined, undo: async () => undefined };
+    }
     try {
       for (const v of meta.history ?? []) {
         if (onlyKv && v.kv === undefined) {

@@ -54,23 +54,33 @@ describe('Trash in Vault (fake Vault, KV v2)', () => {
     await store.refresh();
     assert.equal(store.listAll().length, 0, 'a refresh does not adopt the trash as tokens');
 
-    // (The refresh reloaded the index from JSON, which has no `undefined` members.)
-    assert.deepEqual(await store.restoreDeleted(d.id), JSON.parse(JSON.stringify(meta)));
+    // (The refresh reloaded the index from JSON, which has no `undefined` members.) The KV versions
+    // went with the removed secret, so the trash keeps the token without them (its previous value is
+    // the kept copy's first version).
+    const { history: _h, ...withoutHistory } = meta;
+    assert.equal(meta.history?.[0].kv, 1, 'the rotation recorded KV version 1');
+    assert.deepEqual(await store.restoreDeleted(d.id), JSON.parse(JSON.stringify(withoutHistory)));
     assert.equal(await store.getValue(key), 'ci-v2');
     assert.equal(await store.getPreviousValue(key), 'ci-v1');
     assert.deepEqual(trashPaths('mcp-tokens/trash/'), [], 'the kept copy is removed after the restore');
     assert.equal(store.listDeleted().length, 0);
   });
 
-  it('an overwrite is kept and restorable in mcp-cli\'s layout too', async () => {
+  it('an overwrite is kept as a KV version and restorable in mcp-cli\'s layout too; a deleted token is kept and restored', async () => {
     const { store } = make({ layout: 'mcpCli' });
     await store.ready();
     const key = { namespace: 'team', name: 'cli' };
     await store.set({ ...key, type: 'bearer', value: 'cli-v1' });
     await store.set({ ...key, type: 'bearer', value: 'cli-v2' });
+    assert.equal(store.listDeleted().length, 0, 'an overwrite is history, not Recently Deleted');
+    assert.deepEqual(store.listHistory(key).map((v) => v.kv), [1]);
+    await store.restorePrevious(key);
+    assert.equal(await store.getValue(key), 'cli-v1');
+    await store.delete(key);
     const [d] = store.listDeleted();
-    assert.equal(d.reason, 'overwrite');
+    assert.equal(d.reason, 'delete');
     assert.equal(trashPaths('mcp-cli/oauth/trash:').length, 1);
+    await store.set({ ...key, type: 'bearer', value: 'cli-v3' });
     await store.restoreDeleted(d.id);
     assert.equal(await store.getValue(key), 'cli-v1');
     const [r] = store.listDeleted();

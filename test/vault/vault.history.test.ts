@@ -1,0 +1,100 @@
+/**
+ * Version history in Vault (test/fixtures/vault/server.ts, a fake KV v2 API): the History lists the
+ * secret's own KV v2 versions (no copies), restores read them with `?version=`, pruning destroys them.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TokenStore } from '../../extension/store/tokenStore';
+import { DEFAULT_VAULT_SETTINGS, VaultBackend } from '../../extension/backends/vault';
+import { FakeVault, ROOT_TOKEN } from '../fixtures/vault/server';
+import { MemoryBackend, MemoryIndex } from '../unit/support/memoryBackend';
+
+let vault: FakeVault;
+const backends: VaultBackend[] = [];
+let limits: { maxVersions?: number; maxAgeDays?: number } = {};
+
+function make() {
+  const backend = new VaultBackend({
+    settings: () => ({ ...DEFAULT_VAULT_SETTINGS, address: vault.url, timeoutMs: 2000 }),
+    credentials: { getToken: async () => ROOT_TOKEN, getSecretId: async () => undefined },
+    env: {},
+    isActive: () => true,
+    retryDelayMs: 20,
+  });
+  backends.push(backend);
+  const local = new MemoryBackend('secretStorage');
+  const store = new TokenStore({ backends: [local, backend], index: new MemoryIndex(), backendFor: (ns) => (ns === 'local' ? 'secretStorage' : 'vault'), historyLimits: () => limits });
+  return { backend, store, local };
+}
+
+/** The KV versions Vault still holds (undestroyed), oldest first, as [version, value]. */
+async function kvVersions(backend: VaultBackend, key: { namespace: string; name: string }): Promise<number[]> {
+  return (await backend.versions.list(key)).map((v) => v.version);
+}
+
+describe('Version history in Vault (fake Vault, KV v2)', () => {
+  before(async () => {
+    vault = new FakeVault({ mounts: ['secret'] });
+    await vault.start();
+  });
+  after(async () => {
+    for (const b of backends) b.dispose();
+    await vault.stop();
+  });
+
+  it('rotate 15 times: the History lists exactly the KV versions Vault holds; restoring the 3rd reads its version', async () => {
+    limits = {};
+    const { store, backend } = make();
+    await store.ready();
+    const key = { namespace: 'team', name: 'rot' };
+    await store.set({ ...key, type: 'api-key', value: 'v-0' });
+    for (let i = 1; i <= 15; i++) await store.rotate(key, `v-${i}`);
+    const alive = await kvVersions(backend, key);
+    const current = alive.at(-1)!;
+    assert.equal(current, 16);
+    const history = store.listHistory(key);
+    // Vault keeps 10 versions (max_versions default): the current one and 9 earlier values.
+    assert.deepEqual(history.map((v) => v.kv), alive.filter((n) => n !== current).reverse(), 'the KV versions match the History');
+    assert.equal(history.length, 9);
+    assert.equal(vault.paths('secret').filter((p) => p.includes('/history/')).length, 0, 'no copies: Vault keeps the versions');
+    const third = history[2];
+    assert.equal(third.kv, 13);
+    await store.restoreVersion(key, third.id);
+    assert.equal(await store.getValue(key), 'v-12');
+    const after = store.listHistory(key);
+    assert.equal(after[0].kv, 16, 'the replaced value (version 16) is the newest version');
+    const alive2 = await kvVersions(backend, key);
+    assert.deepEqual(after.map((v) => v.kv), alive2.filter((n) => n !== alive2.at(-1)).reverse(), 'still matching after the restore');
+  });
+
+  it('pruning destroys the KV versions it drops, so Vault and the History agree', async () => {
+    const { store, backend } = make();
+    await store.ready();
+    const key = { namespace: 'team', name: 'prune' };
+    limits = {};
+    await store.set({ ...key, type: 'api-key', value: 'p-0' });
+    for (let i = 1; i <= 5; i++) await store.rotate(key, `p-${i}`);
+    assert.equal(store.listHistory(key).length, 5);
+    limits = { maxVersions: 2 };
+    assert.equal(await store.pruneHistory(), 3);
+    assert.deepEqual(store.listHistory(key).map((v) => v.kv), [5, 4]);
+    assert.deepEqual(await kvVersions(backend, key), [4, 5, 6], 'versions 1–3 are destroyed');
+    assert.equal(await store.getPreviousValue(key), 'p-4');
+    limits = {};
+  });
+
+  it('a token moved into Vault brings its history as KV versions', async () => {
+    const { store, backend } = make();
+    await store.ready();
+    const key = { namespace: 'local', name: 'mv' };
+    await store.set({ ...key, type: 'api-key', value: 'm-1' });
+    await store.rotate(key, 'm-2');
+    await store.rotate(key, 'm-3');
+    await store.moveToBackend(key, 'vault');
+    assert.deepEqual(await kvVersions(backend, key), [1, 2, 3]);
+    assert.deepEqual(store.listHistory(key).map((v) => v.kv), [2, 1]);
+    assert.equal(await store.getPreviousValue(key), 'm-2');
+    await store.restoreVersion(key, store.listHistory(key)[1].id);
+    assert.equal(await store.getValue(key), 'm-1');
+  });
+});
