@@ -96,6 +96,7 @@ export function createOAuth(s: CoreServices): OAuthFeature {
   s.context.subscriptions.push(leaseStorage);
   const manager = new OAuthManager(s.store, ui, {
     log: (level, message) => s.log[level](message),
+    audit: (event) => s.audit.record(event),
     leases: new Leases(leaseStorage),
     clientMetadataUrl: () => s.config.oauthClientMetadataUrl(),
     // An mcp-cli OAuth entry in the keyring: what mcp-cli stored about it, so it can be refreshed here.

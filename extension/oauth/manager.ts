@@ -36,6 +36,8 @@ export interface OAuthUi {
 
 export interface OAuthManagerOptions {
   readonly fetch?: FetchLike;
+  /** Records sign-in and refresh outcomes in the audit trail (`services.audit.record`); never a value. */
+  readonly audit?: (event: { kind: 'sign-in' | 'refresh'; tokens: TokenKey[]; outcome: 'ok' | 'failed'; reason?: string; actor?: { server?: string } }) => void;
   readonly now?: () => number;
   readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Refresh this long before expiry (default 5 minutes; at most half the token's lifetime). */
@@ -139,6 +141,10 @@ export class OAuthManager implements Disposable {
 
   /** Runs the browser sign-in for `key` against `server.url` and stores the tokens. */
   signIn(key: TokenKey, server: OAuthServerRef, options: SignInOptions = {}): Promise<TokenMetadata> {
+    return this.audited('sign-in', key, server, () => this.signInOnce(key, server, options), () => 'ok');
+  }
+
+  private signInOnce(key: TokenKey, server: OAuthServerRef, options: SignInOptions): Promise<TokenMetadata> {
     return this.once(key, 'signin', async () => {
       await this.store.ready();
       const existing = this.store.get(key);
@@ -223,6 +229,24 @@ export class OAuthManager implements Disposable {
    * (options.leases), only one window refreshes at a time; the others wait for its result.
    */
   refresh(key: TokenKey, options: { force?: boolean; server?: OAuthServerRef } = {}): Promise<RefreshOutcome> {
+    return this.audited('refresh', key, options.server, () => this.refreshOnce(key, options), (o) => (o === 'fresh' ? undefined : o === 'refreshed' ? 'ok' : o));
+  }
+
+  /** Runs `work` and records its outcome (`outcomeOf`: undefined records nothing, e.g. a token still fresh). */
+  private async audited<T>(kind: 'sign-in' | 'refresh', key: TokenKey, server: OAuthServerRef | undefined, work: () => Promise<T>, outcomeOf: (r: T) => string | undefined): Promise<T> {
+    const actor = server?.name ? { server: server.name } : undefined;
+    try {
+      const r = await work();
+      const o = outcomeOf(r);
+      if (o) this.options.audit?.({ kind, tokens: [key], outcome: o === 'ok' ? 'ok' : 'failed', reason: o === 'ok' ? undefined : o, actor });
+      return r;
+    } catch (e) {
+      this.options.audit?.({ kind, tokens: [key], outcome: 'failed', reason: e instanceof Error ? e.message.slice(0, 500) : 'failed', actor });
+      throw e;
+    }
+  }
+
+  private refreshOnce(key: TokenKey, options: { force?: boolean; server?: OAuthServerRef }): Promise<RefreshOutcome> {
     return this.once(key, 'refresh', async () => {
       await this.store.ready();
       const meta = this.store.get(key);

@@ -1,6 +1,8 @@
 /**
- * The trash in Vault (test/fixtures/vault/server.ts, a fake KV v2 API): a deleted or replaced value
- * is copied under the internal `trash` namespace of the same mount, and restored from there.
+ * The trash in Vault (test/fixtures/vault/server.ts, a fake KV v2 API): a deleted value is copied
+ * under the internal `trash` namespace of the same mount, and restored from there. The version
+ * history is the secret's own KV v2 versions (no copies): restores read them with `?version=`,
+ * pruning destroys them, and the History lists exactly what Vault holds.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +26,21 @@ function make(settings: Partial<VaultSettings> = {}) {
   const index = new MemoryIndex();
   const store = new TokenStore({ backends: [new MemoryBackend('secretStorage'), backend], index, backendFor: () => 'vault' });
   return { backend, store, index };
+}
+
+let limits: { maxVersions?: number; maxAgeDays?: number } = {};
+
+/** A store with a SecretStorage stand-in for `local` and Vault for the rest, with history limits. */
+function makeHistory() {
+  const { backend } = make();
+  const local = new MemoryBackend('secretStorage');
+  const store = new TokenStore({ backends: [local, backend], index: new MemoryIndex(), backendFor: (ns) => (ns === 'local' ? 'secretStorage' : 'vault'), historyLimits: () => limits });
+  return { backend, store, local };
+}
+
+/** The KV versions Vault still holds (undestroyed), oldest first. */
+async function kvVersions(backend: VaultBackend, key: { namespace: string; name: string }): Promise<number[]> {
+  return (await backend.versions.list(key)).map((v) => v.version);
 }
 
 const trashPaths = (prefix: string) => vault.paths('secret').filter((p) => p.startsWith(prefix));
@@ -87,5 +104,63 @@ describe('Trash in Vault (fake Vault, KV v2)', () => {
     assert.equal(r.reason, 'restore');
     await store.purgeDeleted(r.id);
     assert.deepEqual(trashPaths('mcp-cli/oauth/trash:'), []);
+  });
+
+  // ---- version history: the secret's own KV v2 versions ---------------------------------------
+
+  it('rotate 15 times: the History lists exactly the KV versions Vault holds; restoring the 3rd reads its version', async () => {
+    limits = {};
+    const { store, backend } = makeHistory();
+    await store.ready();
+    const key = { namespace: 'team', name: 'rot' };
+    await store.set({ ...key, type: 'api-key', value: 'v-0' });
+    for (let i = 1; i <= 15; i++) await store.rotate(key, `v-${i}`);
+    const alive = await kvVersions(backend, key);
+    const current = alive.at(-1)!;
+    assert.equal(current, 16);
+    const history = store.listHistory(key);
+    // Vault keeps 10 versions (max_versions default): the current one and 9 earlier values.
+    assert.deepEqual(history.map((v) => v.kv), alive.filter((n) => n !== current).reverse(), 'the KV versions match the History');
+    assert.equal(history.length, 9);
+    assert.equal(vault.paths('secret').filter((p) => p.includes('/history/')).length, 0, 'no copies: Vault keeps the versions');
+    const third = history[2];
+    assert.equal(third.kv, 13);
+    await store.restoreVersion(key, third.id);
+    assert.equal(await store.getValue(key), 'v-12');
+    const after = store.listHistory(key);
+    assert.equal(after[0].kv, 16, 'the replaced value (version 16) is the newest version');
+    const alive2 = await kvVersions(backend, key);
+    assert.deepEqual(after.map((v) => v.kv), alive2.filter((n) => n !== alive2.at(-1)).reverse(), 'still matching after the restore');
+  });
+
+  it('pruning destroys the KV versions it drops, so Vault and the History agree', async () => {
+    const { store, backend } = makeHistory();
+    await store.ready();
+    const key = { namespace: 'team', name: 'prune' };
+    limits = {};
+    await store.set({ ...key, type: 'api-key', value: 'p-0' });
+    for (let i = 1; i <= 5; i++) await store.rotate(key, `p-${i}`);
+    assert.equal(store.listHistory(key).length, 5);
+    limits = { maxVersions: 2 };
+    assert.equal(await store.pruneHistory(), 3);
+    assert.deepEqual(store.listHistory(key).map((v) => v.kv), [5, 4]);
+    assert.deepEqual(await kvVersions(backend, key), [4, 5, 6], 'versions 1–3 are destroyed');
+    assert.equal(await store.getPreviousValue(key), 'p-4');
+    limits = {};
+  });
+
+  it('a token moved into Vault brings its history as KV versions', async () => {
+    const { store, backend } = makeHistory();
+    await store.ready();
+    const key = { namespace: 'local', name: 'mv' };
+    await store.set({ ...key, type: 'api-key', value: 'm-1' });
+    await store.rotate(key, 'm-2');
+    await store.rotate(key, 'm-3');
+    await store.moveToBackend(key, 'vault');
+    assert.deepEqual(await kvVersions(backend, key), [1, 2, 3]);
+    assert.deepEqual(store.listHistory(key).map((v) => v.kv), [2, 1]);
+    assert.equal(await store.getPreviousValue(key), 'm-2');
+    await store.restoreVersion(key, store.listHistory(key)[1].id);
+    assert.equal(await store.getValue(key), 'm-1');
   });
 });
