@@ -61,13 +61,15 @@ describe('KeyringBackend (injected module)', () => {
     assert.deepEqual(JSON.parse(fake.entries.get('mcp-cli|bearer:gh')!), { token_type: 'bearer', name: 'gh', data: { token: 'ghp_x' }, metadata: { namespace: 'bearer' } });
     assert.equal(JSON.parse(readFileSync(registry.path, 'utf8'))['bearer:gh'].type, 'bearer');
     await store.rotate({ namespace: 'bearer', name: 'gh' }, 'ghp_y');
-    assert.equal(JSON.parse(fake.entries.get('mcp-cli/previous|bearer:gh')!).data.token, 'ghp_x');
+    // The replaced value is a version of the history, kept under an internal account mcp-cli does not list.
+    const kept = [...fake.entries.entries()].filter(([k]) => k.startsWith('mcp-cli|history:'));
+    assert.deepEqual(kept.map(([, v]) => JSON.parse(v).data.token), ['ghp_x']);
     assert.equal(await store.getPreviousValue({ namespace: 'bearer', name: 'gh' }), 'ghp_x');
     // A plain password (not mcp-cli JSON) set by another tool is read as it is.
     fake.entries.set('mcp-cli|bearer:gh', 'plain-password');
     assert.equal(await store.getValue({ namespace: 'bearer', name: 'gh' }), 'plain-password');
     await store.delete({ namespace: 'bearer', name: 'gh' });
-    assert.deepEqual([...fake.entries.keys()].filter((k) => !k.includes('|trash:')), [], 'only the trash keeps a copy');
+    assert.deepEqual([...fake.entries.keys()].filter((k) => !k.includes('|trash:') && !k.includes('|history:')), [], 'only the trash (and the history it holds) keeps a copy');
     assert.deepEqual(JSON.parse(readFileSync(registry.path, 'utf8')), {});
   });
 
