@@ -302,7 +302,8 @@ describe('language server over LSP (bundled dist/server.js)', () => {
     for (const expected of ['| Type | Bearer token |', '| Namespace | `bearer` |', '| Backend | VS Code SecretStorage |', '| Provider | github |', '| Created | 2026-01-02 03:04 UTC |', '| Updated | 2026-02-03 04:05 UTC |', '| Expires | no expiry |', '| Last used | never |', 'GitHub PAT for \\*MCP\\*']) {
       assert.ok(md.includes(expected), `hover has ${expected}:\n${md}`);
     }
-    assert.match(md, /Used by `remote` \(\.vscode\/mcp\.tokens\.json\)\./);
+    // The path is escaped Markdown (server/core/markdown.ts): it renders as `.vscode/mcp.tokens.json`.
+    assert.match(md, /Used by `remote` \(\\\.vscode\/mcp\\\.tokens\\\.json\)\./);
     assert.ok(md.includes('command:mcpTokens.revealToken?' + encodeURIComponent(JSON.stringify([{ namespace: 'bearer', name: 'github' }]))));
     assert.ok(md.includes('command:mcpTokens.rotateToken?'));
     assert.ok(md.includes('command:mcpTokens.copyReference?'));
