@@ -17,6 +17,7 @@ import {
   type Notification,
   type RequestSender,
 } from './core/protocol';
+import { errorText } from './core/errors';
 import { MAX_DISK_FILE_BYTES } from './documents';
 import { McpTokensLanguageService } from './service';
 import { MemoryKeeper } from './memory';
@@ -73,7 +74,7 @@ async function validate(uri: string): Promise<void> {
     await connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
     memory.afterPass(doc.getText().length);
   } catch (e) {
-    connection.console.error(`Diagnostics failed for ${uri}: ${e instanceof Error ? e.message : String(e)}`);
+    connection.console.error(`Diagnostics failed for ${uri}: ${errorText(e)}`);
   } finally {
     validating--;
   }
@@ -113,7 +114,7 @@ function onNotification<P>(notification: Notification<P>, handle: (params: P) =>
     try {
       params = receive(notification, raw);
     } catch (e) {
-      return connection.console.error(`Ignored a notification: ${e instanceof Error ? e.message : String(e)}`);
+      return connection.console.error(`Ignored a notification: ${errorText(e)}`);
     }
     handle(params);
   });
