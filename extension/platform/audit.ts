@@ -28,6 +28,7 @@ import { z } from 'zod';
 import { Emitter, Mutex } from './event';
 import { withLockFile } from './lockFile';
 import { keyId, parseWholeReference } from '../../server/core/reference';
+import { errorText } from '../../server/core/errors';
 import { auditEventSchema, type AuditActor, type AuditEvent, type AuditKind, type AuditOutcome } from './auditEvent';
 
 export const AUDIT_FILE = 'audit.jsonl';
@@ -279,7 +280,7 @@ export class AuditTrail {
   record(r: AuditRecord): void {
     const event = this.event(r);
     if (!event) return;
-    this.pending = this.pending.then(() => this.log.append(event)).catch((e) => this.options.warn?.(`Could not write the audit log: ${e instanceof Error ? e.message : String(e)}`));
+    this.pending = this.pending.then(() => this.log.append(event)).catch((e) => this.options.warn?.(`Could not write the audit log: ${errorText(e)}`));
   }
 
   /** The event a record becomes (undefined, and a warning, when it does not fit the schema). Pure. */
