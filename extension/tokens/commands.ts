@@ -192,15 +192,15 @@ class TokenCommands implements vscode.Disposable {
     const OTHER = '$(edit) Other…';
     const first = suggested ?? current;
     const ids = [...new Set([...(first ? [first] : []), ...(current ? [current] : []), ...PROVIDERS.map((p) => p.id)])];
-    const items: (vscode.QuickPickItem & { id?: string })[] = [
-      ...ids.map((id) => ({
-        label: providerLabel(id),
-        description: id === suggested ? `${id} · suggested: the value looks like one` : id === current ? `${id} · current` : id,
-        id,
-      })),
-      { label: NONE, id: '' },
-      { label: OTHER, alwaysShow: true },
-    ];
+    const providerItems: (vscode.QuickPickItem & { id?: string })[] = ids.map((id) => ({
+      label: providerLabel(id),
+      description: id === suggested ? `${id} · suggested: the value looks like one` : id === current ? `${id} · current` : id,
+      id,
+    }));
+    // The first row is what Enter (or Escape) gives: the suggestion, the current provider, or none.
+    const none = { label: NONE, description: first ? undefined : 'skip', id: '' };
+    const items = first ? [providerItems[0], none, ...providerItems.slice(1)] : [none, ...providerItems];
+    items.push({ label: OTHER, alwaysShow: true });
     const pick = await vscode.window.showQuickPick(items, {
       title: 'Provider (optional)',
       placeHolder: first ? `Which service is it for? Escape keeps ${providerLabel(first)}.` : 'Which service is it for? Escape skips.',
