@@ -16,12 +16,13 @@ import {
   defaultNamespaceFor,
   describeExpiry,
   describeIssues,
+  expiredForUser,
   expiryState,
   isInternalNamespace,
   namespaceSchema,
   parseExpiryInput,
-  renewsItself,
   setTokenArgsSchema,
+  typeFromNamespace,
   type TokenMetadata,
   type TokenType,
 } from '../../server/core/model';
@@ -432,7 +433,7 @@ class TokenCommands implements vscode.Disposable {
     let args: ClearFilter = input.via === 'args' ? input.args : { namespace: prefilledNamespace(input) };
     if (input.via === 'ui' && !args.namespace) {
       const now = new Date();
-      const expired = this.store.list().filter((t) => expiryState(t, now, 0) === 'expired' && !renewsItself(t)).length;
+      const expired = this.store.list().filter((t) => expiredForUser(t, now)).length;
       const items: (vscode.QuickPickItem & { args: ClearFilter })[] = [
         { label: '$(warning) Expired tokens', description: `${expired} token(s)`, args: { expiredOnly: true } },
         ...this.store.namespaces().map((ns) => ({
@@ -449,7 +450,7 @@ class TokenCommands implements vscode.Disposable {
     const now = new Date();
     const victims = this.store
       .list()
-      .filter((t) => (!args.namespace || t.namespace === args.namespace) && (!args.expiredOnly || (expiryState(t, now, 0) === 'expired' && !renewsItself(t))));
+      .filter((t) => (!args.namespace || t.namespace === args.namespace) && (!args.expiredOnly || (expiredForUser(t, now))));
     if (victims.length === 0) {
       void vscode.window.showInformationMessage(args.expiredOnly ? 'No token has expired.' : 'There are no tokens to clear.');
       return [];
@@ -527,7 +528,7 @@ class TokenCommands implements vscode.Disposable {
     }
     const key = { namespace: args.namespace, name: args.name };
     const value = generateSecret(args.length ?? this.s.config.generatedTokenLength());
-    const type = args.type ?? ((TOKEN_TYPES as readonly string[]).includes(args.namespace) ? (args.namespace as TokenType) : 'generic');
+    const type = args.type ?? typeFromNamespace(args.namespace) ?? 'generic';
     // The same format rules as Set: a random string is no user:password pair.
     const problem = assessValue(value, { type }, new Date()).formatProblem;
     if (problem) throw new ArgumentError(`mcpTokens.generateToken: a generated value does not fit type ${type}. ${problem.replace(/^This/, 'It')} Use Set Token for it.`);
@@ -752,7 +753,7 @@ class TokenCommands implements vscode.Disposable {
   /** The entry an input names: `{id}`, a Recently Deleted tree element, or one the user picks. */
   private async deletedEntry(input: CommandInput<{ id: string }>, title: string): Promise<DeletedToken | undefined> {
     await this.store.ready();
-    const entries = this.store.listDeleted().filter((d) => !d.internal);
+    const entries = this.store.listVisibleDeleted();
     const id = input.via === 'args' ? input.args.id : typeof input.element?.id === 'string' ? input.element.id : undefined;
     if (id !== undefined) {
       const found = entries.find((d) => d.id === id);
