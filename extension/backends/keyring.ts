@@ -8,9 +8,10 @@
  * The native module is loaded lazily, on first use: if it is missing or broken only this backend is
  * unavailable, and health() says why. No `vscode` import.
  */
+import { errorText } from '../../server/core/errors';
 import { isInternalNamespace, type TokenMetadata } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
-import { BackendError, type BackendHealth, type DiscoveredToken, type SecretBackend } from '../store/backend';
+import { BackendError, type BackendHealth, type DiscoveredToken, type ExternalOAuthGrant, type SecretBackend, type SettingsSection } from '../store/backend';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
@@ -28,7 +29,7 @@ import {
   valueFromStoredToken,
   type McpCliOAuthFacts,
 } from './mcpCliLayout';
-import { RegistryUnparsableError, type McpCliRegistry } from './mcpCliRegistry';
+import { RegistryUnparsableError, defaultRegistryPath, type McpCliRegistry } from './mcpCliRegistry';
 import { withRetry } from './retry';
 
 /** The part of `@napi-rs/keyring`'s AsyncEntry this backend uses. */
@@ -47,6 +48,11 @@ export interface KeyringBackendOptions {
   readonly service?: string;
   /** mcp-cli's registry; undefined to leave it alone. */
   readonly registry?: McpCliRegistry;
+  /**
+   * mcp-cli's registry file, also when it is not kept in step: its client registrations lie beside it
+   * (`oauthGrant`). Default: the registry's path.
+   */
+  readonly registryPath?: string;
   /** Loads the native module; throws when it is missing. Injected by tests. */
   readonly load?: () => KeyringModule;
   /** Time limit of one keyring call (default 15 s: an unlock prompt may be showing). */
@@ -140,9 +146,27 @@ function ownerOf(key: TokenKey): TokenKey | undefined {
 }
 
 /** What the OAuth feature may learn of an mcp-cli OAuth entry to refresh it (the secret only for the token endpoint). */
-export interface McpCliOAuthGrant extends McpCliOAuthFacts {
+export interface McpCliOAuthGrant extends McpCliOAuthFacts, ExternalOAuthGrant {
   /** A confidential client's secret from mcp-cli's client registration file. */
   readonly clientSecret?: string;
+}
+
+/** `mcpTokens.keyring.*` as the keyring descriptor reads it (backends/registry.ts). */
+export interface KeyringSettings {
+  /** The keyring service name (mcp-cli's `mcp-cli` by default). */
+  readonly service: string;
+  /** Keep mcp-cli's token registry file in step. */
+  readonly syncRegistry: boolean;
+  /** mcp-cli's registry file (empty setting: `~/.chuk_oauth/token_registry.json`). */
+  readonly registryPath: string;
+}
+
+export function readKeyringSettings(section: SettingsSection, home?: string): KeyringSettings {
+  return {
+    service: section.string('service', MCP_CLI_SERVICE) || MCP_CLI_SERVICE,
+    syncRegistry: section.boolean('mcpCliRegistry', true),
+    registryPath: section.string('registryPath') || defaultRegistryPath(home),
+  };
 }
 
 export class KeyringBackend implements SecretBackend {
@@ -162,8 +186,8 @@ export class KeyringBackend implements SecretBackend {
   }
 
   /** Applies changed settings (service name, mcp-cli registry) without a restart. */
-  configure(change: Pick<KeyringBackendOptions, 'service' | 'registry'>): void {
-    this.options = { ...this.options, service: change.service, registry: change.registry };
+  configure(change: Pick<KeyringBackendOptions, 'service' | 'registry' | 'registryPath'>): void {
+    this.options = { ...this.options, service: change.service, registry: change.registry, registryPath: change.registryPath };
   }
 
   get previousService(): string {
@@ -243,7 +267,7 @@ export class KeyringBackend implements SecretBackend {
       } catch (e) {
         // The keyring itself is unusable (no service, locked, no module): report it once.
         if (found.length === 0 && e instanceof BackendError && !e.retryable) throw e;
-        this.options.log?.('warn', `Keyring: could not check ${keyId(d)} from mcp-cli's registry: ${e instanceof Error ? e.message : String(e)}`);
+        this.options.log?.('warn', `Keyring: could not check ${keyId(d)} from mcp-cli's registry: ${errorText(e)}`);
         continue;
       }
       if (text === null) continue;
@@ -272,7 +296,7 @@ export class KeyringBackend implements SecretBackend {
         ...base,
         available: false,
         healthy: false,
-        cause: `The native keyring module (@napi-rs/keyring) could not be loaded: ${e instanceof Error ? e.message : String(e)}`,
+        cause: `The native keyring module (@napi-rs/keyring) could not be loaded: ${errorText(e)}`,
         fix: 'Reinstall the extension for this platform; until then, use SecretStorage or Vault.',
       };
     }
@@ -306,9 +330,10 @@ export class KeyringBackend implements SecretBackend {
     const text = await this.readRaw(key);
     const facts = text ? oauthFactsFromStoredToken(text) : undefined;
     if (!facts) return undefined;
-    if (facts.clientId || !this.options.registry) return facts;
+    const registryPath = this.options.registryPath ?? this.options.registry?.path;
+    if (facts.clientId || !registryPath) return facts;
     // mcp-cli's TokenManager keeps the dynamic registration beside its registry: ~/.chuk_oauth/tokens/<server>_client.json.
-    const file = join(dirname(this.options.registry.path), 'tokens', mcpCliClientRegistrationFile(key.name));
+    const file = join(dirname(registryPath), 'tokens', mcpCliClientRegistrationFile(key.name));
     let raw: unknown;
     try {
       raw = JSON.parse(await readFile(file, 'utf8'));
@@ -348,7 +373,7 @@ export class KeyringBackend implements SecretBackend {
       if (this.reportedUnparsable === this.options.registry?.path) return;
       this.reportedUnparsable = this.options.registry?.path;
     }
-    this.options.log?.('warn', `Keyring: could not ${op} ${keyId(key)} in mcp-cli's registry (${this.options.registry?.path}): ${e instanceof Error ? e.message : String(e)}. mcp-cli will not list it until the next change.`);
+    this.options.log?.('warn', `Keyring: could not ${op} ${keyId(key)} in mcp-cli's registry (${this.options.registry?.path}): ${errorText(e)}. mcp-cli will not list it until the next change.`);
   }
 
   private load(): KeyringModule {
@@ -375,7 +400,7 @@ export class KeyringBackend implements SecretBackend {
     try {
       mod = this.load();
     } catch (e) {
-      throw new BackendError(this.id, `OS keyring is unavailable: the native module could not be loaded (${e instanceof Error ? e.message : String(e)}).`);
+      throw new BackendError(this.id, `OS keyring is unavailable: the native module could not be loaded (${errorText(e)}).`);
     }
     return new mod.AsyncEntry(service, mcpCliAccount(key), this.entryOptions());
   }
@@ -395,7 +420,7 @@ export class KeyringBackend implements SecretBackend {
       attempts: 3,
       baseDelayMs: this.options.retryDelayMs ?? 150,
       retryable: (e) => e instanceof BackendError && e.retryable,
-      onRetry: (n, e) => this.options.log?.('info', `Keyring: retrying a read of ${keyId(key)} (attempt ${n + 1}): ${e instanceof Error ? e.message : String(e)}`),
+      onRetry: (n, e) => this.options.log?.('info', `Keyring: retrying a read of ${keyId(key)} (attempt ${n + 1}): ${errorText(e)}`),
     });
   }
 }

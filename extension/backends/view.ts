@@ -3,12 +3,15 @@
  * with the cause and the fix as child rows and in the tooltip, and how many tokens it holds.
  * Health checks run only while the view is visible (a keyring check may show an unlock prompt).
  */
+import { errorText } from '../../server/core/errors';
 import * as vscode from 'vscode';
 import { registerCommand } from '../platform/commands';
 import { BACKEND_LABELS, type BackendId } from '../../server/core/model';
+import { escapeMarkdown } from '../../server/core/markdown';
 import type { Services } from '../services';
 import type { BackendHealth } from '../store/backend';
 import { healthSummary } from './healthText';
+import { backendRegistry } from './registry';
 
 type Node = { kind: 'backend'; health: BackendHealth; count: number } | { kind: 'info'; backend: BackendId; label: string; icon: string; tooltip?: string };
 
@@ -27,9 +30,9 @@ export function registerBackendsView(services: Services): void {
     view.onDidChangeVisibility((e) => e.visible && provider.refresh()),
     services.store.onDidChange((c) => (c.kind === 'set' || c.kind === 'delete' || c.kind === 'metadata' || c.kind === 'refresh' ? refreshSoon() : undefined)),
     services.config.onDidChange(refreshSoon, 'backend'),
-    services.config.onDidChange(refreshSoon, 'vault'),
-    services.config.onDidChange(refreshSoon, 'keyring'),
-    services.context.secrets.onDidChange((e) => (e.key.startsWith('mcpTokens/v1/vault/') ? refreshSoon() : undefined)),
+    // Each backend's own settings and credentials change its health.
+    ...backendRegistry.descriptors.flatMap((d) => (d.section ? [services.config.onDidChange(refreshSoon, d.section)] : [])),
+    services.context.secrets.onDidChange((e) => (backendRegistry.descriptors.some((d) => d.secretPrefix && e.key.startsWith(d.secretPrefix)) ? refreshSoon() : undefined)),
   );
   registerCommand(services, 'refreshBackends', () => provider.refresh());
   provider.isVisible = () => view.visible;
@@ -62,7 +65,7 @@ class BackendsProvider implements vscode.TreeDataProvider<Node>, vscode.Disposab
       await this.s.store.ready();
       this.health = await this.s.store.health();
     } catch (e) {
-      this.s.log.warn(`Could not check the backends: ${e instanceof Error ? e.message : String(e)}`);
+      this.s.log.warn(`Could not check the backends: ${errorText(e)}`);
     }
   }
 
@@ -106,15 +109,11 @@ class BackendsProvider implements vscode.TreeDataProvider<Node>, vscode.Disposab
         : new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**${BACKEND_LABELS[h.backend]}** — ${healthSummary(h)}\n\n`);
-    if (h.cause) tip.appendMarkdown(`$(warning) ${escape(h.cause)}\n\n`);
-    if (h.fix) tip.appendMarkdown(`$(lightbulb) ${escape(h.fix)}\n\n`);
-    if (h.detail) tip.appendMarkdown(`${escape(h.detail)}\n\n`);
+    if (h.cause) tip.appendMarkdown(`$(warning) ${escapeMarkdown(h.cause)}\n\n`);
+    if (h.fix) tip.appendMarkdown(`$(lightbulb) ${escapeMarkdown(h.fix)}\n\n`);
+    if (h.detail) tip.appendMarkdown(`${escapeMarkdown(h.detail)}\n\n`);
     item.tooltip = tip;
     item.contextValue = `backend.${h.backend}.${h.healthy ? 'healthy' : 'unhealthy'}`;
     return item;
   }
-}
-
-function escape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
 }

@@ -5,21 +5,15 @@
  *    neither `vscode` nor the language server/client libraries, directly or through the files they import;
  *  - the language server (`server/**`) never imports `vscode` and never reaches into `extension/`;
  *  - the extension reaches into the server only through `server/core/`.
+ * The compiler enforces the same rules through the tsconfig projects (boundaries.compile.test.ts);
+ * this scan also catches what a type checker lets through (`require('vscode')`, a bare `import 'vscode'`).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as ts from 'typescript';
-
-const root = join(__dirname, '..', '..');
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((e) => {
-    const p = join(dir, e);
-    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
+import { claimsPurity, root, sources } from './support/boundaries';
 
 /** The module specifiers a file imports (static imports, re-exports, dynamic imports, require). */
 function importsOf(file: string): string[] {
@@ -45,12 +39,6 @@ function forbiddenChain(file: string, forbidden: RegExp, seen = new Set<string>(
     if (chain) return [relative(root, file), ...chain];
   }
   return undefined;
-}
-
-/** An extension module is pure when its header comment says so. */
-function claimsPurity(file: string): boolean {
-  const header = /^\s*\/\*\*([\s\S]*?)\*\//.exec(readFileSync(file, 'utf8'));
-  return !!header && /\bPure\b/.test(header[1]);
 }
 
 test('the pure core and every module that says it is pure reach neither vscode nor the language server libraries', () => {
@@ -103,17 +91,8 @@ function extensionFolderOf(target: string | undefined): string | undefined {
   return m ? m[1] : undefined;
 }
 
-/**
- * Crossings left to the coordinator to remove after merging the branch that fixes them (the
- * backends helper: the keyring grant the OAuth feature reads, the refresh-token key the store's
- * companion rule names, and the Vault settings type config.ts names). Nothing else may be added here.
- */
-const KNOWN_FEATURE_CROSSINGS: readonly string[] = [
-  'extension/backends/index.ts → ../oauth/session',
-  'extension/oauth/index.ts → ../backends/keyring',
-  'extension/oauth/index.ts → ../backends/mcpCliRegistry',
-  'extension/config.ts → ./backends/vault',
-];
+/** Crossings not removed yet (none: the backends branch removed the last ones). Nothing may be added here. */
+const KNOWN_FEATURE_CROSSINGS: readonly string[] = [];
 
 test('no feature folder imports another feature folder; platform/ and store/ import no feature folder', () => {
   const features = featureFolders();
@@ -139,4 +118,19 @@ test('no feature folder imports another feature folder; platform/ and store/ imp
   assert.deepEqual(found.filter((c) => !KNOWN_FEATURE_CROSSINGS.includes(c)), []);
   // The allow-list holds only crossings that still exist (remove an entry once it is fixed).
   assert.deepEqual(KNOWN_FEATURE_CROSSINGS.filter((c) => !found.includes(c)), []);
+});
+
+/** Shared building blocks are used, not restated: each has one home and no inline copy elsewhere. */
+const ONE_HOME: readonly { readonly what: string; readonly pattern: RegExp; readonly home: string }[] = [
+  { what: 'error text', pattern: /instanceof Error \? \w+\.message : String\(/, home: 'server/core/errors.ts' },
+  { what: 'Markdown escaping', pattern: /function escape\w*Markdown|function \w*[eE]scapeMd\b/, home: 'server/core/markdown.ts' },
+];
+
+test('error text and Markdown escaping are written once (their home module), used everywhere else', () => {
+  const files = [...sources(join(root, 'extension')), ...sources(join(root, 'server'))];
+  for (const { what, pattern, home } of ONE_HOME) {
+    assert.ok(pattern.test(readFileSync(join(root, home), 'utf8')), `${home} defines ${what}`);
+    const copies = files.map((f) => relative(root, f)).filter((f) => f !== home && pattern.test(readFileSync(join(root, f), 'utf8')));
+    assert.deepEqual(copies, [], `${what} restated outside ${home}`);
+  }
 });
