@@ -3,7 +3,9 @@ import * as vscode from 'vscode';
 import type { Config } from '../config';
 import type { BackendId } from '../../server/core/model';
 import type { SecretBackend } from '../store/backend';
-import { KeyringBackend } from './keyring';
+import { join } from 'node:path';
+import { KeyringBackend, type KeyringModule } from './keyring';
+import { loadPackagedKeyring } from './keyringNative';
 import { McpCliRegistry, defaultRegistryPath } from './mcpCliRegistry';
 import { VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, VaultBackend, confirmedVaultTargets } from './vault';
 import { SecretStorageBackend, SecretStorageIndex } from './secretStorage';
@@ -66,7 +68,15 @@ function createExternalBackends(context: vscode.ExtensionContext, config: Config
     const path = config.keyringRegistryPath() ?? defaultRegistryPath();
     return { service: config.keyringService(), registry: config.keyringSyncRegistry() ? new McpCliRegistry(path) : undefined };
   };
-  const keyring = new KeyringBackend({ ...keyringOptions(), isActive: uses('keyring'), log: logTo });
+  // The package's own binary (dist/native), unpacked into global storage on first use; none in the universal package.
+  const load = () =>
+    loadPackagedKeyring({
+      nativeDir: join(context.extensionPath, 'dist', 'native'),
+      cacheDir: join(context.globalStorageUri.fsPath, 'native'),
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      fallback: () => require('@napi-rs/keyring') as KeyringModule,
+    });
+  const keyring = new KeyringBackend({ ...keyringOptions(), load, isActive: uses('keyring'), log: logTo });
   const vault = new VaultBackend({
     settings: () => config.vault(),
     credentials: {
