@@ -37,14 +37,20 @@ export const nativeManifestSchema = z
   .strict();
 export type NativeManifest = z.infer<typeof nativeManifestSchema>;
 
-/** The keyring cannot be used by this package on this machine; `message` says why and what to do. */
+/** The keyring cannot be used by this package on this machine: `message` says why, `fix` what to do. */
 export class KeyringUnavailableError extends Error {
+  readonly fix: string;
   constructor(
     message: string,
     readonly reason: 'universal' | 'wrongPlatform' | 'damaged',
+    host: string = hostTarget(),
   ) {
     super(message);
     this.name = 'KeyringUnavailableError';
+    this.fix =
+      reason === 'damaged'
+        ? 'Reinstall MCP Token Manager; until then, use SecretStorage or Vault.'
+        : `Install the package built for ${host} (mcp-token-manager-${host}.vsix); until then, use SecretStorage or Vault.`;
   }
 }
 
@@ -92,6 +98,7 @@ export function loadPackagedKeyring(options: LoadKeyringOptions): KeyringModule 
       `This is the universal package of MCP Token Manager: it carries no native keyring module, so the OS keyring cannot be used. ` +
         `SecretStorage and Vault work in it. To use the OS keyring, install the package built for ${host} (mcp-token-manager-${host}.vsix).`,
       'universal',
+      host,
     );
   }
   if (manifest.target !== host) {
@@ -99,6 +106,7 @@ export function loadPackagedKeyring(options: LoadKeyringOptions): KeyringModule 
       `This package of MCP Token Manager is built for ${manifest.target}, but this machine is ${host}: its keyring module cannot load here. ` +
         `Install the package built for ${host} (mcp-token-manager-${host}.vsix); SecretStorage and Vault work meanwhile.`,
       'wrongPlatform',
+      host,
     );
   }
   const target = join(options.cacheDir, `keyring-${binary.version}-${binary.triple}-${binary.sha256.slice(0, 16)}.node`);

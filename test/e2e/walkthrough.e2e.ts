@@ -42,6 +42,6 @@ test('a step is ticked off by its completion event', async () => {
   const box = vs.page.locator(`[data-done-step-id$="${step.id}"]`);
   assert.equal(await box.getAttribute('aria-checked'), 'false');
   await vs.palette('MCP Tokens: Check Backends');
-  await vs.page.waitForFunction((id) => document.querySelector(`[data-done-step-id$="${id}"]`)?.getAttribute('aria-checked') === 'true', step.id, { timeout: 30_000 });
+  await vs.page.waitForFunction((id) => (globalThis as any).document.querySelector(`[data-done-step-id$="${id}"]`)?.getAttribute('aria-checked') === 'true', step.id, { timeout: 30_000 });
   await vs.screenshot('walkthrough-step-done');
 });
