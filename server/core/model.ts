@@ -29,8 +29,20 @@ export function isInternalNamespace(namespace: string): boolean {
   return INTERNAL_NAMESPACES.includes(namespace);
 }
 
-export const BACKEND_IDS = ['secretStorage', 'keyring', 'vault'] as const;
-export type BackendId = (typeof BACKEND_IDS)[number];
+/**
+ * Every backend this version knows, with the label users see (here, so the language server's hovers
+ * name it too). The extension's registry (`extension/backends/registry.ts`) completes each with how it
+ * is created, configured and repaired; a `testOnly` backend exists only under the registry's test
+ * switch, never for users. Adding a backend: docs/adding-a-backend.md.
+ */
+export const BACKENDS = [
+  { id: 'secretStorage', label: 'VS Code SecretStorage' },
+  { id: 'keyring', label: 'OS keyring' },
+  { id: 'vault', label: 'HashiCorp Vault' },
+  { id: 'memory', label: 'In-memory (tests only)', testOnly: true },
+] as const satisfies ReadonlyArray<{ id: string; label: string; testOnly?: true }>;
+export type BackendId = (typeof BACKENDS)[number]['id'];
+export const BACKEND_IDS = BACKENDS.map((b) => b.id) as [BackendId, ...BackendId[]];
 
 export const TOKEN_TYPE_LABELS: Record<TokenType, string> = {
   oauth: 'OAuth',
@@ -40,11 +52,7 @@ export const TOKEN_TYPE_LABELS: Record<TokenType, string> = {
   generic: 'Generic secret',
 };
 
-export const BACKEND_LABELS: Record<BackendId, string> = {
-  secretStorage: 'VS Code SecretStorage',
-  keyring: 'OS keyring',
-  vault: 'HashiCorp Vault',
-};
+export const BACKEND_LABELS = Object.fromEntries(BACKENDS.map((b) => [b.id, b.label])) as Record<BackendId, string>;
 
 /** The namespace a new token of `type` goes to when the user does not choose one. */
 export function defaultNamespaceFor(type: TokenType): string {
@@ -165,7 +173,7 @@ export const METADATA_LAYOUT = {
   trash: 'mcpTokens/v2/trash/',
   /** `<backup>` + `<sha-256 prefix>`: a damaged or newer entry, or the old index, as it was found. */
   backup: 'mcpTokens/v2/backup/',
-  /** `<lock>` + `<name>`: a short lease one window holds while it changes a token (see TokenStore). */
+  /** `<lock>` + `<name>`: a short lease one window holds while it changes a token (extension/store/lease.ts; see TokenStore). */
   lock: 'mcpTokens/v2/lock/',
   /** What was migrated from the old single index (so it is migrated once, and later changes by an old version are merged). */
   migrated: 'mcpTokens/v2/migrated',
@@ -177,9 +185,6 @@ export const tokenEntrySchema = z.object({ version: z.literal(ENTRY_VERSION), to
 export const trashDocumentSchema = z.object({ version: z.literal(ENTRY_VERSION), entry: trashEntrySchema });
 /** What any version's entry has: a version number (the rest is read only when it is ours). */
 export const entryVersionSchema = z.object({ version: z.number().int().positive() });
-
-/** A lease record in the metadata storage (never a value). */
-export const lockRecordSchema = z.object({ owner: z.string().max(64), nonce: z.string().max(64), until: z.number() });
 
 /** The migration marker: the digest of the old document migrated, and what it listed (ids and their updatedAt). */
 export const migrationMarkerSchema = z.object({
@@ -272,6 +277,16 @@ export function parseExpiryInput(input: string, now: Date): { expiresAt?: string
 /** An OAuth token with a refresh token renews itself: its access-token expiry is not the user's concern. */
 export function renewsItself(meta: Pick<TokenMetadata, 'oauth'>): boolean {
   return Boolean(meta.oauth?.hasRefreshToken && !meta.oauth.signInRequired);
+}
+
+/** Expired, and not an OAuth token that renews itself: the user has to act (the "expired" filters and counts). */
+export function expiredForUser(meta: Pick<TokenMetadata, 'expiresAt' | 'oauth'>, now: Date): boolean {
+  return expiryState(meta, now, 0) === 'expired' && !renewsItself(meta);
+}
+
+/** The token type a namespace names (`bearer:github` is a bearer token), undefined for any other namespace. */
+export function typeFromNamespace(namespace: string): TokenType | undefined {
+  return (TOKEN_TYPES as readonly string[]).includes(namespace) ? (namespace as TokenType) : undefined;
 }
 
 export function sameKey(a: TokenKey, b: TokenKey): boolean {
