@@ -98,7 +98,7 @@ test('npm run demo serves the workbench with the extension and stops on Ctrl-C',
     const dialogs = new Dialogs(page);
     if (await dialogs.waitFor(15_000, /trust/i).then(() => true, () => false)) await dialogs.click(/No, I don.t trust/i);
     await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'demo-workbench.png') });
-    await page.waitForFunction(() => /Restricted Mode/.test((globalThis as any).document.title), undefined, { timeout: 30_000 });
+    await page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: /Restricted Mode/ }).first().waitFor({ timeout: 30_000 });
 
     // The demo server is served from the seeded user servers file: it can start once its token is set.
     await activity.click();

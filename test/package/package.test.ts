@@ -88,6 +88,30 @@ test('every package holds the same bundles, every chunk they require, and nothin
   for (const name of entries.keys()) assert.doesNotMatch(name, /\.map$|\.ts$|node_modules\/|^extension\/(test|extension|server|scripts)\//, name);
 });
 
+test('loading the extension bundle loads the shared chunks, and the lazy ones only on first use', () => {
+  const dir = join(work, 'bundles');
+  mkdirSync(dir, { recursive: true });
+  for (const [name, { bytes }] of packages.get('universal')!) if (/^extension\/dist\/[\w-]+\.js$/.test(name)) writeFileSync(join(dir, name.slice('extension/dist/'.length)), bytes);
+  // In a child process: `vscode` is a stub that answers everything; nothing is activated.
+  const script = `
+    const Module = require('node:module');
+    const stub = new Proxy(function () {}, { get: (_, k) => (k === Symbol.toPrimitive ? () => '' : stub), apply: () => stub, construct: () => stub });
+    const load = Module._load;
+    Module._load = function (request, ...rest) { return request === 'vscode' ? stub : load.call(this, request, ...rest); };
+    const loaded = () => Object.keys(require.cache).map((p) => require('node:path').basename(p)).sort();
+    const ext = require('./extension.js');
+    const atLoad = loaded();
+    // First use of node-vault's client factory (through the facade): its chunk loads then.
+    const vault = require('./vault-client.js')['node-vault'];
+    console.log(JSON.stringify({ activate: typeof ext.activate, atLoad, vaultFactory: typeof vault.default }));`;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { activate: string; atLoad: string[]; vaultFactory: string };
+  assert.equal(out.activate, 'function');
+  assert.deepEqual(out.atLoad, ['extension.js', 'lsp.js', 'minimatch.js', 'zod.js']);
+  assert.equal(out.vaultFactory, 'function');
+});
+
 test(`the package of this machine (${hostTarget()}) loads its keyring module as the extension does`, { skip: !TARGETS[hostTarget()] && 'not a published platform' }, () => {
   const host = hostTarget();
   const nativeDir = join(work, host, 'native');
