@@ -95,7 +95,9 @@ test('loading the extension bundle loads the shared chunks, and the lazy ones on
   // In a child process: `vscode` is a stub that answers everything; nothing is activated.
   const script = `
     const Module = require('node:module');
-    const stub = new Proxy(function () {}, { get: (_, k) => (k === Symbol.toPrimitive ? () => '' : stub), apply: () => stub, construct: () => stub });
+    const any = new Proxy(function () {}, { get: (_, k) => (k === Symbol.toPrimitive ? () => '' : any), apply: () => any, construct: () => any });
+    // esbuild's interop copies a module's own keys onto an object inheriting from its prototype: answer through that.
+    const stub = new Proxy({}, { get: () => any, getPrototypeOf: () => any });
     const load = Module._load;
     Module._load = function (request, ...rest) { return request === 'vscode' ? stub : load.call(this, request, ...rest); };
     const loaded = () => Object.keys(require.cache).map((p) => require('node:path').basename(p)).sort();
