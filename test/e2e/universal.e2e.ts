@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -53,9 +53,7 @@ test('the keyring health says the package has no keyring module and which packag
 });
 
 test('choosing the keyring in mcpTokens.backend.default warns at once', async () => {
-  const file = join(vs.dirs.userData, 'User', 'settings.json');
-  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ ...settings, 'mcpTokens.backend.default': 'keyring' }, null, 2));
+  await vs.driver.config('mcpTokens', 'backend.default', 'keyring');
   const text = await vs.notifications.waitFor(/now chooses OS keyring, which cannot be used here/);
   assert.match(text, /universal package/);
   await vs.screenshot('keyring-chosen-warning');
