@@ -1,4 +1,5 @@
 /** Builds the TokenStore with every backend available in this window. */
+import { errorText } from '../../server/core/errors';
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 import type { Config } from '../config';
@@ -56,7 +57,7 @@ function warnWhenChosenUnavailable(backends: readonly SecretBackend[], config: C
  */
 function watchConsistency(store: TokenStore, config: Config, log: vscode.LogOutputChannel, registry: BackendRegistry): vscode.Disposable[] {
   const rediscover = (ids?: BackendId[]) => () =>
-    void store.discover(ids).catch((e) => log.warn(`Discovery after a settings change failed: ${e instanceof Error ? e.message : String(e)}`));
+    void store.discover(ids).catch((e) => log.warn(`Discovery after a settings change failed: ${errorText(e)}`));
   return [
     store.onDidFindDamage(async (damage) => {
       const newer = damage.filter((d) => d.reason === 'newer').length;
@@ -70,7 +71,7 @@ function watchConsistency(store: TokenStore, config: Config, log: vscode.LogOutp
           await store.rebuild();
           void vscode.window.showInformationMessage('The token metadata was rebuilt from the backends.');
         } catch (e) {
-          void vscode.window.showErrorMessage(`Could not rebuild the token metadata: ${e instanceof Error ? e.message : String(e)}`);
+          void vscode.window.showErrorMessage(`Could not rebuild the token metadata: ${errorText(e)}`);
         }
       }
     }),

@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
 import { z } from 'zod';
+import { errorText } from '../../server/core/errors';
 import type { KeyringModule } from './keyring';
 
 /** The package's `dist/native/keyring.json`, written by scripts/package.ts. */
@@ -119,7 +120,7 @@ function unpack(from: string, to: string, binary: NonNullable<NativeManifest['bi
   try {
     bytes = brotliDecompressSync(readFileSync(from));
   } catch (e) {
-    throw new KeyringUnavailableError(`The package's keyring module (${from}) cannot be unpacked (${e instanceof Error ? e.message : String(e)}); reinstall MCP Token Manager.`, 'damaged');
+    throw new KeyringUnavailableError(`The package's keyring module (${from}) cannot be unpacked (${errorText(e)}); reinstall MCP Token Manager.`, 'damaged');
   }
   if (bytes.length !== binary.size || sha256(bytes) !== binary.sha256) {
     throw new KeyringUnavailableError(`The package's keyring module (${from}) does not match its recorded SHA-256; reinstall MCP Token Manager.`, 'damaged');
