@@ -401,6 +401,7 @@ export class TokenStore implements Disposable {
         hasPrevious: existing?.backend === backendId ? existing.hasPrevious : undefined,
         oauth: args.type === 'oauth' ? existing?.oauth : undefined,
         history: existing?.backend === backendId ? existing.history : undefined,
+        jwt: args.jwt,
       });
       const target = this.backend(backendId);
       const before = existing?.backend === backendId ? await target.read(key) : undefined;
@@ -452,11 +453,12 @@ export class TokenStore implements Disposable {
    * Replaces the value; the replaced one becomes the newest version of the history (copied to
    * `history:<id>`, or recorded as its Vault KV version). Versions beyond the limits are pruned.
    */
-  rotate(key: TokenKey, value: string): Promise<TokenMetadata> {
+  rotate(key: TokenKey, value: string, facts: Partial<Pick<TokenMetadata, 'jwt' | 'expiresAt'>> = {}): Promise<TokenMetadata> {
     return this.write([tokenLease(key)], async () => {
       const existing = this.require(key);
       const current = await this.backend(existing.backend).read(key);
-      return this.replaceKeeping(existing, current, value, 'rotate');
+      // `facts`: what the new value says about itself (a JWT's claims and expiry), read by the caller.
+      return this.replaceKeeping(existing, current, value, 'rotate', facts);
     });
   }
 
@@ -513,11 +515,11 @@ export class TokenStore implements Disposable {
   }
 
   /** Writes `value` over `current`, keeping `current` as the newest version (under the token's lease). */
-  private async replaceKeeping(existing: TokenMetadata, current: string | undefined, value: string, kind: 'rotate' | 'restore'): Promise<TokenMetadata> {
+  private async replaceKeeping(existing: TokenMetadata, current: string | undefined, value: string, kind: 'rotate' | 'restore', facts: Partial<Pick<TokenMetadata, 'jwt' | 'expiresAt'>> = {}): Promise<TokenMetadata> {
     const key = keyOf(existing);
     const b = this.backend(existing.backend);
     const version = await this.addVersion(existing, current);
-    let meta = this.validate({ ...existing, updatedAt: this.now().toISOString(), history: version.history, hasPrevious: version.history || existing.hasPrevious ? true : undefined });
+    let meta = this.validate({ ...existing, ...facts, updatedAt: this.now().toISOString(), history: version.history, hasPrevious: version.history || existing.hasPrevious ? true : undefined });
     try {
       await b.write(key, value, meta);
     } catch (e) {
