@@ -1,7 +1,7 @@
 // Bundles the extension host and the language server into dist/. `--production` minifies and drops
 // source maps; `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -46,6 +46,9 @@ const common = {
 const builds = [
   { ...common, entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist', external: ['vscode', ...NATIVE] },
   { ...common, entryPoints: { server: 'server/server.ts' }, outdir: 'dist', external: [] },
+  // The mcp-tokens launcher (docs/launcher.md): shipped in the .vsix and as the package's `bin`. The
+  // keyring's native module stays external and loads from dist/node_modules, like the extension's.
+  { ...common, entryPoints: { 'mcp-tokens': 'extension/launcher/cli.ts' }, outdir: 'dist/cli', external: ['vscode', ...NATIVE] },
   // The OAuth command-line client (conformance suite, debugging); in dist/cli/, not shipped in the .vsix.
   { ...common, entryPoints: { 'mcp-tokens-oauth-cli': 'extension/oauth/cli.ts' }, outdir: 'dist/cli', external: [] },
 ].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));
@@ -57,4 +60,5 @@ if (watch) {
   rmSync('dist', { recursive: true, force: true });
   await Promise.all(builds.map((b) => esbuild.build(b)));
   copyNative();
+  if (existsSync('dist/cli/mcp-tokens.js')) chmodSync('dist/cli/mcp-tokens.js', 0o755);
 }
