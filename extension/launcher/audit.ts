@@ -4,9 +4,7 @@
  * started it, the command and when; never a value. References answered (or refused) by VS Code over
  * the channel are recorded by the extension. No `vscode`.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import type { BackendId } from '../../server/core/model';
 import { formatReference, type TokenKey, keyId } from '../../server/core/reference';
 import { AUDIT_FILE, AuditLog, type AuditEntry } from '../runtime/audit';
@@ -58,18 +56,4 @@ export async function recordLaunch(path: string, entries: AuditEntry[], warn: (m
   } catch (e) {
     warn(`could not write the audit log ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
-}
-
-/** The name of the program that started this process (Claude, code, cursor, …), when the platform tells. */
-export function parentName(ppid: number = process.ppid, platform: NodeJS.Platform = process.platform): string | null {
-  try {
-    if (platform === 'linux') return readFileSync(`/proc/${ppid}/comm`, 'utf8').trim() || null;
-    if (platform === 'darwin') {
-      const r = spawnSync('ps', ['-o', 'comm=', '-p', String(ppid)], { encoding: 'utf8', timeout: 2000 });
-      return r.status === 0 ? r.stdout.trim().split('/').pop() || null : null;
-    }
-  } catch {
-    // unknown
-  }
-  return null;
 }

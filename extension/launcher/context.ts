@@ -5,9 +5,9 @@
  */
 import { homedir } from 'node:os';
 import { keyId, type TokenKey } from '../../server/core/reference';
-import { auditPath, launcherEntries, parentName, recordLaunch } from './audit';
 import type { ChannelLaunch } from './channelProtocol';
 import { redact } from './launchRefs';
+import { parentName } from './parent';
 import { loadSettings, type LoadedSettings } from './settings';
 import type { LocalBackends, Resolved } from './sources';
 
@@ -63,13 +63,14 @@ export function createLauncher(env: NodeJS.ProcessEnv = process.env, home = home
     backends: async () => {
       if (!backends) {
         const { LocalBackends } = await import('./sources');
-        backends = new LocalBackends({ settings: launcher.settings().settings, env, home });
+        backends = await LocalBackends.create({ settings: launcher.settings().settings, env, home });
       }
       return backends;
     },
     client: () => (client === undefined ? (client = env.MCP_TOKENS_CLIENT || parentName()) : client),
     resolve: async (keys, launch) => {
       const { LaunchRefused, resolveKeys } = await import('./sources');
+      const { auditPath, launcherEntries, recordLaunch } = await import('./audit');
       const local = await launcher.backends();
       const audit = auditPath(env, launcher.settings().userDir, home);
       const warn = (m: string) => io.error(m);

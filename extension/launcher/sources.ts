@@ -18,7 +18,7 @@ import type { BackendId } from '../../server/core/model';
 import { formatReference, keyId, type TokenKey } from '../../server/core/reference';
 import { KeyringBackend } from '../backends/keyring';
 import { McpCliRegistry, defaultRegistryPath } from '../backends/mcpCliRegistry';
-import { VaultBackend, vaultTargetOf } from '../backends/vault';
+import type { VaultBackend } from '../backends/vault';
 import type { SecretBackend } from '../store/backend';
 import { ChannelUnavailableError, requestValues, type ChannelClientOptions } from './channelClient';
 import type { ChannelLaunch } from './channelProtocol';
@@ -44,17 +44,28 @@ export class LocalBackends {
   /** Vault's address, for messages. */
   readonly vaultAddress: string | undefined;
 
-  constructor(readonly options: LocalBackendsOptions) {
+  /** The backends for these settings. Vault's client library is loaded only when an address is configured (a launch without Vault stays fast). */
+  static async create(options: LocalBackendsOptions): Promise<LocalBackends> {
+    const env = options.env ?? process.env;
+    const vault = options.settings.vault.address || env.VAULT_ADDR ? await import('../backends/vault') : undefined;
+    return new LocalBackends(options, vault);
+  }
+
+  private constructor(
+    readonly options: LocalBackendsOptions,
+    vault: typeof import('../backends/vault') | undefined,
+  ) {
     const s = options.settings;
     const env = options.env ?? process.env;
     const home = options.home ?? homedir();
     this.registry = s.keyringSyncRegistry ? new McpCliRegistry(s.keyringRegistryPath ?? defaultRegistryPath(home)) : undefined;
     this.keyring = new KeyringBackend({ service: s.keyringService, registry: this.registry, isActive: () => true, timeoutMs: options.keyringTimeoutMs });
-    const target = vaultTargetOf(s.vault, env);
+    const settings = vault && { ...vault.DEFAULT_VAULT_SETTINGS, ...s.vault };
+    const target = vault && settings ? vault.vaultTargetOf(settings, env) : undefined;
     this.vaultAddress = target?.target.address;
-    this.vault = target
-      ? new VaultBackend({
-          settings: () => s.vault,
+    this.vault = vault && settings && target
+      ? new vault.VaultBackend({
+          settings: () => settings,
           env,
           isActive: () => true,
           // Like the vault CLI: VAULT_TOKEN, else the token helper's file ~/.vault-token; AppRole: VAULT_SECRET_ID.

@@ -85,7 +85,7 @@ describe('launcher: VS Code settings', () => {
     const d = settingsFrom(undefined);
     assert.equal(d.defaultBackend, 'secretStorage');
     assert.equal(d.keyringService, 'mcp-cli');
-    assert.equal(d.vault.mount, 'secret');
+    assert.deepEqual(d.vault, {}, "unset Vault settings are left to the backend's defaults");
     assert.equal(d.keyringSyncRegistry, true);
   });
 
