@@ -57,7 +57,7 @@ const all = [
   // native module.
   {
     ...common,
-    entryPoints: { 'mcp-tokens': 'extension/launcher/cli.ts' },
+    entryPoints: { 'mcp-tokens': 'extension/cli.ts' },
     outdir: join(out, 'cli'),
     external: ['vscode', ...NATIVE],
     format: 'esm',

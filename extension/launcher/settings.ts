@@ -12,7 +12,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import type { BackendId } from '../../server/core/model';
-import type { VaultSettings } from '../backends/vault';
 
 /** The extension's id (`publisher.name` of package.json): its global storage folder's name. */
 export const EXTENSION_ID = 'mcp-tokens.mcp-token-manager';
@@ -23,11 +22,26 @@ export interface LauncherSettings {
   readonly keyringService: string;
   readonly keyringSyncRegistry: boolean;
   readonly keyringRegistryPath?: string;
-  /** The `mcpTokens.vault.*` settings that are set (the backend's defaults fill the rest: DEFAULT_VAULT_SETTINGS). */
-  readonly vault: Partial<VaultSettings>;
+  /** The `mcpTokens.vault.*` settings that are set, by key without the prefix (the Vault backend's defaults fill the rest). */
+  readonly vault: VaultSettingsGiven;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** The `mcpTokens.vault.*` keys of the extension's VaultSettings (extension/backends/vault.ts) that are set. */
+export interface VaultSettingsGiven {
+  readonly address?: string;
+  readonly namespace?: string;
+  readonly mount?: string;
+  readonly pathPrefix?: string;
+  readonly layout?: 'mcpTokens' | 'mcpCli';
+  readonly authMethod?: 'token' | 'approle';
+  readonly appRoleId?: string;
+  readonly appRoleMount?: string;
+  readonly caFile?: string;
+  readonly tlsSkipVerify?: boolean;
+  readonly timeoutMs?: number;
+}
 
 /** Candidate `User` folders of VS Code and its relatives, most likely first. Pure. */
 export function userDirCandidates(env: Env, home: string, platform: NodeJS.Platform): string[] {
@@ -70,7 +84,7 @@ export function settingsFrom(raw: unknown): LauncherSettings {
 }
 
 /** The `mcpTokens.vault.*` settings present in the file, cleaned as the extension's config.ts does. */
-function vaultSettingsFrom(get: (k: string) => unknown): Partial<VaultSettings> {
+function vaultSettingsFrom(get: (k: string) => unknown): VaultSettingsGiven {
   const out: Record<string, unknown> = {};
   const text = (k: string) => {
     const v = get(`vault.${k}`);
@@ -85,7 +99,7 @@ function vaultSettingsFrom(get: (k: string) => unknown): Partial<VaultSettings> 
   if (get('vault.tlsSkipVerify') === true) out.tlsSkipVerify = true;
   const timeout = get('vault.timeoutMs');
   if (typeof timeout === 'number' && Number.isFinite(timeout)) out.timeoutMs = Math.min(120_000, Math.max(500, timeout));
-  return out as Partial<VaultSettings>;
+  return out as VaultSettingsGiven;
 }
 
 export interface LoadedSettings {
