@@ -16,6 +16,7 @@ import { registerBackendsView } from './backends/view';
 import { registerMcpRuntime } from './runtime';
 import { registerOAuth } from './oauth';
 import { registerLanguageClient } from './language/client';
+import { registerLauncher } from './launcher';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel('MCP Tokens', { log: true });
@@ -29,6 +30,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerBackendsView(services);
   registerOAuth(services);
   registerMcpRuntime(services);
+  registerLauncher(services);
   registerLanguageClient(services);
   await store.ready().catch((e) => log.error(`Could not load the token index: ${e instanceof Error ? e.message : String(e)}`));
 }

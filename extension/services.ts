@@ -14,6 +14,28 @@ export interface Services {
   readonly gate: Gate;
   /** Set by the OAuth feature; the MCP provider calls it for `oauth` tokens at each start. */
   oauth?: OAuthHooks;
+  /** Set by the runtime feature: consent, values and audit for the `mcp-tokens` launcher's channel. */
+  launches?: LauncherAccess;
+}
+
+/** A launch the `mcp-tokens` launcher asks tokens for (what the channel request says; no value in it). */
+export interface ExternalLaunch {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  /** The program that started the launcher (its parent process name), when known. */
+  readonly client: string | null;
+  readonly kind: 'run' | 'proxy';
+}
+
+/** What the channel answers (extension/launcher/channelProtocol.ts `ChannelAnswer`). */
+export type LauncherResolution =
+  | { readonly ok: true; readonly values: Readonly<Record<string, string>> }
+  | { readonly ok: false; readonly code: 'denied' | 'missing' | 'invalid'; readonly message: string; readonly missing?: readonly string[] };
+
+/** The runtime's gate for launcher requests: the same consent as the provider, then the values. */
+export interface LauncherAccess {
+  resolve(launch: ExternalLaunch, keys: readonly import('../server/core/reference').TokenKey[]): Promise<LauncherResolution>;
 }
 
 /** Hooks the OAuth feature offers the MCP server provider (set by the OAuth feature when registered). */

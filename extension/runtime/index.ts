@@ -15,6 +15,8 @@ import { ServerFiles, userServersFile } from './files';
 import { McpRuntime, PROVIDER_ID } from './provider';
 import { moveServer, MoveServerError } from './moveServer';
 import { registerServersView } from './view';
+import { LauncherGate } from './launcherAccess';
+import { askLauncherConsent } from './launcherPrompt';
 import { addTokenChildSource, refreshTokensView } from '../tokens/view';
 import { WORKSPACE_TOKENS_FILE } from '../../server/core/mcpConfig';
 
@@ -35,6 +37,8 @@ export function registerMcpRuntime(s: Services): McpRuntime {
   const audit = new AuditLog(path.join(s.context.globalStorageUri.fsPath, AUDIT_FILE));
   const runtime = new McpRuntime(s, files, consent, audit);
   s.context.subscriptions.push(files, consent, audit, runtime);
+  // The launcher's channel (extension/launcher) reaches consent, values and audit through this.
+  s.launches = new LauncherGate({ store: s.store, consent, audit, prompt: askLauncherConsent, ensureFresh: (key, name) => s.oauth?.ensureFresh(key, { name }) ?? Promise.resolve(false), log: s.log });
 
   const lm = vscode.lm as Partial<typeof vscode.lm>;
   if (typeof lm.registerMcpServerDefinitionProvider === 'function') {
