@@ -1,13 +1,17 @@
-// Bundles the extension host and the language server into dist/. `--production` minifies and drops
-// source maps; `--watch` rebuilds on change.
+// Bundles the extension host, the language server and the mcp-tokens launcher into dist/.
+// `--production` minifies and drops source maps; `--watch` rebuilds on change. `--launcher-only
+// --outdir=DIR` builds only the launcher, into DIR/cli/ with its native module in DIR/node_modules
+// (the launcher tests build their own copy this way, the same config as dist/).
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const require = createRequire(import.meta.url);
+const launcherOnly = process.argv.includes('--launcher-only');
+const out = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length) || 'dist';
 
 /** Native modules cannot be bundled: they stay external and are copied beside the bundle. */
 const NATIVE = ['@napi-rs/keyring'];
@@ -16,14 +20,14 @@ function copyNative() {
   for (const pkg of NATIVE) {
     const pkgJson = require.resolve(`${pkg}/package.json`);
     const from = dirname(pkgJson);
-    const to = join('dist', 'node_modules', pkg);
+    const to = join(out, 'node_modules', pkg);
     rmSync(to, { recursive: true, force: true });
     mkdirSync(dirname(to), { recursive: true });
     cpSync(from, to, { recursive: true });
     // The platform package holding the .node binary (e.g. @napi-rs/keyring-linux-x64-gnu).
     for (const dep of Object.keys(require(pkgJson).optionalDependencies ?? {})) {
       const depDir = join('node_modules', dep);
-      if (existsSync(depDir)) cpSync(depDir, join('dist', 'node_modules', dep), { recursive: true });
+      if (existsSync(depDir)) cpSync(depDir, join(out, 'node_modules', dep), { recursive: true });
     }
   }
 }
@@ -43,18 +47,23 @@ const common = {
   mainFields: ['module', 'main'],
 };
 
-const builds = [
-  { ...common, entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist', external: ['vscode', ...NATIVE] },
-  { ...common, entryPoints: { server: 'server/server.ts' }, outdir: 'dist', external: [] },
+const all = [
+  { ...common, entryPoints: { extension: 'extension/extension.ts' }, outdir: out, external: ['vscode', ...NATIVE] },
+  { ...common, entryPoints: { server: 'server/server.ts' }, outdir: out, external: [] },
+  // The mcp-tokens launcher (docs/launcher.md): shipped in the .vsix and as the package's `bin`. The
+  // keyring's native module stays external and loads from dist/node_modules, like the extension's.
+  { ...common, entryPoints: { 'mcp-tokens': 'extension/launcher/cli.ts' }, outdir: join(out, 'cli'), external: ['vscode', ...NATIVE] },
   // The OAuth command-line client (conformance suite, debugging); in dist/cli/, not shipped in the .vsix.
-  { ...common, entryPoints: { 'mcp-tokens-oauth-cli': 'extension/oauth/cli.ts' }, outdir: 'dist/cli', external: [] },
+  { ...common, entryPoints: { 'mcp-tokens-oauth-cli': 'extension/oauth/cli.ts' }, outdir: join(out, 'cli'), external: [] },
 ].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));
+const builds = launcherOnly ? all.filter((b) => 'mcp-tokens' in b.entryPoints) : all;
 
 if (watch) {
   copyNative();
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {
-  rmSync('dist', { recursive: true, force: true });
+  rmSync(launcherOnly ? join(out, 'cli') : out, { recursive: true, force: true });
   await Promise.all(builds.map((b) => esbuild.build(b)));
   copyNative();
+  if (existsSync(join(out, 'cli', 'mcp-tokens.js'))) chmodSync(join(out, 'cli', 'mcp-tokens.js'), 0o755);
 }

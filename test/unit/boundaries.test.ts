@@ -85,3 +85,9 @@ test('the check catches a crossing (a pure module that imports vscode through an
   assert.deepEqual(forbiddenChain(join(dir, 'pure.ts'), FORBIDDEN_IN_PURE), ['test/fixtures/boundaries/pure.ts', 'test/fixtures/boundaries/helper.ts', 'vscode']);
   assert.equal(forbiddenChain(join(dir, 'helper.ts'), /^nothing$/), undefined);
 });
+
+test('the mcp-tokens launcher (its bundle entry) reaches no vscode import, through any file', () => {
+  const entry = join(root, 'extension', 'launcher', 'cli.ts');
+  assert.ok(existsSync(entry));
+  assert.equal(forbiddenChain(entry, FORBIDDEN_IN_PURE)?.join(' → '), undefined);
+});
