@@ -3,6 +3,7 @@ import type * as vscode from 'vscode';
 import type { TokenStore } from './store/tokenStore';
 import type { Config } from './config';
 import type { Gate } from './platform/gate';
+import type { LauncherAccess } from './runtime/launcherAccess';
 
 export interface Services {
   readonly context: vscode.ExtensionContext;
@@ -18,25 +19,7 @@ export interface Services {
   launches?: LauncherAccess;
 }
 
-/** A launch the `mcp-tokens` launcher asks tokens for (what the channel request says; no value in it). */
-export interface ExternalLaunch {
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly cwd: string;
-  /** The program that started the launcher (its parent process name), when known. */
-  readonly client: string | null;
-  readonly kind: 'run' | 'proxy';
-}
-
-/** What the channel answers (extension/launcher/channelProtocol.ts `ChannelAnswer`). */
-export type LauncherResolution =
-  | { readonly ok: true; readonly values: Readonly<Record<string, string>> }
-  | { readonly ok: false; readonly code: 'denied' | 'missing' | 'invalid'; readonly message: string; readonly missing?: readonly string[] };
-
-/** The runtime's gate for launcher requests: the same consent as the provider, then the values. */
-export interface LauncherAccess {
-  resolve(launch: ExternalLaunch, keys: readonly import('../server/core/reference').TokenKey[]): Promise<LauncherResolution>;
-}
+export type { LauncherAccess } from './runtime/launcherAccess';
 
 /** Hooks the OAuth feature offers the MCP server provider (set by the OAuth feature when registered). */
 export interface OAuthHooks {

@@ -157,7 +157,7 @@ describe('mcp-tokens launcher in VS Code', () => {
     await fromListServers(/Start Server/);
     await answerMcpTrust();
     const dialog = await vs.dialogs.waitFor(60_000, /mcp-tokens launcher asks for \$<TOKEN:bearer:e2e-launch>/);
-    assert.match(dialog.message, new RegExp(`Runs: ${process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(dialog.detail, new RegExp(`Runs: ${process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     assert.deepEqual(dialog.buttons.filter((b) => /Allow|Deny/.test(b)).sort(), ['Allow Once', 'Always Allow', 'Deny']);
     await vs.screenshot('launcher-consent');
     await vs.dialogs.click('Always Allow');
@@ -176,7 +176,7 @@ describe('mcp-tokens launcher in VS Code', () => {
     await fromListServers(/Start Server/);
     await answerMcpTrust();
     const dialog = await vs.dialogs.waitFor(60_000, /mcp-tokens launcher asks for/);
-    assert.match(dialog.message, /--changed/);
+    assert.match(dialog.detail, /--changed/);
     await vs.dialogs.click('Deny');
     await new Promise((r) => setTimeout(r, 3000));
     assert.equal(readRecords().length, before, 'the denied launch started nothing');
