@@ -209,6 +209,25 @@ test('a stale socket file (a crashed window) is taken over', async () => {
   }
 });
 
+test('a client that sends half a line and waits gets `invalid` after the read timeout, and the connection closes', async () => {
+  const other = join(root, 'run4');
+  const s = new ChannelServer({ dir: other, platform: process.platform, resolve: () => Promise.resolve({ ok: true as const, values: { 'a:b': 'x' } }), log, requestTimeoutMs: 200 });
+  try {
+    assert.equal(await s.start(), 'serving');
+    const answer = await new Promise<string>((resolve) => {
+      const c = net.connect(s.socket);
+      let data = '';
+      c.on('data', (d) => (data += d.toString()));
+      c.on('close', () => resolve(data));
+      c.write('{"v":1,"secret":"');
+    });
+    assert.equal((JSON.parse(answer) as ChannelAnswer).ok, false);
+    assert.match(answer, /"code":"invalid"/);
+  } finally {
+    await s.dispose();
+  }
+});
+
 test('no value in the log lines or in any file the channel and audit wrote', async () => {
   const text = logLines.join('\n');
   assert.equal(text.includes(VALUE) || text.includes(OTHER), false);
