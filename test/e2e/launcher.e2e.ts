@@ -180,10 +180,16 @@ describe('mcp-tokens launcher in VS Code', () => {
     await vs.dialogs.click('Deny');
     await new Promise((r) => setTimeout(r, 3000));
     assert.equal(readRecords().length, before, 'the denied launch started nothing');
-    const out = await waitFor('the launcher\'s refusal in the MCP output', () => {
-      const text = vs.readLog('fixture') + vs.readLog('mcp');
-      return /refused \$<TOKEN:bearer:e2e-launch> \(denied\)/.test(text) && text;
-    }, 30_000);
+    // The server's output, as VS Code shows it (List Servers → the server → Show Output).
+    await fromListServers(/Show Output/);
+    const output = vs.page.locator('.part.panel .monaco-editor .view-lines');
+    let out = '';
+    for (let i = 0; i < 120 && !/refused \$<TOKEN:bearer:e2e-launch> \(denied\)/.test(out); i++) {
+      out = (await output.first().innerText().catch(() => '')).replace(/\u00a0/g, ' ');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await vs.screenshot('launcher-denied-output');
+    assert.match(out, /refused \$<TOKEN:bearer:e2e-launch> \(denied\)/);
     assert.ok(!out.includes(VALUE));
   });
 
