@@ -25,18 +25,14 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { withLockFile } from '../platform/lockFile';
 import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, SECRET_BYTES, requestSchema, secretPath, socketPath, type ChannelAnswer, type ChannelLaunch, type ChannelRef } from './channelProtocol';
-
-/** What a valid, authenticated request gets (`unauthorized` is the server's own answer). */
-export type ChannelResolution =
-  | { readonly ok: true; readonly values: Readonly<Record<string, string>> }
-  | { readonly ok: false; readonly code: 'denied' | 'missing' | 'invalid'; readonly message: string; readonly missing?: readonly string[] };
+import type { LauncherResolution } from '../platform/launcherAccess';
 
 export interface ChannelServerOptions {
   readonly dir: string;
   readonly platform: NodeJS.Platform;
   /** Windows: the user name in the pipe name. */
   readonly user?: string;
-  readonly resolve: (launch: ChannelLaunch, refs: readonly ChannelRef[]) => Promise<ChannelResolution>;
+  readonly resolve: (launch: ChannelLaunch, refs: readonly ChannelRef[]) => Promise<LauncherResolution>;
   readonly log: { info(message: string): void; warn(message: string): void };
   readonly pollMs?: number;
   readonly requestTimeoutMs?: number;

@@ -1,9 +1,9 @@
 /**
  * The launcher feature: the channel the `mcp-tokens` command-line launcher asks for SecretStorage
- * tokens (channelServer.ts; consent, values and audit come from the runtime through
- * `services.launches`), the pointer file the installed shim follows to this extension version, and
- * "MCP Tokens: Install Command-Line Launcher". `registerLauncher(services)` is the one call
- * `activate` makes (after the runtime).
+ * tokens (channelServer.ts; consent, values and audit come from the runtime's LauncherAccess,
+ * which `activate` hands over), the pointer file the installed shim follows to this extension
+ * version, and "MCP Tokens: Install Command-Line Launcher". `registerLauncher(services, access)` is
+ * the one call `activate` makes, after `registerMcpRuntime`.
  */
 import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { registerCommand } from '../platform/commands';
 import type { Services } from '../services';
+import type { LauncherAccess } from '../platform/launcherAccess';
 import { launcherHome, parsePointer, pointerText, POINTER_FILE, type LauncherPointer } from '../../server/core/launcherPointer';
 import { channelDir } from './channelProtocol';
 import { ChannelServer } from './channelServer';
@@ -19,14 +20,13 @@ import { defaultShimDir, isOnPath, shimFileName, shimText, SHIM_MARKER } from '.
 /** The CLI bundle inside the extension (built by esbuild.mjs). */
 export const CLI_BUNDLE = path.join('dist', 'cli', 'mcp-tokens.js');
 
-export function registerLauncher(s: Services): void {
+export function registerLauncher(s: Services, access: LauncherAccess): void {
   const platform = process.platform;
   const channel = new ChannelServer({
     dir: channelDir(process.env, os.homedir(), platform),
     platform,
     user: safeUser(),
-    resolve: (launch, keys) =>
-      s.launches ? s.launches.resolve(launch, keys) : Promise.resolve({ ok: false as const, code: 'denied' as const, message: 'This VS Code window does not serve MCP tokens to the launcher.' }),
+    resolve: (launch, keys) => access.resolve(launch, keys),
     log: s.log,
   });
   void channel.start();

@@ -17,7 +17,7 @@ import { moveServer, MoveServerError } from './moveServer';
 import { registerServersView } from './view';
 import { LauncherGate } from './launcherAccess';
 import { askLauncherConsent } from './launcherPrompt';
-import { addTokenChildSource, refreshTokensView } from '../tokens/view';
+import type { LauncherAccess } from '../platform/launcherAccess';
 import { WORKSPACE_TOKENS_FILE } from '../../server/core/mcpConfig';
 
 export const AUDIT_SCHEME = 'mcp-tokens-audit';
@@ -31,14 +31,15 @@ const USER_FILE_TEMPLATE = `{
 `;
 
 
-export function registerMcpRuntime(s: Services): McpRuntime {
+/** The runtime, and what it offers the launcher's channel (handed to it by `activate`). */
+export function registerMcpRuntime(s: Services): { runtime: McpRuntime; launcherAccess: LauncherAccess } {
   const files = new ServerFiles(s);
   const consent = new ConsentStore(s.context.globalState);
   const audit = new AuditLog(path.join(s.context.globalStorageUri.fsPath, AUDIT_FILE));
   const runtime = new McpRuntime(s, files, consent, audit);
   s.context.subscriptions.push(files, consent, audit, runtime);
   // The launcher's channel (extension/launcher) reaches consent, values and audit through this.
-  s.launches = new LauncherGate({ store: s.store, consent, audit, prompt: askLauncherConsent, ensureFresh: (key, name) => s.oauth?.ensureFresh(key, { name }) ?? Promise.resolve(false), log: s.log });
+  const launcherAccess = new LauncherGate({ store: s.store, consent, audit, prompt: askLauncherConsent, ensureFresh: (key, name) => s.oauth.ensureFresh(key, { name }), log: s.log });
 
   const lm = vscode.lm as Partial<typeof vscode.lm>;
   if (typeof lm.registerMcpServerDefinitionProvider === 'function') {
@@ -113,30 +114,26 @@ export function registerMcpRuntime(s: Services): McpRuntime {
   hookAllowedServers(s, consent);
 
   registerServersView(s, runtime);
-  return runtime;
+  return { runtime, launcherAccess };
 }
 
-/** Adds "Allowed servers" children under each token, if the Tokens view offers child sources. */
+/** Adds "Allowed servers" children under each token in the Tokens view. */
 function hookAllowedServers(s: Services, consent: ConsentStore): void {
-  try {
-    s.context.subscriptions.push(
-      addTokenChildSource((token) =>
-        consent.listForToken(token).map((r) => ({
-          id: `consent:${r.fingerprint}`,
-          label: r.server,
-          description: r.decision === 'always' ? 'allowed' : 'denied',
-          // The launch the decision covers, as the consent dialog showed it (no value in it).
-          tooltip: `${r.decision === 'always' ? 'Allowed' : 'Denied'} on ${r.decidedAt}\n${r.target}\nFile: ${r.file}`,
-          icon: r.decision === 'always' ? 'pass' : 'circle-slash',
-          contextValue: 'consent',
-          data: r.fingerprint,
-        })),
-      ),
-      consent.onDidChange(() => refreshTokensView()),
-    );
-  } catch (e) {
-    s.log.info(`The Tokens view does not show allowed servers: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  s.context.subscriptions.push(
+    s.tokensView.addChildSource((token) =>
+      consent.listForToken(token).map((r) => ({
+        id: `consent:${r.fingerprint}`,
+        label: r.server,
+        description: r.decision === 'always' ? 'allowed' : 'denied',
+        // The launch the decision covers, as the consent dialog showed it (no value in it).
+        tooltip: `${r.decision === 'always' ? 'Allowed' : 'Denied'} on ${r.decidedAt}\n${r.target}\nFile: ${r.file}`,
+        icon: r.decision === 'always' ? 'pass' : 'circle-slash',
+        contextValue: 'consent',
+        data: r.fingerprint,
+      })),
+    ),
+    consent.onDidChange(() => s.tokensView.refresh()),
+  );
 }
 
 async function ensureFile(uri: vscode.Uri, template: string): Promise<void> {

@@ -20,28 +20,9 @@ import type { TokenMetadata } from '../../server/core/model';
 import type { AuditEntry } from './audit';
 import { fingerprint, quoteArg, type ConsentStore, type LaunchDescription, type ServerIdentity } from './consent';
 import { Mutex } from '../platform/event';
+import type { ExternalLaunch, LauncherAccess, LauncherResolution } from '../platform/launcherAccess';
 
 export type ConsentChoice = 'once' | 'always' | 'deny' | undefined;
-
-/** A launch the `mcp-tokens` launcher asks tokens for (what the channel request says; no value in it). */
-export interface ExternalLaunch {
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly cwd: string;
-  /** The program that started the launcher (its parent process name), when known. */
-  readonly client: string | null;
-  readonly kind: 'run' | 'proxy';
-}
-
-/** What the channel answers (the shape of channelProtocol.ts `ChannelAnswer` minus `unauthorized`). */
-export type LauncherResolution =
-  | { readonly ok: true; readonly values: Readonly<Record<string, string>> }
-  | { readonly ok: false; readonly code: 'denied' | 'missing' | 'invalid'; readonly message: string; readonly missing?: readonly string[] };
-
-/** The runtime's gate for launcher requests (`services.launches`): the provider's consent, then the values. */
-export interface LauncherAccess {
-  resolve(launch: ExternalLaunch, keys: readonly TokenKey[]): Promise<LauncherResolution>;
-}
 
 export interface LauncherAccessDeps {
   readonly store: {
