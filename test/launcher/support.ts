@@ -1,6 +1,6 @@
 /**
  * Shared by the launcher tests (test/launcher, test/keyring/launcher.test.ts): a build of the real
- * bundle (esbuild.mjs --launcher-only, the same config as dist/cli/mcp-tokens.js, with the keyring's
+ * bundle (esbuild.mjs --launcher-only, the same config as dist/cli/mcp-tokens.mjs, with the keyring's
  * native module copied beside it), a fake VS Code end of the channel (the wire of channelProtocol.ts
  * on a UNIX socket in a temporary folder), and the SDK's stdio client standing in for Claude Desktop.
  */
