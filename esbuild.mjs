@@ -52,7 +52,20 @@ const all = [
   { ...common, entryPoints: { server: 'server/server.ts' }, outdir: out, external: [] },
   // The mcp-tokens launcher (docs/launcher.md): shipped in the .vsix and as the package's `bin`. The
   // keyring's native module stays external and loads from dist/node_modules, like the extension's.
-  { ...common, entryPoints: { 'mcp-tokens': 'extension/launcher/cli.ts' }, outdir: join(out, 'cli'), external: ['vscode', ...NATIVE] },
+  // ESM, split per command: `run` loads a small part of the code, `proxy` the MCP SDK, Vault its client
+  // only when configured. `require` is given to the chunks for the CommonJS dependencies and the
+  // native module.
+  {
+    ...common,
+    entryPoints: { 'mcp-tokens': 'extension/cli.ts' },
+    outdir: join(out, 'cli'),
+    external: ['vscode', ...NATIVE],
+    format: 'esm',
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    banner: { js: "import { createRequire as __mcpTokensCreateRequire } from 'node:module'; const require = __mcpTokensCreateRequire(import.meta.url);" },
+  },
   // The OAuth command-line client (conformance suite, debugging); in dist/cli/, not shipped in the .vsix.
   { ...common, entryPoints: { 'mcp-tokens-oauth-cli': 'extension/oauth/cli.ts' }, outdir: join(out, 'cli'), external: [] },
 ].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));
@@ -65,5 +78,5 @@ if (watch) {
   rmSync(launcherOnly ? join(out, 'cli') : out, { recursive: true, force: true });
   await Promise.all(builds.map((b) => esbuild.build(b)));
   copyNative();
-  if (existsSync(join(out, 'cli', 'mcp-tokens.js'))) chmodSync(join(out, 'cli', 'mcp-tokens.js'), 0o755);
+  if (existsSync(join(out, 'cli', 'mcp-tokens.mjs'))) chmodSync(join(out, 'cli', 'mcp-tokens.mjs'), 0o755);
 }

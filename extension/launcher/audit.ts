@@ -1,22 +1,29 @@
 /**
- * The launcher's entries in the extension's audit log (extension/runtime/audit.ts, the same file and
- * line format): one per reference it resolved itself from the keyring or Vault, with the client that
+ * The launcher's entries in the extension's audit log (the same file and line format as
+ * extension/runtime/audit.ts, which the composition root, extension/cli.ts, appends them with): one per reference it resolved itself from the keyring or Vault, with the client that
  * started it, the command and when; never a value. References answered (or refused) by VS Code over
  * the channel are recorded by the extension. No `vscode`.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import type { BackendId } from '../../server/core/model';
 import { formatReference, type TokenKey, keyId } from '../../server/core/reference';
-import { AUDIT_FILE, AuditLog, type AuditEntry } from '../runtime/audit';
 import type { ChannelLaunch } from './channelProtocol';
 import { EXTENSION_ID } from './settings';
 
-/** The audit log the extension reads: its global storage folder in the VS Code user folder (else ~/.mcp-tokens). */
-export function auditPath(env: Readonly<Record<string, string | undefined>>, userDir: string | undefined, home: string): string {
+/** One line of the audit log (extension/runtime/audit.ts's `AuditEntry`, which its schema checks). */
+export interface LauncherAuditEntry {
+  readonly time: string;
+  readonly reference: string;
+  readonly server: string;
+  readonly file: string;
+  readonly outcome: 'used' | 'missing' | 'denied' | 'failed';
+  readonly detail?: string;
+}
+
+/** The audit log the extension reads (`file`: its name, audit.jsonl): its global storage folder in the VS Code user folder, else ~/.mcp-tokens. */
+export function auditPath(env: Readonly<Record<string, string | undefined>>, userDir: string | undefined, home: string, file: string): string {
   if (env.MCP_TOKENS_AUDIT_FILE) return env.MCP_TOKENS_AUDIT_FILE;
-  return userDir ? join(userDir, 'globalStorage', EXTENSION_ID, AUDIT_FILE) : join(home, '.mcp-tokens', AUDIT_FILE);
+  return userDir ? join(userDir, 'globalStorage', EXTENSION_ID, file) : join(home, '.mcp-tokens', file);
 }
 
 /** The command line as the audit log shows it: the references as written, never a value. Pure. */
@@ -31,8 +38,8 @@ export function launcherEntries(
   result: { sources: ReadonlyMap<string, BackendId>; asked: ReadonlySet<string>; outcomes?: ReadonlyMap<string, 'missing' | 'denied' | 'failed'> },
   launch: ChannelLaunch,
   now: Date,
-): AuditEntry[] {
-  const out: AuditEntry[] = [];
+): LauncherAuditEntry[] {
+  const out: LauncherAuditEntry[] = [];
   for (const key of keys) {
     const id = keyId(key);
     if (result.asked.has(id)) continue;
@@ -50,26 +57,12 @@ export function launcherEntries(
   return out;
 }
 
-/** Appends the entries; an audit failure is reported by `warn` and does not stop the launch. */
-export async function recordLaunch(path: string, entries: AuditEntry[], warn: (message: string) => void): Promise<void> {
+/** Appends the entries with `append`; an audit failure is reported by `warn` and does not stop the launch. */
+export async function recordLaunch(append: (entries: LauncherAuditEntry[]) => Promise<void>, entries: LauncherAuditEntry[], warn: (message: string) => void): Promise<void> {
   if (!entries.length) return;
   try {
-    await new AuditLog(path).append(...entries);
+    await append(entries);
   } catch (e) {
-    warn(`could not write the audit log ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    warn(`could not write the audit log: ${e instanceof Error ? e.message : String(e)}`);
   }
-}
-
-/** The name of the program that started this process (Claude, code, cursor, …), when the platform tells. */
-export function parentName(ppid: number = process.ppid, platform: NodeJS.Platform = process.platform): string | null {
-  try {
-    if (platform === 'linux') return readFileSync(`/proc/${ppid}/comm`, 'utf8').trim() || null;
-    if (platform === 'darwin') {
-      const r = spawnSync('ps', ['-o', 'comm=', '-p', String(ppid)], { encoding: 'utf8', timeout: 2000 });
-      return r.status === 0 ? r.stdout.trim().split('/').pop() || null : null;
-    }
-  } catch {
-    // unknown
-  }
-  return null;
 }

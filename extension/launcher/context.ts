@@ -1,15 +1,38 @@
 /**
  * What every launcher command shares: its output (stderr only, every message passed through
  * `redact` with the values this process holds), the user's settings, the local backends, and the one
- * resolution path (local backends, then VS Code over the channel, then the audit log). No `vscode`.
+ * resolution path (local backends, then VS Code over the channel, then the audit log). What it needs
+ * of other features (the backend classes, OAuth refresh, the audit log) is handed in as
+ * LauncherDeps by the composition root, extension/cli.ts. No `vscode`.
  */
 import { homedir } from 'node:os';
 import { keyId, type TokenKey } from '../../server/core/reference';
-import { auditPath, launcherEntries, parentName, recordLaunch } from './audit';
 import type { ChannelLaunch } from './channelProtocol';
 import { redact } from './launchRefs';
+import { parentName } from './parent';
 import { loadSettings, type LoadedSettings } from './settings';
-import type { LocalBackends, Resolved } from './sources';
+import type { LauncherAuditEntry } from './audit';
+import type { LocalBackends, LocalParts, Resolved } from './sources';
+import type { LauncherSettings } from './settings';
+
+/** Keeps an OAuth token fresh for `proxy`. */
+export interface TokenRefresher {
+  /** The value to send now (refreshed first when it expires soon). */
+  current(): Promise<string | undefined>;
+  /** After a 401: refresh now; true when a new token was stored. */
+  renew(): Promise<boolean>;
+  dispose(): void;
+}
+
+/** What the launcher uses of other features, built by extension/cli.ts. */
+export interface LauncherDeps {
+  /** The keyring and (when Vault is configured) Vault backends for these settings. */
+  localParts(settings: LauncherSettings, env: NodeJS.ProcessEnv, home: string): Promise<LocalParts>;
+  /** A refresher of the keyring's OAuth token `key` (after localParts), or undefined when it cannot be refreshed here. */
+  keyringRefresher(key: TokenKey, serverUrl: string, log: (level: 'info' | 'warn' | 'error', message: string) => void): Promise<TokenRefresher | undefined>;
+  /** Appends to the extension's audit log, found from the VS Code user folder. */
+  appendAudit(userDir: string | undefined, entries: LauncherAuditEntry[]): Promise<void>;
+}
 
 export interface Io {
   /** A message for the user on stderr (`mcp-tokens: …`), values redacted. */
@@ -32,10 +55,11 @@ export interface Launcher {
   resolve(keys: readonly TokenKey[], launch: ChannelLaunch): Promise<Resolved | undefined>;
   /** Values this process learnt: redacted from every message. */
   readonly secrets: Set<string>;
+  readonly deps: LauncherDeps;
   dispose(): void;
 }
 
-export function createLauncher(env: NodeJS.ProcessEnv = process.env, home = homedir()): Launcher {
+export function createLauncher(deps: LauncherDeps, env: NodeJS.ProcessEnv = process.env, home = homedir()): Launcher {
   const secrets = new Set<string>();
   const verbose = env.MCP_TOKENS_VERBOSE === '1';
   const io: Io = {
@@ -53,6 +77,7 @@ export function createLauncher(env: NodeJS.ProcessEnv = process.env, home = home
     home,
     io,
     secrets,
+    deps,
     settings: () => {
       if (!loaded) {
         loaded = loadSettings(env, home);
@@ -63,15 +88,17 @@ export function createLauncher(env: NodeJS.ProcessEnv = process.env, home = home
     backends: async () => {
       if (!backends) {
         const { LocalBackends } = await import('./sources');
-        backends = new LocalBackends({ settings: launcher.settings().settings, env, home });
+        const { settings } = launcher.settings();
+        backends = new LocalBackends({ settings }, await deps.localParts(settings, env, home));
       }
       return backends;
     },
     client: () => (client === undefined ? (client = env.MCP_TOKENS_CLIENT || parentName()) : client),
     resolve: async (keys, launch) => {
       const { LaunchRefused, resolveKeys } = await import('./sources');
+      const { launcherEntries, recordLaunch } = await import('./audit');
       const local = await launcher.backends();
-      const audit = auditPath(env, launcher.settings().userDir, home);
+      const audit = (entries: LauncherAuditEntry[]) => deps.appendAudit(launcher.settings().userDir, entries);
       const warn = (m: string) => io.error(m);
       try {
         const r = await resolveKeys(local, keys, { launch });

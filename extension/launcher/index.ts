@@ -18,7 +18,7 @@ import { ChannelServer } from './channelServer';
 import { defaultShimDir, isOnPath, shimFileName, shimText, SHIM_MARKER } from './shim';
 
 /** The CLI bundle inside the extension (built by esbuild.mjs). */
-export const CLI_BUNDLE = path.join('dist', 'cli', 'mcp-tokens.js');
+export const CLI_BUNDLE = path.join('dist', 'cli', 'mcp-tokens.mjs');
 
 export function registerLauncher(s: Services, access: LauncherAccess): void {
   const platform = process.platform;

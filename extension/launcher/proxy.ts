@@ -6,7 +6,7 @@
  * Header values may hold references, resolved before the bridge starts (a missing one ends it, like
  * `run`). Every request carries the headers with the current values and `MCP-Protocol-Version` (the
  * version the client and the server negotiated, taken from the initialize answer). An `oauth:` token
- * of the keyring is refreshed before it expires (oauthRefresh.ts). A `401` triggers one renewal
+ * of the keyring is refreshed before it expires (LauncherDeps.keyringRefresher). A `401` triggers one renewal
  * (a refresh; for a VS Code token, asking VS Code again), then the request fails with a clear error
  * that the client receives as the JSON-RPC error of that request. No `vscode`.
  */
@@ -16,9 +16,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isJSONRPCRequest, isJSONRPCResultResponse, LATEST_PROTOCOL_VERSION, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { keyId, type TokenKey } from '../../server/core/reference';
-import type { Launcher } from './context';
+import type { Launcher, TokenRefresher } from './context';
 import { fill, parseHeader, redact, scanFields, type HeaderArg } from './launchRefs';
-import type { TokenRefresher } from './oauthRefresh';
 import type { ChildEnd } from './run';
 
 /** JSON-RPC error code of a request the server refused to authorize (in the implementation-defined range). */
@@ -73,8 +72,7 @@ export async function proxyCommand(argv: readonly string[], launcher: Launcher):
     values = resolved.values;
     for (const key of scan.keys) {
       if (key.namespace !== 'oauth' || resolved.sources.get(keyId(key)) !== 'keyring') continue;
-      const { keyringRefresher } = await import('./oauthRefresh');
-      const r = await keyringRefresher((await launcher.backends()).keyring, key, url.href, (level, m) => (level === 'info' ? io.info(m) : io.error(m)));
+      const r = await launcher.deps.keyringRefresher(key, url.href, (level, m) => (level === 'info' ? io.info(m) : io.error(m)));
       if (r) refreshers.set(keyId(key), r);
     }
   }

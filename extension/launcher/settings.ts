@@ -12,7 +12,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import type { BackendId } from '../../server/core/model';
-import { DEFAULT_VAULT_SETTINGS, type VaultSettings } from '../backends/vault';
 
 /** The extension's id (`publisher.name` of package.json): its global storage folder's name. */
 export const EXTENSION_ID = 'mcp-tokens.mcp-token-manager';
@@ -23,10 +22,26 @@ export interface LauncherSettings {
   readonly keyringService: string;
   readonly keyringSyncRegistry: boolean;
   readonly keyringRegistryPath?: string;
-  readonly vault: VaultSettings;
+  /** The `mcpTokens.vault.*` settings that are set, by key without the prefix (the Vault backend's defaults fill the rest). */
+  readonly vault: VaultSettingsGiven;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** The `mcpTokens.vault.*` keys of the extension's VaultSettings (extension/backends/vault.ts) that are set. */
+export interface VaultSettingsGiven {
+  readonly address?: string;
+  readonly namespace?: string;
+  readonly mount?: string;
+  readonly pathPrefix?: string;
+  readonly layout?: 'mcpTokens' | 'mcpCli';
+  readonly authMethod?: 'token' | 'approle';
+  readonly appRoleId?: string;
+  readonly appRoleMount?: string;
+  readonly caFile?: string;
+  readonly tlsSkipVerify?: boolean;
+  readonly timeoutMs?: number;
+}
 
 /** Candidate `User` folders of VS Code and its relatives, most likely first. Pure. */
 export function userDirCandidates(env: Env, home: string, platform: NodeJS.Platform): string[] {
@@ -57,7 +72,6 @@ export function settingsFrom(raw: unknown): LauncherSettings {
   const namespaces: Record<string, BackendId> = {};
   const ns = get('backend.namespaces');
   if (ns && typeof ns === 'object' && !Array.isArray(ns)) for (const [k, v] of Object.entries(ns)) if (isBackend(v)) namespaces[k] = v;
-  const timeout = get('vault.timeoutMs');
   const dflt = get('backend.default');
   return {
     defaultBackend: isBackend(dflt) ? dflt : 'secretStorage',
@@ -65,21 +79,27 @@ export function settingsFrom(raw: unknown): LauncherSettings {
     keyringService: str('keyring.service') || 'mcp-cli',
     keyringSyncRegistry: get('keyring.mcpCliRegistry') !== false,
     keyringRegistryPath: str('keyring.registryPath') || undefined,
-    vault: {
-      ...DEFAULT_VAULT_SETTINGS,
-      address: str('vault.address'),
-      namespace: str('vault.namespace'),
-      mount: str('vault.mount', 'secret').replace(/^\/+|\/+$/g, '') || 'secret',
-      pathPrefix: str('vault.pathPrefix'),
-      layout: str('vault.layout') === 'mcpCli' ? 'mcpCli' : 'mcpTokens',
-      authMethod: str('vault.authMethod') === 'approle' ? 'approle' : 'token',
-      appRoleId: str('vault.appRoleId'),
-      appRoleMount: str('vault.appRoleMount') || 'approle',
-      caFile: str('vault.caFile'),
-      tlsSkipVerify: get('vault.tlsSkipVerify') === true,
-      timeoutMs: typeof timeout === 'number' && Number.isFinite(timeout) ? Math.min(120_000, Math.max(500, timeout)) : DEFAULT_VAULT_SETTINGS.timeoutMs,
-    },
+    vault: vaultSettingsFrom(get),
   };
+}
+
+/** The `mcpTokens.vault.*` settings present in the file, cleaned as the extension's config.ts does. */
+function vaultSettingsFrom(get: (k: string) => unknown): VaultSettingsGiven {
+  const out: Record<string, unknown> = {};
+  const text = (k: string) => {
+    const v = get(`vault.${k}`);
+    return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+  };
+  for (const k of ['address', 'namespace', 'pathPrefix', 'appRoleId', 'caFile'] as const) if (text(k) !== undefined) out[k] = text(k);
+  const mount = text('mount')?.replace(/^\/+|\/+$/g, '');
+  if (mount) out.mount = mount;
+  if (text('layout') === 'mcpCli') out.layout = 'mcpCli';
+  if (text('authMethod') === 'approle') out.authMethod = 'approle';
+  if (text('appRoleMount')) out.appRoleMount = text('appRoleMount');
+  if (get('vault.tlsSkipVerify') === true) out.tlsSkipVerify = true;
+  const timeout = get('vault.timeoutMs');
+  if (typeof timeout === 'number' && Number.isFinite(timeout)) out.timeoutMs = Math.min(120_000, Math.max(500, timeout));
+  return out as VaultSettingsGiven;
 }
 
 export interface LoadedSettings {

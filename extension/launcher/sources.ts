@@ -11,14 +11,8 @@
  * All references still missing after the local backends go to VS Code in one request (one consent
  * dialog per launch). Any reference without a value ends the launch: nothing starts half-configured.
  */
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { BackendId } from '../../server/core/model';
 import { formatReference, keyId, type TokenKey } from '../../server/core/reference';
-import { KeyringBackend } from '../backends/keyring';
-import { McpCliRegistry, defaultRegistryPath } from '../backends/mcpCliRegistry';
-import { VaultBackend, vaultTargetOf } from '../backends/vault';
 import type { SecretBackend } from '../store/backend';
 import { ChannelUnavailableError, requestValues, type ChannelClientOptions } from './channelClient';
 import type { ChannelLaunch } from './channelProtocol';
@@ -28,39 +22,31 @@ export type LocalBackendId = Extract<BackendId, 'keyring' | 'vault'>;
 
 const BACKEND_NAMES: Record<BackendId, string> = { keyring: 'the OS keyring', vault: 'Vault', secretStorage: "VS Code's SecretStorage" };
 
-export interface LocalBackendsOptions {
-  readonly settings: LauncherSettings;
-  readonly env?: NodeJS.ProcessEnv;
-  readonly home?: string;
-  /** Time limit of one keyring call (default 15 s). */
-  readonly keyringTimeoutMs?: number;
+/**
+ * The backend objects, built by the composition root (extension/cli.ts) with the extension's own
+ * classes: KeyringBackend (mcp-cli's layout and registry) and, when an address is configured,
+ * VaultBackend.
+ */
+export interface LocalParts {
+  readonly keyring: SecretBackend;
+  readonly vault?: SecretBackend & { dispose(): void };
+  /** Vault's address, for messages. */
+  readonly vaultAddress?: string;
 }
 
-/** The keyring and (when configured) Vault backends of the launcher. Dispose when done (Vault renews its token). */
+/** The keyring and (when configured) Vault backends of the launcher, in the lookup order of the settings. */
 export class LocalBackends {
-  readonly keyring: KeyringBackend;
-  readonly registry: McpCliRegistry | undefined;
-  readonly vault: VaultBackend | undefined;
-  /** Vault's address, for messages. */
+  readonly keyring: SecretBackend;
+  readonly vault: (SecretBackend & { dispose(): void }) | undefined;
   readonly vaultAddress: string | undefined;
 
-  constructor(readonly options: LocalBackendsOptions) {
-    const s = options.settings;
-    const env = options.env ?? process.env;
-    const home = options.home ?? homedir();
-    this.registry = s.keyringSyncRegistry ? new McpCliRegistry(s.keyringRegistryPath ?? defaultRegistryPath(home)) : undefined;
-    this.keyring = new KeyringBackend({ service: s.keyringService, registry: this.registry, isActive: () => true, timeoutMs: options.keyringTimeoutMs });
-    const target = vaultTargetOf(s.vault, env);
-    this.vaultAddress = target?.target.address;
-    this.vault = target
-      ? new VaultBackend({
-          settings: () => s.vault,
-          env,
-          isActive: () => true,
-          // Like the vault CLI: VAULT_TOKEN, else the token helper's file ~/.vault-token; AppRole: VAULT_SECRET_ID.
-          credentials: { getToken: async () => env.VAULT_TOKEN || readTokenFile(join(home, '.vault-token')), getSecretId: async () => env.VAULT_SECRET_ID || undefined },
-        })
-      : undefined;
+  constructor(
+    readonly options: { readonly settings: LauncherSettings },
+    parts: LocalParts,
+  ) {
+    this.keyring = parts.keyring;
+    this.vault = parts.vault;
+    this.vaultAddress = parts.vaultAddress;
   }
 
   /** The local backends that may hold `namespace`, in lookup order (see the header). */
@@ -88,14 +74,6 @@ export class LocalBackends {
 
   dispose(): void {
     this.vault?.dispose();
-  }
-}
-
-function readTokenFile(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
   }
 }
 

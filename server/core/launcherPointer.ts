@@ -6,7 +6,7 @@
  * `<home>/launcher.pointer`, `<home>` = `$MCP_TOKENS_HOME` or `~/.mcp-tokens`; text lines `key=value`:
  *   node=<the JavaScript runtime the extension runs on>
  *   electron=1          (when that runtime is Electron: it runs as Node with ELECTRON_RUN_AS_NODE=1)
- *   bundle=<the extension's dist/cli/mcp-tokens.js>
+ *   bundle=<the extension's dist/cli/mcp-tokens.mjs>
  *   shim=<where "Install Command-Line Launcher" put the shim>   (once installed)
  * The extension rewrites it at each activation (temp file, then rename), so the shim keeps working
  * across extension updates.

@@ -1,6 +1,6 @@
 /**
  * Shared by the launcher tests (test/launcher, test/keyring/launcher.test.ts): a build of the real
- * bundle (esbuild.mjs --launcher-only, the same config as dist/cli/mcp-tokens.js, with the keyring's
+ * bundle (esbuild.mjs --launcher-only, the same config as dist/cli/mcp-tokens.mjs, with the keyring's
  * native module copied beside it), a fake VS Code end of the channel (the wire of channelProtocol.ts
  * on a UNIX socket in a temporary folder), and the SDK's stdio client standing in for Claude Desktop.
  */
@@ -18,11 +18,11 @@ import { requestSchema, secretPath, socketPath, type ChannelAnswer, type Channel
 export const ROOT = join(__dirname, '..', '..');
 export const STDIO_FIXTURE = join(ROOT, 'test', 'fixtures', 'mcp-servers', 'stdio-server.mjs');
 
-/** Builds the launcher bundle into test-results/launcher/<unique>/ and returns its path. */
-export async function buildLauncher(): Promise<{ cli: string; remove: () => void }> {
+/** Builds the launcher bundle into test-results/launcher/<unique>/ (minified with `production`, as the .vsix ships it) and returns its path. */
+export async function buildLauncher(options: { production?: boolean } = {}): Promise<{ cli: string; remove: () => void }> {
   const dir = join('test-results', 'launcher', `build-${process.pid}-${randomBytes(3).toString('hex')}`);
-  await promisify(execFile)(process.execPath, ['esbuild.mjs', '--launcher-only', `--outdir=${dir}`], { cwd: ROOT });
-  const cli = join(ROOT, dir, 'cli', 'mcp-tokens.js');
+  await promisify(execFile)(process.execPath, ['esbuild.mjs', '--launcher-only', `--outdir=${dir}`, ...(options.production ? ['--production'] : [])], { cwd: ROOT });
+  const cli = join(ROOT, dir, 'cli', 'mcp-tokens.mjs');
   if (!existsSync(cli)) throw new Error(`the build did not produce ${cli}`);
   return { cli, remove: () => rmSync(join(ROOT, dir), { recursive: true, force: true }) };
 }

@@ -6,7 +6,7 @@ import { fill, fillEnv, launchFields, parseHeader, redact, scanFields } from '..
 import { checkServerUrl } from '../../extension/launcher/proxy';
 import { settingsFrom, userDirCandidates } from '../../extension/launcher/settings';
 import { formatList, trimValue } from '../../extension/launcher/tokens';
-import { auditEntrySchema } from '../../extension/runtime/audit';
+import { AUDIT_FILE, auditEntrySchema } from '../../extension/runtime/audit';
 
 describe('launcher: references in the environment and the arguments', () => {
   it('finds both forms, once per key, in env values and arguments (not in variable names)', () => {
@@ -85,7 +85,7 @@ describe('launcher: VS Code settings', () => {
     const d = settingsFrom(undefined);
     assert.equal(d.defaultBackend, 'secretStorage');
     assert.equal(d.keyringService, 'mcp-cli');
-    assert.equal(d.vault.mount, 'secret');
+    assert.deepEqual(d.vault, {}, "unset Vault settings are left to the backend's defaults");
     assert.equal(d.keyringSyncRegistry, true);
   });
 
@@ -127,9 +127,9 @@ describe('launcher: audit entries', () => {
   });
 
   it('writes beside the extension: its global storage folder in the VS Code user folder', () => {
-    assert.equal(auditPath({}, '/home/u/.config/Code/User', '/home/u'), '/home/u/.config/Code/User/globalStorage/mcp-tokens.mcp-token-manager/audit.jsonl');
-    assert.equal(auditPath({}, undefined, '/home/u'), '/home/u/.mcp-tokens/audit.jsonl');
-    assert.equal(auditPath({ MCP_TOKENS_AUDIT_FILE: '/tmp/a.jsonl' }, '/x', '/home/u'), '/tmp/a.jsonl');
+    assert.equal(auditPath({}, '/home/u/.config/Code/User', '/home/u', AUDIT_FILE), '/home/u/.config/Code/User/globalStorage/mcp-tokens.mcp-token-manager/audit.jsonl');
+    assert.equal(auditPath({}, undefined, '/home/u', AUDIT_FILE), '/home/u/.mcp-tokens/audit.jsonl');
+    assert.equal(auditPath({ MCP_TOKENS_AUDIT_FILE: '/tmp/a.jsonl' }, '/x', '/home/u', AUDIT_FILE), '/tmp/a.jsonl');
   });
 });
 

@@ -1,10 +1,9 @@
-#!/usr/bin/env node
 /**
- * `mcp-tokens`: the command-line launcher (docs/launcher.md). Starts MCP servers with the references
- * of their environment, arguments or headers resolved from the OS keyring, Vault, or (through the
+ * The dispatch of `mcp-tokens` (the entry is extension/cli.ts), the command-line launcher
+ * (docs/launcher.md): starts MCP servers with the references of their environment, arguments or headers resolved from the OS keyring, Vault, or (through the
  * running extension) VS Code's SecretStorage, for MCP clients that do not resolve references
  * themselves (Claude Desktop, Claude Code, Cursor, VS Code's own mcp.json). Bundled to
- * dist/cli/mcp-tokens.js; reaches no `vscode` import (test/unit/boundaries.test.ts).
+ * dist/cli/mcp-tokens.mjs; reaches no `vscode` import (test/unit/boundaries.test.ts).
  *
  *   mcp-tokens run [--] COMMAND ARGS…
  *   mcp-tokens proxy URL [--header "Name: value"]…
@@ -17,7 +16,7 @@
  * (`run`, `proxy`) or what was asked (`list`, `get --show-value`).
  */
 import { version } from '../../package.json';
-import { createLauncher, type Launcher } from './context';
+import type { Launcher } from './context';
 import type { ChildEnd } from './run';
 
 export const USAGE = `mcp-tokens ${version}: start MCP servers with tokens from MCP Token Manager.
@@ -49,7 +48,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   set: async () => (await import('./tokens')).setCommand,
 };
 
-export async function main(argv: readonly string[], launcher: Launcher = createLauncher()): Promise<ChildEnd> {
+export async function main(argv: readonly string[], launcher: Launcher): Promise<ChildEnd> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? process.stderr : process.stdout).write(USAGE);
@@ -74,22 +73,3 @@ export async function main(argv: readonly string[], launcher: Launcher = createL
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (end) => {
-      if ('signal' in end) {
-        // End the way the child ended: by its signal (our handlers are gone by now).
-        process.kill(process.pid, end.signal);
-        setTimeout(() => process.exit(128 + 1), 1000).unref();
-      } else {
-        process.exitCode = end.code;
-        // The bridge's streams may hold the loop open after it closed them: end shortly after.
-        if (process.argv[2] === 'proxy') setTimeout(() => process.exit(end.code), 300);
-      }
-    },
-    (e: unknown) => {
-      process.stderr.write(`mcp-tokens: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
