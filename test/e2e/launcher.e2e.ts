@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { FIXTURES, launch, scanForPlaintext, testSecret, type VSCode } from './harness';
+import { FIXTURES, launch, scanForPlaintext, testSecret, waitFor, type VSCode } from './harness';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const VALUE = testSecret('launcher-e2e');
@@ -43,16 +43,6 @@ const readRecords = (): FixtureRecord[] =>
         .map((l) => JSON.parse(l) as FixtureRecord)
         .filter((r) => r.kind !== 'exit')
     : [];
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}.`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const TEXT = `{
   "servers": {
@@ -161,7 +151,7 @@ describe('mcp-tokens launcher in VS Code', () => {
     assert.deepEqual(dialog.buttons.filter((b) => /Allow|Deny/.test(b)).sort(), ['Allow Once', 'Always Allow', 'Deny']);
     await vs.screenshot('launcher-consent');
     await vs.dialogs.click('Always Allow');
-    const rec = await waitFor('the fixture record', () => readRecords().find((r) => r.name === 'fixture'), 60_000);
+    const rec = await waitFor('the fixture record', 60_000, () => readRecords().find((r) => r.name === 'fixture'));
     assert.equal(rec.envTokenSha256, sha(VALUE));
     assert.equal(rec.argTokenSha256, sha(VALUE));
     assert.equal(rec.literalReference, false);
