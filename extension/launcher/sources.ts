@@ -163,7 +163,8 @@ export async function resolveKeys(backends: LocalBackends, keys: readonly TokenK
     } catch (e) {
       if (!(e instanceof ChannelUnavailableError)) throw e;
       for (const key of remote) outcomes.set(keyId(key), 'failed');
-      lines.push(`${remote.map((k) => formatReference(k)).join(', ')}: not in ${remote.some((k) => backends.order(k.namespace).length) ? 'the OS keyring or Vault' : 'a local backend'}, and ${e.message}`);
+      const local = [...new Set(remote.flatMap((k) => backends.order(k.namespace)))].map((b) => backends.describe(b));
+      lines.push(`${remote.map((k) => formatReference(k)).join(', ')}: ${local.length ? `not in ${local.join(' or ')}` : 'kept in SecretStorage only'}, and ${e.message}`);
     }
   }
   for (const key of keys) {
