@@ -20,7 +20,7 @@ import { pinnedBackend, type LauncherSettings } from './settings';
 
 export type LocalBackendId = Extract<BackendId, 'keyring' | 'vault'>;
 
-const BACKEND_NAMES: Record<BackendId, string> = { keyring: 'the OS keyring', vault: 'Vault', secretStorage: "VS Code's SecretStorage" };
+const BACKEND_NAMES: Record<BackendId, string> = { keyring: 'the OS keyring', vault: 'Vault', secretStorage: "VS Code's SecretStorage", memory: 'the in-memory test backend' };
 
 /**
  * The backend objects, built by the composition root (extension/cli.ts) with the extension's own
