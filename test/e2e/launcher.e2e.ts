@@ -113,7 +113,7 @@ describe('mcp-tokens launcher in VS Code', () => {
     assert.match(readFileSync(shim, 'utf8'), /^#!\/bin\/sh/);
     const pointer = readFileSync(join(vs.dirs.home, '.mcp-tokens', 'launcher.pointer'), 'utf8');
     assert.match(pointer, new RegExp(`^shim=${shim.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
-    assert.match(pointer, /^bundle=.*dist\/cli\/mcp-tokens\.js$/m);
+    assert.match(pointer, /^bundle=.*dist\/cli\/mcp-tokens\.mjs$/m);
   });
 
   test('the quick fix, picked in the real widget, wraps the server; the warning goes', async () => {
