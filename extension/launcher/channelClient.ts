@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import {
   answerSchema,
   channelDir,
@@ -35,12 +35,20 @@ export interface ChannelClientOptions {
   readonly platform?: NodeJS.Platform;
   /** How long to wait for the answer (default 5 minutes: the user answers a dialog). */
   readonly timeoutMs?: number;
-  /** The Windows user name of the pipe (default: USERNAME). */
+  /** The Windows user name of the pipe (default: the OS user, as the extension names it). */
   readonly user?: string;
 }
 
 export const DEFAULT_CHANNEL_TIMEOUT_MS = 5 * 60_000;
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+
+function windowsUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USERNAME;
+  }
+}
 
 /** The directory the extension serves in for this process's environment. */
 export function defaultChannelDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
@@ -61,7 +69,7 @@ export async function requestValues(req: Omit<ChannelRequest, 'v' | 'secret'>, o
     throw new ChannelUnavailableError(NOT_SERVING);
   }
   const request = requestSchema.parse({ v: PROTOCOL_VERSION, secret, ...req });
-  const address = socketPath(dir, platform, platform === 'win32' ? (options.user ?? process.env.USERNAME) : undefined);
+  const address = socketPath(dir, platform, platform === 'win32' ? (options.user ?? windowsUser()) : undefined);
   const timeoutMs = options.timeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS;
   const line = await new Promise<string>((resolve, reject) => {
     const socket = createConnection(address);

@@ -11,7 +11,7 @@
  * All references still missing after the local backends go to VS Code in one request (one consent
  * dialog per launch). Any reference without a value ends the launch: nothing starts half-configured.
  */
-import type { BackendId } from '../../server/core/model';
+import { BACKEND_LABELS, type BackendId } from '../../server/core/model';
 import { formatReference, keyId, type TokenKey } from '../../server/core/reference';
 import type { SecretBackend } from '../store/backend';
 import { ChannelUnavailableError, requestValues, type ChannelClientOptions } from './channelClient';
@@ -20,7 +20,8 @@ import { pinnedBackend, type LauncherSettings } from './settings';
 
 export type LocalBackendId = Extract<BackendId, 'keyring' | 'vault'>;
 
-const BACKEND_NAMES: Record<BackendId, string> = { keyring: 'the OS keyring', vault: 'Vault', secretStorage: "VS Code's SecretStorage", memory: 'the in-memory test backend' };
+/** How messages name the backends (others by their label). */
+const BACKEND_NAMES: Partial<Record<BackendId, string>> = { keyring: 'the OS keyring', vault: 'Vault', secretStorage: "VS Code's SecretStorage" };
 
 /**
  * The backend objects, built by the composition root (extension/cli.ts) with the extension's own
@@ -69,7 +70,7 @@ export class LocalBackends {
   }
 
   describe(id: BackendId): string {
-    return id === 'vault' && this.vaultAddress ? `Vault at ${this.vaultAddress}` : BACKEND_NAMES[id];
+    return id === 'vault' && this.vaultAddress ? `Vault at ${this.vaultAddress}` : (BACKEND_NAMES[id] ?? BACKEND_LABELS[id]);
   }
 
   dispose(): void {
@@ -162,7 +163,8 @@ export async function resolveKeys(backends: LocalBackends, keys: readonly TokenK
     } catch (e) {
       if (!(e instanceof ChannelUnavailableError)) throw e;
       for (const key of remote) outcomes.set(keyId(key), 'failed');
-      lines.push(`${remote.map((k) => formatReference(k)).join(', ')}: not in ${remote.some((k) => backends.order(k.namespace).length) ? 'the OS keyring or Vault' : 'a local backend'}, and ${e.message}`);
+      const local = [...new Set(remote.flatMap((k) => backends.order(k.namespace)))].map((b) => backends.describe(b));
+      lines.push(`${remote.map((k) => formatReference(k)).join(', ')}: ${local.length ? `not in ${local.join(' or ')}` : 'kept in SecretStorage only'}, and ${e.message}`);
     }
   }
   for (const key of keys) {

@@ -101,7 +101,7 @@ with open(path, "w") as f: json.dump(reg, f)
     const { d, env: e } = env();
     const r = await runLauncher(cli, ['run', '--', process.execPath, STDIO_FIXTURE, '--token', '$<TOKEN:team:absent>'], e);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /\$<TOKEN:team:absent>: not in the OS keyring or Vault, and VS Code is not running with MCP Tokens/);
+    assert.match(r.stderr, /\$<TOKEN:team:absent>: not in the OS keyring, and VS Code is not running with MCP Tokens/);
     assert.deepEqual(records(d.record), [], 'the server never started');
   });
 });
