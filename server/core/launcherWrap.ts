@@ -27,7 +27,7 @@ export interface TextEdit {
 export function isLauncherCommand(command: unknown): boolean {
   if (typeof command !== 'string') return false;
   const base = command.replace(/\\/g, '/').split('/').pop() ?? '';
-  return /^mcp-tokens(\.cmd|\.exe|\.js)?$/i.test(base);
+  return /^mcp-tokens(\.cmd|\.exe|\.m?js)?$/i.test(base);
 }
 
 function serverNodes(tree: Node | undefined): { root: string; name: string; node: Node }[] {

@@ -97,14 +97,19 @@ describe('mcp-tokens launcher in VS Code', () => {
     assert.deepEqual(readRecords().filter((r) => r.literalReference), [], 'no server was started with a literal reference');
   });
 
-  test('Install Command-Line Launcher writes the shim and says where', async () => {
+  test('Install Command-Line Launcher (palette) writes the shim where picked and says where', async () => {
     const dir = join(vs.dirs.home, '.local', 'bin');
-    const result = await vs.runCommand<{ path: string; onPath: boolean }>('mcpTokens.installLauncher', { directory: dir });
-    shim = result.path;
-    assert.equal(shim, join(dir, 'mcp-tokens'));
-    assert.equal(result.onPath, false);
+    shim = join(dir, 'mcp-tokens');
+    await vs.palette('MCP Tokens: Install Command-Line Launcher');
+    const pick = await vs.quickInput.waitOpen(/Where to put the mcp-tokens command/);
+    assert.ok(pick.items.includes(dir), JSON.stringify(pick.items));
+    assert.match(await vs.quickInput.row(dir).first().innerText(), /not on PATH/);
+    await vs.quickInput.pick(dir);
     const note = await vs.notifications.waitFor(/Installed mcp-tokens at/);
+    assert.ok(note.includes(shim), note);
     assert.match(note, /not on your PATH/);
+    // The same through automation (a folder argument), which returns where and whether on PATH.
+    assert.deepEqual(await vs.runCommand('mcpTokens.installLauncher', { directory: dir }), { path: shim, onPath: false });
     assert.match(readFileSync(shim, 'utf8'), /^#!\/bin\/sh/);
     const pointer = readFileSync(join(vs.dirs.home, '.mcp-tokens', 'launcher.pointer'), 'utf8');
     assert.match(pointer, new RegExp(`^shim=${shim.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));

@@ -47,7 +47,7 @@ describe('launcher quick fix over LSP', () => {
     dir = mkdtempSync(join(tmpdir(), 'mcp-lsp-launcher-'));
     mkdirSync(join(dir, '.vscode'));
     mkdirSync(join(dir, 'home'));
-    writeFileSync(join(dir, 'home', POINTER_FILE), pointerText({ node: process.execPath, bundle: '/ext/dist/cli/mcp-tokens.js', shim }));
+    writeFileSync(join(dir, 'home', POINTER_FILE), pointerText({ node: process.execPath, bundle: '/ext/dist/cli/mcp-tokens.mjs', shim }));
     process.env.MCP_TOKENS_HOME = join(dir, 'home'); // inherited by the server process
     c = await TestClient.start();
     await c.initialize();
@@ -100,6 +100,17 @@ describe('launcher quick fix over LSP', () => {
     assert.deepEqual(parse(text3).servers.remote, { type: 'stdio', command: shim, args: ['proxy', 'https://api.example.com/mcp', '--header', 'Authorization: Bearer $<TOKEN:bearer:github>'] });
     await c.change(uri, 3, [{ text: text3 }]);
     assert.equal(unresolved((await c.waitForDiagnostics(uri, 3)).diagnostics).length, 0);
+  });
+
+  it('a server already run through the launcher: env and args not flagged, a reference in cwd still is', async () => {
+    const uri = pathToFileURL(join(dir, '.cursor', 'mcp.json')).toString();
+    mkdirSync(join(dir, '.cursor'), { recursive: true });
+    const text = JSON.stringify({ mcpServers: { w: { command: 'C:\\bin\\mcp-tokens.cmd', args: ['run', '--', 'x', '$<TOKEN:bearer:github>'], env: { T: '$<TOKEN:bearer:github>' }, cwd: '/p/$<TOKEN:bearer:github>' } } }, null, 2);
+    await c.open(uri, text);
+    const flagged = unresolved((await c.waitForDiagnostics(uri, 1)).diagnostics);
+    assert.equal(flagged.length, 1);
+    assert.equal(flagged[0].range.start.line, text.split('\n').findIndex((l) => l.includes('"cwd"')));
+    assert.deepEqual((await fixesFor(uri, flagged[0])).map((a) => a.title), [], 'nothing to wrap: it already is');
   });
 
   it('in Claude Desktop / Claude Code files: the launcher fix only (no move to a VS Code file)', async () => {

@@ -12,7 +12,7 @@ const root = mkdtempSync(join(tmpdir(), 'mcpt-shim-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('pointer text round-trips and refuses a path with a line break', () => {
-  const p = { node: '/usr/bin/node', electron: true, bundle: '/ext/a=b/dist/cli/mcp-tokens.js', shim: '/h/.local/bin/mcp-tokens' };
+  const p = { node: '/usr/bin/node', electron: true, bundle: '/ext/a=b/dist/cli/mcp-tokens.mjs', shim: '/h/.local/bin/mcp-tokens' };
   assert.deepEqual(parsePointer(pointerText(p)), p);
   assert.throws(() => pointerText({ bundle: '/x\nshim=/evil' }), /line break/);
   assert.equal(launcherHome({}, '/h', 'linux'), '/h/.mcp-tokens');
