@@ -18,6 +18,7 @@ import { keyId } from '../server/core/reference';
 import type { KeyringBackend } from './backends/keyring';
 import { createLauncher, type LauncherDeps } from './launcher/context';
 import { main } from './launcher/main';
+import { errorText } from '../server/core/errors';
 
 function readTokenFile(path: string): string | undefined {
   try {
@@ -73,7 +74,7 @@ const deps: LauncherDeps = {
     const server = { url: serverUrl };
     return {
       current: async () => {
-        const outcome = await manager.refresh(key, { server }).catch((e: unknown) => (log('warn', e instanceof Error ? e.message : String(e)), 'failed' as const));
+        const outcome = await manager.refresh(key, { server }).catch((e: unknown) => (log('warn', errorText(e)), 'failed' as const));
         if (outcome === 'refreshed') log('info', `refreshed ${keyId(key)} before it expired`);
         return store.getValue(key);
       },
@@ -106,7 +107,7 @@ main(process.argv.slice(2), launcher).then(
     }
   },
   (e: unknown) => {
-    process.stderr.write(`mcp-tokens: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`mcp-tokens: ${errorText(e)}\n`);
     process.exit(1);
   },
 );

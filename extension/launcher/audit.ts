@@ -9,6 +9,7 @@ import type { BackendId } from '../../server/core/model';
 import { formatReference, type TokenKey, keyId } from '../../server/core/reference';
 import type { ChannelLaunch } from './channelProtocol';
 import { EXTENSION_ID } from './settings';
+import { errorText } from '../../server/core/errors';
 
 /** One line of the audit log (extension/runtime/audit.ts's `AuditEntry`, which its schema checks). */
 export interface LauncherAuditEntry {
@@ -63,6 +64,6 @@ export async function recordLaunch(append: (entries: LauncherAuditEntry[]) => Pr
   try {
     await append(entries);
   } catch (e) {
-    warn(`could not write the audit log: ${e instanceof Error ? e.message : String(e)}`);
+    warn(`could not write the audit log: ${errorText(e)}`);
   }
 }

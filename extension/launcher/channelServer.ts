@@ -26,6 +26,7 @@ import * as path from 'node:path';
 import { withLockFile } from '../platform/lockFile';
 import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, SECRET_BYTES, requestSchema, secretPath, socketPath, type ChannelAnswer, type ChannelLaunch, type ChannelRef } from './channelProtocol';
 import type { LauncherResolution } from '../platform/launcherAccess';
+import { errorText } from '../../server/core/errors';
 
 export interface ChannelServerOptions {
   readonly dir: string;
@@ -73,7 +74,7 @@ export class ChannelServer {
   private tryServe(): Promise<void> {
     if (this.trying || this._state === 'serving' || this.disposed) return this.trying ?? Promise.resolve();
     this.trying = this.serveIfFree()
-      .catch((e) => this.o.log.warn(`The mcp-tokens channel could not start: ${e instanceof Error ? e.message : String(e)}`))
+      .catch((e) => this.o.log.warn(`The mcp-tokens channel could not start: ${errorText(e)}`))
       .finally(() => (this.trying = undefined));
     return this.trying;
   }

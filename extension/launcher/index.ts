@@ -16,6 +16,7 @@ import { launcherHome, parsePointer, pointerText, POINTER_FILE, type LauncherPoi
 import { channelDir } from './channelProtocol';
 import { ChannelServer } from './channelServer';
 import { defaultShimDir, isOnPath, shimFileName, shimText, SHIM_MARKER } from './shim';
+import { errorText } from '../../server/core/errors';
 
 /** The CLI bundle inside the extension (built by esbuild.mjs). */
 export const CLI_BUNDLE = path.join('dist', 'cli', 'mcp-tokens.mjs');
@@ -104,5 +105,5 @@ function safeUser(): string | undefined {
 }
 
 function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return errorText(e);
 }

@@ -18,6 +18,7 @@
 import { version } from '../../package.json';
 import type { Launcher } from './context';
 import type { ChildEnd } from './run';
+import { errorText } from '../../server/core/errors';
 
 export const USAGE = `mcp-tokens ${version}: start MCP servers with tokens from MCP Token Manager.
 
@@ -66,7 +67,7 @@ export async function main(argv: readonly string[], launcher: Launcher): Promise
   try {
     return await (await load())(rest, launcher);
   } catch (e) {
-    launcher.io.error(e instanceof Error ? e.message : String(e));
+    launcher.io.error(errorText(e));
     return { code: 1 };
   } finally {
     launcher.dispose();

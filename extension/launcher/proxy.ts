@@ -19,6 +19,7 @@ import { keyId, type TokenKey } from '../../server/core/reference';
 import type { Launcher, TokenRefresher } from './context';
 import { fill, parseHeader, redact, scanFields, type HeaderArg } from './launchRefs';
 import type { ChildEnd } from './run';
+import { errorText } from '../../server/core/errors';
 
 /** JSON-RPC error code of a request the server refused to authorize (in the implementation-defined range). */
 export const UNAUTHORIZED_CODE = -32001;
@@ -54,7 +55,7 @@ export async function proxyCommand(argv: readonly string[], launcher: Launcher):
     url = checkServerUrl(positionals[0]);
     headers = (values.header ?? []).map(parseHeader);
   } catch (e) {
-    io.error(e instanceof Error ? e.message : String(e));
+    io.error(errorText(e));
     return { code: 2 };
   }
 
@@ -145,7 +146,7 @@ export async function proxyCommand(argv: readonly string[], launcher: Launcher):
   stdio.onmessage = (message: JSONRPCMessage) => {
     if (isJSONRPCRequest(message) && message.method === 'initialize') initializeIds.add(message.id);
     transport.send(message).catch(async (e: unknown) => {
-      const text = e instanceof Error ? e.message : String(e);
+      const text = errorText(e);
       io.error(text);
       if (isJSONRPCRequest(message)) {
         await stdio
@@ -159,7 +160,7 @@ export async function proxyCommand(argv: readonly string[], launcher: Launcher):
       const version = (message.result as { protocolVersion?: unknown }).protocolVersion;
       if (typeof version === 'string') transport.setProtocolVersion(version);
     }
-    stdio.send(message).catch((e: unknown) => io.error(`could not write to the client: ${e instanceof Error ? e.message : String(e)}`));
+    stdio.send(message).catch((e: unknown) => io.error(`could not write to the client: ${errorText(e)}`));
   };
   transport.onerror = (e: Error) => io.info(`server stream: ${e.message}`);
   stdio.onerror = (e: Error) => io.error(`client stream: ${e.message}`);

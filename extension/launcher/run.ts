@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { formatReference } from '../../server/core/reference';
 import { fill, fillEnv, launchFields, scanFields } from './launchRefs';
 import type { Io, Launcher } from './context';
+import { errorText } from '../../server/core/errors';
 
 export type ChildEnd = { code: number } | { signal: NodeJS.Signals };
 
@@ -61,7 +62,7 @@ export async function runCommand(argv: readonly string[], launcher: Launcher): P
     env = fillEnv(launcher.env, values);
     filled = rest.map((a) => fill(a, values));
   } catch (e) {
-    io.error(`${e instanceof Error ? e.message : String(e)} Nothing was started.`);
+    io.error(`${errorText(e)} Nothing was started.`);
     return { code: 1 };
   }
   // Nothing of the launcher stays active while the server runs (Vault's token renewal stops here).

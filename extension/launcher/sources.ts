@@ -17,6 +17,7 @@ import type { SecretBackend } from '../store/backend';
 import { ChannelUnavailableError, requestValues, type ChannelClientOptions } from './channelClient';
 import type { ChannelLaunch } from './channelProtocol';
 import { pinnedBackend, type LauncherSettings } from './settings';
+import { errorText } from '../../server/core/errors';
 
 export type LocalBackendId = Extract<BackendId, 'keyring' | 'vault'>;
 
@@ -128,7 +129,7 @@ export async function resolveKeys(backends: LocalBackends, keys: readonly TokenK
           break;
         }
       } catch (e) {
-        note(key, e instanceof Error ? e.message : String(e));
+        note(key, errorText(e));
       }
     }
     if (!found && backends.channelMayHold(key.namespace)) remote.push(key);

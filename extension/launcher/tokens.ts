@@ -12,6 +12,7 @@ import type { DiscoveredToken } from '../store/backend';
 import type { Launcher } from './context';
 import type { ChildEnd } from './run';
 import type { LocalBackendId, LocalBackends } from './sources';
+import { errorText } from '../../server/core/errors';
 
 function keyArg(text: string | undefined, usage: string): TokenKey {
   const key = text ? parseKeyId(text.replace(/^\$<TOKEN:(.*)>$|^\$\{TOKEN:(.*)\}$/, '$1$2')) : undefined;
@@ -32,7 +33,7 @@ export async function listTokens(backends: LocalBackends, warn: (m: string) => v
     try {
       for (const t of await b.discover()) if (!isInternalNamespace(t.namespace)) out.push({ ...t, backend: id });
     } catch (e) {
-      warn(`${backends.describe(id)}: ${e instanceof Error ? e.message : String(e)}`);
+      warn(`${backends.describe(id)}: ${errorText(e)}`);
     }
   }
   return out.sort((a, b) => keyId(a).localeCompare(keyId(b)));
@@ -72,7 +73,7 @@ export async function getCommand(argv: readonly string[], launcher: Launcher): P
         return { code: 0 };
       }
     } catch (e) {
-      launcher.io.error(`${backends.describe(id)}: ${e instanceof Error ? e.message : String(e)}`);
+      launcher.io.error(`${backends.describe(id)}: ${errorText(e)}`);
     }
   }
   launcher.io.out(`${formatReference(key)} is not in ${backends.order(key.namespace).map((b) => backends.describe(b)).join(' or ') || 'a local backend'}. If VS Code's SecretStorage holds it, --show-value asks VS Code for it.\n`);
