@@ -166,8 +166,9 @@ function matchAt(text: string, start: number, form: ReferenceForm): ReferenceMat
 }
 
 /**
- * Replaces every well-formed reference in `text` by `resolve(key)`. References for which
- * `resolve` returns undefined are collected in `missing` and left as they are.
+ * Replaces every well-formed reference in `text` by `resolve(key)` (the `mcp-tokens` launcher's
+ * arguments and environment). References for which `resolve` returns undefined are collected in
+ * `missing` and left as they are.
  */
 export function substituteReferences(
   text: string,
@@ -188,9 +189,4 @@ export function substituteReferences(
     replaced.push(ref);
   }
   return { text: out + text.slice(last), missing, replaced };
-}
-
-/** Converts every well-formed reference to `form`; returns the new text. */
-export function convertReferences(text: string, form: ReferenceForm): string {
-  return substituteReferences(text, (key) => formatReference(key, form)).text;
 }
