@@ -6,7 +6,7 @@
  * (`$<TOKEN:only-one-part>`) is an error before anything starts: the server would otherwise receive
  * the literal text. Values are substituted only where a reference stood; nothing else changes.
  */
-import { findReferences, formatReference, keyId, parseReferences, type TokenKey } from '../../server/core/reference';
+import { findReferences, formatReference, keyId, substituteReferences, type TokenKey } from '../../server/core/reference';
 
 /** Where a string came from, for messages: `env FOO`, `argument 3`, `header Authorization`. */
 export interface Field {
@@ -48,20 +48,9 @@ export function launchFields(env: Readonly<Record<string, string | undefined>>, 
 
 /** `text` with every reference replaced by its value; throws when one has no value (a caller bug: all were resolved first). */
 export function fill(text: string, values: ReadonlyMap<string, string>): string {
-  const missing: TokenKey[] = [];
-  let out = '';
-  let last = 0;
-  for (const ref of parseReferences(text)) {
-    const value = values.get(keyId(ref));
-    if (value === undefined) {
-      missing.push(ref);
-      continue;
-    }
-    out += text.slice(last, ref.start) + value;
-    last = ref.end;
-  }
-  if (missing.length) throw new Error(`No value for ${missing.map((k) => formatReference(k)).join(', ')}.`);
-  return out + text.slice(last);
+  const r = substituteReferences(text, (key) => values.get(keyId(key)));
+  if (r.missing.length) throw new Error(`No value for ${r.missing.map((k) => formatReference(k)).join(', ')}.`);
+  return r.text;
 }
 
 /** The environment with references in values replaced (variables without one are passed as they are). */
