@@ -18,6 +18,7 @@ import { registerBackendsView } from './backends/view';
 import { registerMcpRuntime } from './runtime';
 import { createOAuth, registerOAuth } from './oauth';
 import { registerLanguageClient } from './language/client';
+import { registerLauncher } from './launcher';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel('MCP Tokens', { log: true });
@@ -33,7 +34,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerBackendCommands(services);
   registerBackendsView(services);
   registerOAuth(services, oauth);
-  registerMcpRuntime(services);
+  const { launcherAccess } = registerMcpRuntime(services);
+  registerLauncher(services, launcherAccess);
   registerLanguageClient(services);
   await store.ready().catch((e) => log.error(`Could not load the token index: ${errorText(e)}`));
 }

@@ -190,6 +190,10 @@ export const COMMANDS = {
   useVault: spec('mcpTokens.useVault', 'release', none),
   vaultLogin: spec('mcpTokens.vaultLogin', 'destroy', z.object({ roleId: z.string().max(512).optional(), secretId: z.string().max(4096).optional() }).strict()),
   refreshBackends: spec('mcpTokens.refreshBackends', 'read', none),
+
+  // ---- launcher -----------------------------------------------------------------------------
+  /** Writes the `mcp-tokens` shim (no value involved). `directory`: where; default `~/.local/bin`. */
+  installLauncher: spec('mcpTokens.installLauncher', 'metadata', z.object({ directory: z.string().min(1).max(4096).optional() }).strict()),
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;
