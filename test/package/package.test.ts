@@ -86,11 +86,21 @@ test('every package holds the same bundles, every chunk they require, and nothin
   for (const t of ALL) assert.deepEqual(bundles(t), universal, t);
   const entries = packages.get('universal')!;
   for (const name of universal) {
-    assert.match(name, /^extension\/dist\/[\w-]+\.js$/);
     const text = entries.get(name)!.bytes.toString('utf8');
+    if (name.startsWith('extension/dist/cli/')) {
+      // The launcher: ESM, split per command; every chunk it imports is in the package.
+      assert.match(name, /^extension\/dist\/cli\/(mcp-tokens|chunks\/[\w-]+)\.mjs$/);
+      const dir = name.slice(0, name.lastIndexOf('/') + 1);
+      for (const m of text.matchAll(/(?:from|import\()\s*"(\.\.?\/[\w./-]+\.mjs)"/g)) {
+        const target = new URL(m[1], `file:///${dir}`).pathname.slice(1);
+        assert.ok(entries.has(target), `${name} imports ${m[1]}, which is not in the package`);
+      }
+      continue;
+    }
+    assert.match(name, /^extension\/dist\/[\w-]+\.js$/);
     for (const m of text.matchAll(/require\("\.\/([\w-]+\.js)"\)/g)) assert.ok(entries.has(`extension/dist/${m[1]}`), `${name} requires ./${m[1]}, which is not in the package`);
   }
-  for (const must of ['extension/dist/extension.js', 'extension/dist/server.js', 'extension/package.json', 'extension/package.nls.json']) assert.ok(entries.has(must), must);
+  for (const must of ['extension/dist/extension.js', 'extension/dist/server.js', 'extension/dist/cli/mcp-tokens.mjs', 'extension/package.json', 'extension/package.nls.json']) assert.ok(entries.has(must), must);
   for (const name of entries.keys()) assert.doesNotMatch(name, /\.map$|\.ts$|node_modules\/|^extension\/(test|extension|server|scripts)\//, name);
 });
 
