@@ -16,18 +16,20 @@ import { registerBackendsView } from './backends/view';
 import { registerMcpRuntime } from './runtime';
 import { registerOAuth } from './oauth';
 import { registerLanguageClient } from './language/client';
+import { registerVerify } from './verify';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel('MCP Tokens', { log: true });
   context.subscriptions.push(log);
   const store = createTokenStore(context, config, log);
-  const services: Services = { context, store, config, log, gate: new Gate(store, log) };
+  const services: Services = { context, store, config, log, gate: new Gate(store, log, context.globalState) };
   registerTokenCommands(services);
   registerTokensView(services);
   registerExpiryWatch(services);
   registerBackendCommands(services);
   registerBackendsView(services);
   registerOAuth(services);
+  registerVerify(services);
   registerMcpRuntime(services);
   registerLanguageClient(services);
   await store.ready().catch((e) => log.error(`Could not load the token index: ${e instanceof Error ? e.message : String(e)}`));

@@ -1,5 +1,5 @@
 /** Words and Markdown that describe a token's metadata (never its value). Pure. */
-import { BACKEND_LABELS, TOKEN_TYPE_LABELS, describeExpiry, expiryState, type TokenMetadata } from '../../server/core/model';
+import { BACKEND_LABELS, TOKEN_TYPE_LABELS, describeExpiry, expiryState, verifiedRows, type TokenMetadata } from '../../server/core/model';
 import { formatReference } from '../../server/core/reference';
 
 function when(iso: string | undefined): string {
@@ -11,6 +11,7 @@ export function shortDescription(meta: TokenMetadata, now: Date): string {
   const parts = [TOKEN_TYPE_LABELS[meta.type]];
   if (meta.expiresAt) parts.push(describeExpiry(meta, now));
   if (meta.oauth?.signInRequired) parts.push('sign-in required');
+  if (meta.lastVerified) parts.push(meta.lastVerified.ok ? `✓ ${meta.lastVerified.identity ?? 'verified'}` : '✗ verify failed');
   return parts.join(' · ');
 }
 
@@ -29,6 +30,7 @@ export function detailLines(meta: TokenMetadata, now: Date): string[] {
     ...(meta.hasPrevious ? ['A previous value is kept and can be restored.'] : []),
     ...(meta.oauth?.issuer ? [`OAuth issuer: ${meta.oauth.issuer}`] : []),
     ...(meta.oauth?.scopes?.length ? [`Scopes: ${meta.oauth.scopes.join(' ')}`] : []),
+    ...(meta.lastVerified ? verifiedRows(meta.lastVerified, when).map(([k, v]) => `${k}: ${v}`) : []),
   ];
 }
 
@@ -52,6 +54,7 @@ export function markdownDescription(meta: TokenMetadata, now: Date, soonDays: nu
   if (meta.description) rows.push(['Description', meta.description]);
   if (meta.oauth?.issuer) rows.push(['Issuer', meta.oauth.issuer]);
   if (meta.oauth?.scopes?.length) rows.push(['Scopes', meta.oauth.scopes.join(' ')]);
+  if (meta.lastVerified) rows.push(...verifiedRows(meta.lastVerified, when));
   const warn = state === 'expired' ? '\n\n$(warning) **Expired.** Rotate or set a new value.' : state === 'soon' ? '\n\n$(clock) **Expires soon.**' : '';
   return (
     `**${escapeMd(meta.namespace)}:${escapeMd(meta.name)}**  \n\`${formatReference(meta)}\`\n\n| | |\n|---|---|\n` +
