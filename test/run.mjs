@@ -77,6 +77,7 @@ const suites = {
   keyring: () => !existsSync('test/keyring/run.sh') || run('bash', ['test/keyring/run.sh']),
   vault: () => nodeTest(files('test/vault', '.test.ts')),
   oauth: () => nodeTest(files('test/oauth', '.test.ts')),
+  verify: () => nodeTest(files('test/verify', '.test.ts')),
   conformance: () => !existsSync('test/conformance/run.sh') || run('bash', ['test/conformance/run.sh']),
   e2e: () =>
     all(
@@ -88,7 +89,7 @@ const suites = {
   bench: () => all(...files('test/bench', '.bench.ts').map((f) => () => run(process.execPath, ['--import', 'tsx', '--expose-gc', f]))),
 };
 
-const order = ['typecheck', 'unit', 'lsp', 'fuzz', 'keyring', 'vault', 'oauth', 'conformance', 'e2e'];
+const order = ['typecheck', 'unit', 'lsp', 'fuzz', 'keyring', 'vault', 'oauth', 'verify', 'conformance', 'e2e'];
 const wanted = process.argv.slice(2);
 const names = wanted.length === 0 || wanted.includes('all') ? order : wanted;
 const failed = [];

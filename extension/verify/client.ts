@@ -107,7 +107,7 @@ async function send(r: VerifyRequest, origin: string, options: VerifyOptions): P
     }
   } catch (e) {
     if (options.signal?.aborted) return { failed: 'cancelled' };
-    if (signal.aborted) return { failed: `no answer within ${Math.round(timeoutMs / 1000)} s` };
+    if (signal.aborted) return { failed: `no answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}` };
     return { failed: `could not reach ${origin}${networkCode(e)}` };
   }
 }
