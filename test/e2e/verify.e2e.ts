@@ -156,3 +156,12 @@ test('Verify All verifies what has a service, asks once for the new host, and re
   assert.ok(api.requests.every((r) => (r.path.startsWith('/api/v3/') ? r.headers.authorization === `Bearer ${GITHUB}` : r.headers.authorization === `Bearer ${OPENAI}`)));
   assert.ok(!api.requests.some((r) => JSON.stringify(r.headers).includes(DEPLOY)));
 });
+
+test('a token set anew is another secret: Verify asks again, at the host its settings kept', async () => {
+  await vs.runCommand('mcpTokens.setToken', { ...github, type: 'bearer', value: GITHUB, overwrite: true });
+  const meta = await vs.runCommand<{ verify?: { baseUrl?: string }; lastVerified?: unknown }>('mcpTokens.showToken', github);
+  assert.equal(meta.verify?.baseUrl, `${api.origin}/api/v3`);
+  assert.equal(meta.lastVerified, undefined, 'the result described the replaced value');
+  const r = await vs.dialogs.answer(vs.runCommand<{ ok: boolean }>('mcpTokens.verifyToken', github), new RegExp(`Send the value of bearer:github to ${escape(api.origin)} \\(GitHub\\)\\?`), 'Verify');
+  assert.equal(r.ok, true);
+});

@@ -108,3 +108,26 @@ test('Verify is a release command; Configure only changes metadata; neither has 
   assert.ok(!COMMANDS.verifyToken.args.safeParse({ namespace: 'bearer', name: 'github', confirm: false }).success);
   assert.ok(COMMANDS.verifyToken.args.safeParse({ namespace: 'bearer', name: 'github', service: 'gitlab', baseUrl: 'https://gitlab.example.com' }).success);
 });
+
+test('the store keeps the verify settings across Set and Rotate, and drops the result that described the old value', async () => {
+  const { TokenStore } = await import('../../extension/store/tokenStore');
+  const { MemoryBackend, MemoryIndex } = await import('../unit/support/memoryBackend');
+  const store = new TokenStore({ backends: [new MemoryBackend()], index: new MemoryIndex(), backendFor: () => 'secretStorage', now: () => new Date('2026-12-01T10:00:00Z'), log: () => undefined });
+  const key = { namespace: 'bearer', name: 'github' };
+  const verify = { service: 'github' as const, baseUrl: 'https://ghe.example.com/api/v3' };
+  const lastVerified: LastVerified = { at: '2026-12-01T10:00:00.000Z', ok: true, service: 'github', origin: 'https://ghe.example.com', identity: 'octocat' };
+  await store.set({ ...key, type: 'bearer', value: 'v1' });
+  await store.updateMetadata(key, { verify, lastVerified });
+  assert.deepEqual(store.get(key)?.lastVerified, lastVerified);
+  await store.rotate(key, 'v2');
+  assert.deepEqual(store.get(key)?.verify, verify);
+  assert.equal(store.get(key)?.lastVerified, undefined);
+  await store.updateMetadata(key, { lastVerified });
+  await store.restorePrevious(key);
+  assert.equal(store.get(key)?.lastVerified, undefined);
+  await store.updateMetadata(key, { lastVerified });
+  await store.set({ ...key, type: 'bearer', value: 'v3' });
+  assert.deepEqual(store.get(key)?.verify, verify);
+  assert.equal(store.get(key)?.lastVerified, undefined);
+  assert.equal(store.get(key)?.updatedAt, '2026-12-01T10:00:00.000Z');
+});
