@@ -17,7 +17,7 @@ import type { Services } from '../services';
 import type { BackendHealth } from '../store/backend';
 import { decryptExport, encryptExport, EXPORT_EXTENSION, importProblems, passphraseProblem, readExportHeader, type ExportedToken } from './exportFormat';
 import { describeMigration, loadMigration, resumeMigration, startMigration, type MigrationJournal, type MigrationResult, type MigrationState } from './migration';
-import { message } from '../store/tokenStore';
+import { errorText as message } from '../../server/core/errors';
 import { VAULT_CONFIRMED_KEY, VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, confirmedVaultTargets, vaultTargetOf } from './vault';
 import { healthIcon, healthSummary } from './healthText';
 import { ArgumentError, registerCommandGroup, type CommandInput } from '../platform/commands';

@@ -28,7 +28,7 @@ import {
 } from '../../server/core/protocol';
 import { formatReference, keyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
-import { message } from '../store/tokenStore';
+import { errorText as message } from '../../server/core/errors';
 
 const DIAGNOSTICS_DELAY_MS = 150;
 const MAX_WORKSPACE_FILES = 2000;

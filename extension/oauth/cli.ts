@@ -22,7 +22,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { createAuthFetch } from './authFetch';
 import { safeMessage } from './errors';
 import { headlessBrowser } from './headless';
-import type { PreRegisteredClient } from './flow';
+import type { PreRegisteredClient } from '../../server/core/oauthClient';
 import { OAuthManager, type OAuthUi } from './manager';
 import { createMemoryTokenStore } from '../store/memoryStore';
 

@@ -53,8 +53,3 @@ export function safeMessage(e: unknown, secrets: readonly (string | undefined)[]
   }
   return text.length > 500 ? `${text.slice(0, 497)}...` : text;
 }
-
-/** The OAuth error code of `e` when the authorization server answered with one (`invalid_grant`, ...). */
-export function oauthErrorCode(e: unknown): string | undefined {
-  return e instanceof OAuthError ? e.errorCode : undefined;
-}

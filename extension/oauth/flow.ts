@@ -31,6 +31,7 @@ import type {
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import type { PreRegisteredClient } from '../../server/core/oauthClient';
 import { OAuthFlowError, safeMessage } from './errors';
 import { startLoopback, type AuthorizationResponse } from './loopback';
 import { guardedFetch, originOf, requireSecureEndpoints, requireSecureUrl, sameOrigin } from './policy';
@@ -49,16 +50,6 @@ export function parseChallenge(response: Response): Challenge {
 }
 
 /** A client registered out of band (the server entry's client id and secret, optional endpoints). */
-export interface PreRegisteredClient {
-  readonly clientId: string;
-  readonly clientSecret?: string;
-  /** Where `clientSecret` came from, as a token reference (kept in the token's metadata; never the value). */
-  readonly clientSecretRef?: string;
-  readonly authorizationEndpoint?: string;
-  readonly tokenEndpoint?: string;
-  readonly scopes?: readonly string[];
-}
-
 /** A client registration kept per issuer (dynamic registration or a Client ID Metadata Document URL). */
 export const storedClientSchema = z.object({
   issuer: z.string(),

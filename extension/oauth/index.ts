@@ -1,17 +1,18 @@
 /**
  * The OAuth feature's VS Code side: the browser (vscode.env.openExternal), the cancellable progress
  * notification, the questions, the commands (Sign In, Sign Out, Refresh, Refresh All) and the
- * `services.oauth` hooks the MCP provider calls at each server start. The protocol lives in the pure
- * modules beside this one (flow, loopback, session, manager).
+ * `services.oauth` hooks the MCP provider calls at each server start. `createOAuth` builds the
+ * manager and the hooks before `Services` exists; `registerOAuth` adds the commands. The protocol
+ * lives in the pure modules beside this one (flow, loopback, session, manager).
  */
 import * as vscode from 'vscode';
 import { formatReference, keyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
 import { describeIssues, isInternalNamespace, nameSchema } from '../../server/core/model';
-import type { Services } from '../services';
+import type { CoreServices, OAuthHooks, Services } from '../services';
 import { OAuthFlowError, safeMessage } from './errors';
-import type { PreRegisteredClient } from './flow';
+import type { PreRegisteredClient } from '../../server/core/oauthClient';
 import { OAuthManager, type OAuthServerRef, type OAuthUi, type RefreshOutcome } from './manager';
-import { Leases, secretStorageLeaseStorage } from './lease';
+import { Leases, secretStorageLeaseStorage } from '../store/lease';
 import { ACCESS_NAMESPACE, refreshKey } from './session';
 import { inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf } from '../platform/commandTable';
@@ -37,7 +38,15 @@ function defaultName(url: string): string {
   }
 }
 
-export function registerOAuth(s: Services): OAuthManager {
+/** The OAuth feature as built before `Services`: the manager, the questions it asks, and the hooks `Services.oauth` offers. */
+export interface OAuthFeature {
+  readonly manager: OAuthManager;
+  readonly ui: OAuthUi;
+  readonly hooks: OAuthHooks;
+}
+
+/** Builds the OAuth manager (scheduled refreshes, one refresher across windows) and the hooks for the MCP provider. */
+export function createOAuth(s: CoreServices): OAuthFeature {
   const ui: OAuthUi = {
     openBrowser: async (url) => {
       // Handed over as a string: VS Code then opens it exactly as given, without re-encoding the query.
@@ -113,7 +122,7 @@ export function registerOAuth(s: Services): OAuthManager {
   );
   void s.store.ready().then(() => manager.schedule(), () => undefined);
 
-  s.oauth = {
+  const hooks: OAuthHooks = {
     ensureFresh: async (key, server) => {
       try {
         return await manager.ensureFresh(key, server);
@@ -123,6 +132,11 @@ export function registerOAuth(s: Services): OAuthManager {
       }
     },
   };
+  return { manager, ui, hooks };
+}
+
+/** The OAuth commands (Sign In, Sign Out, Refresh, Refresh All) over the manager `createOAuth` built. */
+export function registerOAuth(s: Services, { manager, ui }: OAuthFeature): void {
 
   /** Picks an OAuth token (the argument's, or one the user chooses). */
   const pickKey = async (input: CommandInput<unknown>, placeHolder: string): Promise<TokenKey | undefined> => {
@@ -265,5 +279,4 @@ export function registerOAuth(s: Services): OAuthManager {
       quiet: (e) => e instanceof OAuthFlowError && e.failure === 'cancelled',
     },
   );
-  return manager;
 }

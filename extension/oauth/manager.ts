@@ -9,9 +9,10 @@ import type { OAuthInfo, TokenMetadata } from '../../server/core/model';
 import type { TokenStore } from '../store/tokenStore';
 import type { Disposable } from '../platform/event';
 import { OAuthFlowError, safeMessage } from './errors';
-import { authorize, discover, probe, refresh, revoke, sameIssuer, unionScopes, type Challenge, type PreRegisteredClient, type StoredClient } from './flow';
+import { authorize, discover, probe, refresh, revoke, sameIssuer, unionScopes, type Challenge, type StoredClient } from './flow';
+import type { PreRegisteredClient } from '../../server/core/oauthClient';
 import { OAuthSessions, refreshKey } from './session';
-import type { Lease, LeaseResult, Leases } from './lease';
+import type { Lease, LeaseResult, Leases } from '../store/lease';
 
 export interface OAuthServerRef {
   /** Display name (the server's name in its config file). */

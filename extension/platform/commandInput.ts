@@ -31,10 +31,8 @@ export class CancelledError extends Error {
   }
 }
 
-/** The one way to turn an error into text for the log and the user. Messages never carry a value. */
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
+/** The one way to turn an error into text for the log and the user (server/core/errors.ts). */
+export { errorText } from '../../server/core/errors';
 
 /** Turns the raw argument of a command into its `CommandInput`, or throws an `ArgumentError`. Pure. */
 /** Refuses a key in an internal namespace (see `namespaceSchema` in the table). */

@@ -1,4 +1,6 @@
 /** A minimal event emitter with the shape of `vscode.Event`, so pure modules need no `vscode` import. */
+import { errorText } from '../../server/core/errors';
+
 export interface Disposable {
   dispose(): void;
 }
@@ -22,7 +24,7 @@ export class Emitter<T> implements Disposable {
         l(e);
       } catch (err) {
         // A failing listener must not stop the others; it is reported on the console only.
-        console.error('[mcp-tokens] event listener failed:', err instanceof Error ? err.message : String(err));
+        console.error('[mcp-tokens] event listener failed:', errorText(err));
       }
     }
   }

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { WORKSPACE_TOKENS_FILE, USER_TOKENS_FILE, type ConfigFlavor, type ParsedMcpConfig, type ServerEntry } from '../../server/core/mcpConfig';
 import { loadServerFiles } from './serverFileLoad';
 import type { Services } from '../services';
+import { errorText } from '../../server/core/errors';
 
 export interface ServerFile {
   readonly uri: vscode.Uri;
@@ -124,7 +125,7 @@ export class ServerFiles implements vscode.Disposable {
       this.timer = undefined;
       this.loading = this.load().then(
         () => this.changed.fire(),
-        (e) => this.s.log.error(`Could not read the MCP Tokens server files: ${e instanceof Error ? e.message : String(e)}`),
+        (e) => this.s.log.error(`Could not read the MCP Tokens server files: ${errorText(e)}`),
       );
     }, delay);
   }

@@ -15,7 +15,6 @@ import { ServerFiles, userServersFile } from './files';
 import { McpRuntime, PROVIDER_ID } from './provider';
 import { moveServer, MoveServerError } from './moveServer';
 import { registerServersView } from './view';
-import { addTokenChildSource, refreshTokensView } from '../tokens/view';
 import { WORKSPACE_TOKENS_FILE } from '../../server/core/mcpConfig';
 
 export const AUDIT_SCHEME = 'mcp-tokens-audit';
@@ -112,27 +111,23 @@ export function registerMcpRuntime(s: Services): McpRuntime {
   return runtime;
 }
 
-/** Adds "Allowed servers" children under each token, if the Tokens view offers child sources. */
+/** Adds "Allowed servers" children under each token in the Tokens view. */
 function hookAllowedServers(s: Services, consent: ConsentStore): void {
-  try {
-    s.context.subscriptions.push(
-      addTokenChildSource((token) =>
-        consent.listForToken(token).map((r) => ({
-          id: `consent:${r.fingerprint}`,
-          label: r.server,
-          description: r.decision === 'always' ? 'allowed' : 'denied',
-          // The launch the decision covers, as the consent dialog showed it (no value in it).
-          tooltip: `${r.decision === 'always' ? 'Allowed' : 'Denied'} on ${r.decidedAt}\n${r.target}\nFile: ${r.file}`,
-          icon: r.decision === 'always' ? 'pass' : 'circle-slash',
-          contextValue: 'consent',
-          data: r.fingerprint,
-        })),
-      ),
-      consent.onDidChange(() => refreshTokensView()),
-    );
-  } catch (e) {
-    s.log.info(`The Tokens view does not show allowed servers: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  s.context.subscriptions.push(
+    s.tokensView.addChildSource((token) =>
+      consent.listForToken(token).map((r) => ({
+        id: `consent:${r.fingerprint}`,
+        label: r.server,
+        description: r.decision === 'always' ? 'allowed' : 'denied',
+        // The launch the decision covers, as the consent dialog showed it (no value in it).
+        tooltip: `${r.decision === 'always' ? 'Allowed' : 'Denied'} on ${r.decidedAt}\n${r.target}\nFile: ${r.file}`,
+        icon: r.decision === 'always' ? 'pass' : 'circle-slash',
+        contextValue: 'consent',
+        data: r.fingerprint,
+      })),
+    ),
+    consent.onDidChange(() => s.tokensView.refresh()),
+  );
 }
 
 async function ensureFile(uri: vscode.Uri, template: string): Promise<void> {

@@ -19,8 +19,9 @@ import * as vscode from 'vscode';
 import { readFileSync, realpathSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TOKEN_TYPES, expiryState, type TokenMetadata, type TokenType } from '../../server/core/model';
+import { typeFromNamespace } from '../../server/core/model';
 import { formatReference, keyId, type TokenKey } from '../../server/core/reference';
+import { errorText } from '../platform/commandInput';
 
 import type { Services } from '../services';
 import type { AuditEntry, AuditLog } from './audit';
@@ -28,17 +29,11 @@ import { fingerprint, identityOf, type ConsentStore, type ServerIdentity } from 
 import { parseEnvFile } from './envFile';
 import type { ServedServer, ServerFile, ServerFiles } from './files';
 import { ResolveError, definitionVersion, finishLaunch, needsOf, placeholderText, planLaunch, unresolvedText, type LaunchPlan, type ResolvedLaunch, type VariableContext } from './resolve';
-import { planToken, preRegisteredClient, type PreRegisteredClientValue } from './tokenPlan';
+import { preRegisteredClient } from './tokenPlan';
+import { assessServer, trustAllows, type Assessment } from './assess';
+import type { PreRegisteredClient } from '../../server/core/oauthClient';
 
 export const PROVIDER_ID = 'mcpTokens.servers';
-
-export type CredentialState = 'ready' | 'token-missing' | 'expired' | 'consent-needed' | 'denied' | 'sign-in-needed' | 'untrusted';
-
-export interface ServerStatus {
-  readonly state: CredentialState;
-  /** The tokens concerned by the state (missing, expired...). */
-  readonly keys: TokenKey[];
-}
 
 /** Which server was last started with which tokens (to restart it when one changes). */
 interface Launched {
@@ -82,7 +77,7 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
   /** Servers VS Code may see now: workspace-defined ones only in a trusted workspace. */
   served(): ServedServer[] {
     const trusted = vscode.workspace.isTrusted;
-    return this.files.servers().filter((x) => trusted || x.file.scope === 'user');
+    return this.files.servers().filter((x) => trustAllows(x.file.scope, trusted));
   }
 
   // ---- provider -------------------------------------------------------------------------------
@@ -131,14 +126,14 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
       outcome,
       detail,
     });
-    const fail = async (outcome: AuditEntry['outcome'], message: string, keys: TokenKey[] = needs.tokens): Promise<never> => {
+    const fail = async (outcome: AuditEntry['outcome'], message: string, keys: readonly TokenKey[] = needs.tokens): Promise<never> => {
       this.launched.delete(label);
       if (keys.length) await this.audit.append(...keys.map((k) => audit(k, outcome))).catch(() => undefined);
       this.s.log.warn(`MCP server "${label}" not started: ${message}`);
       throw new Error(message);
     };
 
-    if (file.scope === 'workspace' && !vscode.workspace.isTrusted) {
+    if (!trustAllows(file.scope, vscode.workspace.isTrusted)) {
       return fail('untrusted', `The MCP server "${label}" is defined by the workspace, which is not trusted; no token is given to it.`);
     }
 
@@ -161,9 +156,10 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
 
     // Consent, for every token at once.
     const fp = fingerprint(identity);
-    const denied = needs.tokens.filter((k) => this.consent.decision(k, fp) === 'deny');
+    const serverUrl = serverUrlOf(plan);
+    const assess = () => this.assess(served, { fp, serverUrl });
+    const { denied, ask } = assess();
     if (denied.length) return fail('denied', `You denied the MCP server "${label}" the use of ${denied.map((k) => formatReference(k)).join(', ')}.`, denied);
-    const ask = needs.tokens.filter((k) => this.consent.decision(k, fp) === undefined);
     if (ask.length) {
       const choice = await askConsent(label, fileLabel, file, identity, ask);
       if (choice === 'deny' || choice === undefined) {
@@ -177,17 +173,15 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     // first in `needs.tokens`, so its value is known before an OAuth token of the server needs a sign-in.
     await this.s.store.ready();
     const values = new Map<string, string>();
-    const serverUrl = serverUrlOf(plan);
+    // Each token's step is worked out when its turn comes (an earlier one may have been set meanwhile).
+    const current = (key: TokenKey) => assess().tokens.find((t) => keyId(t.key) === keyId(key))!;
     for (const key of needs.tokens) {
       if (cancel?.isCancellationRequested) return fail('failed', 'The start was cancelled.');
       const ref = formatReference(key);
-      const planStep = (meta: TokenMetadata | undefined) => planToken({ key, meta, serverUrl, oauthAvailable: !!this.s.oauth, now: new Date() });
-      let meta = this.s.store.get(key);
-      let step = planStep(meta);
+      let { meta, step } = current(key);
       if (step.kind === 'offer-set') {
-        meta = await this.offerToSet(label, key);
-        if (!meta) return fail('missing', `The MCP server "${label}" needs the token ${ref}, which is not stored. Set it with "MCP Tokens: Set Token".`, [key]);
-        step = planStep(meta);
+        if (!(await this.offerToSet(label, key))) return fail('missing', `The MCP server "${label}" needs the token ${ref}, which is not stored. Set it with "MCP Tokens: Set Token".`, [key]);
+        ({ meta, step } = current(key));
       }
       if (step.kind === 'fail' || step.kind === 'offer-set') {
         return fail(
@@ -199,13 +193,13 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
         );
       }
       if (step.kind === 'oauth') {
-        let preRegistered: PreRegisteredClientValue | undefined;
+        let preRegistered: PreRegisteredClient | undefined;
         try {
           preRegistered = preRegisteredClient(entry, (k) => values.get(keyId(k)));
         } catch (e) {
-          return fail('missing', e instanceof Error ? e.message : String(e), [key]);
+          return fail('missing', errorText(e), [key]);
         }
-        const ok = await this.s.oauth!.ensureFresh(key, { name: label, url: step.url, preRegistered });
+        const ok = await this.s.oauth.ensureFresh(key, { name: label, url: step.url, preRegistered });
         if (!ok) {
           return step.signIn && !meta
             ? fail('missing', `The MCP server "${label}" needs the OAuth token ${ref}, which is not signed in; the sign-in was declined or failed. Sign in with "MCP Tokens: Sign In to Server…" or start the server again.`, [key])
@@ -269,7 +263,7 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
       set,
     );
     if (choice !== set) return undefined;
-    const type: TokenType | undefined = (TOKEN_TYPES as readonly string[]).includes(key.namespace) ? (key.namespace as TokenType) : undefined;
+    const type = typeFromNamespace(key.namespace);
     await vscode.commands.executeCommand('mcpTokens.setToken', { namespace: key.namespace, name: key.name, ...(type ? { type } : {}) });
     return this.s.store.get(key);
   }
@@ -296,38 +290,33 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
 
   // ---- state (for the Servers view) -----------------------------------------------------------
 
-  status(served: ServedServer): ServerStatus {
-    if (served.file.scope === 'workspace' && !vscode.workspace.isTrusted) return { state: 'untrusted', keys: [] };
-    const { tokens } = needsOf(served.entry);
-    const missing = tokens.filter((k) => !this.s.store.has(k));
-    if (missing.length) {
-      // A missing OAuth token of an HTTP server is obtained by signing in when the server starts.
-      const url = served.entry.kind === 'http' ? served.entry.url : undefined;
-      const toSet = missing.filter((key) => planToken({ key, meta: undefined, serverUrl: url, oauthAvailable: !!this.s.oauth, now: new Date() }).kind !== 'oauth');
-      return toSet.length ? { state: 'token-missing', keys: toSet } : { state: 'sign-in-needed', keys: missing };
+  /**
+   * The readiness of a server now (assess.ts). `launch`: the fingerprint of the launch a start asks
+   * consent for and its resolved URL; without it, the launch as this session's inputs give it (not
+   * known when an input was not given yet or its envFile cannot be read) and the URL as written.
+   */
+  assess(served: ServedServer, launch?: { readonly fp: string; readonly serverUrl: string | undefined }): Assessment {
+    const { entry, file } = served;
+    const tokens = needsOf(entry).tokens;
+    const trusted = vscode.workspace.isTrusted;
+    let fp = launch?.fp;
+    if (!launch && tokens.length && trustAllows(file.scope, trusted)) {
+      try {
+        fp = fingerprint(this.prepare(served, (id) => this.cachedInput(file, id)).identity);
+      } catch {
+        fp = undefined;
+      }
     }
-    const signIn = tokens.filter((k) => this.s.store.get(k)?.oauth?.signInRequired);
-    if (signIn.length) return { state: 'sign-in-needed', keys: signIn };
-    const now = new Date();
-    const expired = tokens.filter((k) => {
-      const meta = this.s.store.get(k)!;
-      return meta.type !== 'oauth' && expiryState(meta, now, 0) === 'expired';
+    return assessServer({
+      scope: file.scope,
+      workspaceTrusted: trusted,
+      tokens,
+      meta: (k) => this.s.store.get(k),
+      consent: fp === undefined ? undefined : (k) => this.consent.decision(k, fp),
+      serverUrl: launch ? launch.serverUrl : entry.kind === 'http' ? entry.url : undefined,
+      oauthAvailable: true,
+      now: new Date(),
     });
-    if (expired.length) return { state: 'expired', keys: expired };
-    if (tokens.length === 0) return { state: 'ready', keys: [] };
-    // The same fingerprint as a start; without this session's inputs (or a readable envFile) the
-    // launch is not known yet, and a start will ask.
-    let fp: string;
-    try {
-      fp = fingerprint(this.prepare(served, (id) => this.cachedInput(served.file, id)).identity);
-    } catch {
-      return { state: 'consent-needed', keys: tokens };
-    }
-    const denied = tokens.filter((k) => this.consent.decision(k, fp) === 'deny');
-    if (denied.length) return { state: 'denied', keys: denied };
-    const ask = tokens.filter((k) => this.consent.decision(k, fp) === undefined);
-    if (ask.length) return { state: 'consent-needed', keys: ask };
-    return { state: 'ready', keys: [] };
   }
 
   // ---- restarts ------------------------------------------------------------------------------
@@ -355,7 +344,7 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
         if (!deleted) await vscode.commands.executeCommand('workbench.mcp.startServer', id);
         this.s.log.info(`${deleted ? 'Stopped' : 'Restarted'} MCP server "${label}" after a token change.`);
       } catch (e) {
-        this.s.log.warn(`Could not ${deleted ? 'stop' : 'restart'} MCP server "${label}": ${e instanceof Error ? e.message : String(e)}`);
+        this.s.log.warn(`Could not ${deleted ? 'stop' : 'restart'} MCP server "${label}": ${errorText(e)}`);
       }
     }
   }
@@ -410,7 +399,7 @@ function serverUrlOf(plan: LaunchPlan): string | undefined {
 }
 
 /** The consent modal: shows the launch as it will run (identity.target), never a value. */
-async function askConsent(label: string, fileLabel: string, file: ServerFile, identity: ServerIdentity, keys: TokenKey[]): Promise<'once' | 'always' | 'deny' | undefined> {
+async function askConsent(label: string, fileLabel: string, file: ServerFile, identity: ServerIdentity, keys: readonly TokenKey[]): Promise<'once' | 'always' | 'deny' | undefined> {
   const link = file.uri.scheme === 'file' && identity.file !== file.uri.fsPath ? ` (a link to ${identity.file})` : '';
   const once = 'Allow Once';
   const always = 'Always Allow';

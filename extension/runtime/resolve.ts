@@ -95,10 +95,6 @@ export interface InputSource {
   isSecretInput?(id: string): boolean;
 }
 
-export interface ValueSource extends InputSource {
-  token(key: TokenKey): string | undefined;
-}
-
 export type ResolvedLaunch =
   | { readonly kind: 'stdio'; readonly command: string; readonly args: string[]; readonly env: Record<string, string | null>; readonly cwd?: string }
   | { readonly kind: 'http'; readonly url: string; readonly headers: Record<string, string> };
@@ -178,13 +174,6 @@ export function fillTemplate(t: Template, field: string, token: (key: TokenKey) 
   return out;
 }
 
-/**
- * Resolves one string. Problems name the field and the reference or variable, never a value.
- */
-export function resolveString(text: string, field: string, ctx: VariableContext, values: ValueSource, problems: string[]): string {
-  return fillTemplate(templateOf(text, field, ctx, values, problems), field, (k) => values.token(k), problems);
-}
-
 function variable(name: string, arg: string | undefined, ctx: VariableContext, values: InputSource): string | { problem: string } {
   const raw = `\${${name}${arg === undefined ? '' : `:${arg}`}}`;
   const noArg = (v: string | undefined, why: string) => (arg !== undefined ? { problem: `${raw} takes no argument.` } : v === undefined ? { problem: why } : v);
@@ -215,35 +204,6 @@ function variable(name: string, arg: string | undefined, ctx: VariableContext, v
 function basename(path: string): string {
   const parts = path.split(/[\\/]/).filter(Boolean);
   return parts[parts.length - 1] ?? path;
-}
-
-/**
- * Resolves every field of `entry`. Throws ResolveError listing every problem (missing tokens,
- * unknown variables, inputs without value) when anything is left unresolved; the result never
- * holds a literal token reference.
- */
-export function resolveEntry(entry: ServerEntry, ctx: VariableContext, values: ValueSource): ResolvedLaunch {
-  const problems: string[] = [];
-  const r = (text: string, field: string) => resolveString(text, field, ctx, values, problems);
-  let launch: ResolvedLaunch;
-  if (entry.kind === 'http') {
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(entry.headers)) headers[k] = r(v, `headers.${k}`);
-    launch = { kind: 'http', url: r(entry.url, 'url'), headers };
-  } else {
-    const env: Record<string, string | null> = {};
-    for (const [k, v] of Object.entries(entry.env)) env[k] = v === null ? null : r(v, `env.${k}`);
-    launch = {
-      kind: 'stdio',
-      command: r(entry.command, 'command'),
-      args: entry.args.map((a, i) => r(a, `args[${i}]`)),
-      env,
-      cwd: entry.cwd === undefined ? undefined : r(entry.cwd, 'cwd'),
-    };
-  }
-  if (problems.length) throw new ResolveError(problems);
-  refuseLiteralReference(launch);
-  return launch;
 }
 
 /**

@@ -13,7 +13,7 @@
 import { expiryState, type TokenMetadata } from '../../server/core/model';
 import { formatReference, type TokenKey } from '../../server/core/reference';
 import type { OAuthClientConfig, ServerEntry } from '../../server/core/mcpConfig';
-import type { PreRegisteredClient } from '../oauth/flow';
+import type { PreRegisteredClient } from '../../server/core/oauthClient';
 
 export type TokenStep =
   /** Use the stored value; `expired`: warn that the server may reject it. */
@@ -54,15 +54,12 @@ export function planToken({ key, meta, serverUrl, oauthAvailable, now }: TokenPl
   return { kind: 'oauth', url, signIn: signInNeeded };
 }
 
-/** The pre-registered client to hand to the OAuth feature, with the secret's value (never logged). */
-export type PreRegisteredClientValue = PreRegisteredClient;
-
 /**
  * The entry's `oauth` client in the OAuth feature's terms. `secret` is the value of the token
  * `clientSecretKey` names (looked up by the caller); undefined when the entry has no `oauth`.
  * Throws (naming the reference, never a value) when the entry names a secret that is not available.
  */
-export function preRegisteredClient(entry: ServerEntry, secret: (key: TokenKey) => string | undefined): PreRegisteredClientValue | undefined {
+export function preRegisteredClient(entry: ServerEntry, secret: (key: TokenKey) => string | undefined): PreRegisteredClient | undefined {
   if (entry.kind !== 'http' || !entry.oauth) return undefined;
   const o: OAuthClientConfig = entry.oauth;
   let clientSecret: string | undefined;

@@ -5,17 +5,17 @@
  */
 import * as vscode from 'vscode';
 import { ArgumentError, registerCommandGroup, type CommandInput } from '../platform/commands';
-import { TOKEN_TYPES } from '../../server/core/model';
+import { typeFromNamespace } from '../../server/core/model';
 import { formatReference, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
 import type { ServedServer } from './files';
-import { needsOf } from './resolve';
-import type { CredentialState, McpRuntime } from './provider';
+import type { McpRuntime } from './provider';
+import type { Readiness } from './assess';
 
 /** `treeElement: true` tells commands this is a view item (it prefills the interactive flow), not automation arguments. */
 type Element = { treeElement: true; kind: 'server'; served: ServedServer } | { treeElement: true; kind: 'token'; served: ServedServer; key: TokenKey };
 
-const STATE_TEXT: Record<CredentialState, string> = {
+const STATE_TEXT: Record<Readiness, string> = {
   ready: 'ready',
   'token-missing': 'token missing',
   expired: 'token expired',
@@ -25,7 +25,7 @@ const STATE_TEXT: Record<CredentialState, string> = {
   untrusted: 'workspace not trusted',
 };
 
-const STATE_ICON: Record<CredentialState, vscode.ThemeIcon> = {
+const STATE_ICON: Record<Readiness, vscode.ThemeIcon> = {
   ready: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
   'token-missing': new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')),
   expired: new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')),
@@ -54,7 +54,7 @@ class ServersTree implements vscode.TreeDataProvider<Element> {
 
   getChildren(element?: Element): Element[] {
     if (!element) return this.runtime.files.servers().map((served) => ({ treeElement: true, kind: 'server', served }));
-    if (element.kind === 'server') return needsOf(element.served.entry).tokens.map((key) => ({ treeElement: true, kind: 'token', served: element.served, key }));
+    if (element.kind === 'server') return this.runtime.assess(element.served).tokens.map(({ key }) => ({ treeElement: true, kind: 'token', served: element.served, key }));
     return [];
   }
 
@@ -69,7 +69,7 @@ class ServersTree implements vscode.TreeDataProvider<Element> {
       item.command = meta ? { title: 'Reveal', command: 'mcpTokens.revealToken', arguments: [{ namespace: element.key.namespace, name: element.key.name }] } : undefined;
       return item;
     }
-    const status = this.runtime.status(served);
+    const status = this.runtime.assess(served);
     const item = new vscode.TreeItem(served.label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `${served.file.uri.toString()}#${served.entry.name}`;
     item.description = `${served.entry.kind} · ${STATE_TEXT[status.state]}`;
@@ -128,7 +128,7 @@ export function registerServersView(s: Services, runtime: McpRuntime): void {
     setServerToken: async (input) => {
       const served = await pickServer(runtime, input);
       if (!served) return;
-      const missing = needsOf(served.entry).tokens.filter((k) => !s.store.has(k));
+      const missing = runtime.assess(served).tokens.filter((t) => !t.meta).map((t) => t.key);
       const key =
         missing.length <= 1
           ? missing[0]
@@ -137,7 +137,7 @@ export function registerServersView(s: Services, runtime: McpRuntime): void {
         if (missing.length === 0) void vscode.window.showInformationMessage(`Every token "${served.label}" uses is stored.`);
         return;
       }
-      const type = (TOKEN_TYPES as readonly string[]).includes(key.namespace) ? key.namespace : undefined;
+      const type = typeFromNamespace(key.namespace);
       await vscode.commands.executeCommand('mcpTokens.setToken', { namespace: key.namespace, name: key.name, ...(type ? { type } : {}) });
     },
     openServerDefinition: async (input) => {

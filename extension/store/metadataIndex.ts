@@ -6,8 +6,9 @@
  * - a cache of the entries, current with the storage's change events (another window's writes): an
  *   event re-reads the key it names, and a read that started before one of this window's own writes
  *   to that key is dropped (the write is newer);
- * - short leases (`lease`) a window holds while it changes a token, so two windows changing the same
- *   token take turns, and the holder re-reads the token first (see TokenStore);
+ * - short leases (`lease`, lease.ts: the one lease mechanism) a window holds while it changes a
+ *   token, so two windows changing the same token take turns, and the holder re-reads the token
+ *   first (see TokenStore);
  * - damaged entries (not JSON, not our schema) and entries of a newer version: never overwritten by
  *   anything but an explicit rebuild (damaged) or never at all (newer); a copy is kept under
  *   METADATA_LAYOUT.backup;
@@ -23,7 +24,6 @@ import {
   TRASH_NAMESPACE,
   describeIssues,
   entryVersionSchema,
-  lockRecordSchema,
   migrationMarkerSchema,
   tokenEntrySchema,
   tokenMetadataSchema,
@@ -33,9 +33,11 @@ import {
   type TokenMetadata,
   type TrashEntry,
 } from '../../server/core/model';
+import { errorText } from '../../server/core/errors';
 import { keyId } from '../../server/core/reference';
 import { Emitter, type Disposable } from '../platform/event';
 import type { MetadataStorage } from './backend';
+import { Leases, prefixedLeaseStorage } from './lease';
 
 /** An entry this version cannot use as it is. It stays where it is; a copy is kept at `backup`. */
 export interface Damage {
@@ -99,24 +101,30 @@ export class MetadataIndex implements Disposable {
   private readonly raw = new Map<string, string>();
   /** Counts this window's writes per storage key, so a read that a write overtook is dropped. */
   private readonly writes = new Map<string, number>();
-  private readonly owner = randomBytes(8).toString('hex');
   private readonly changed = new Emitter<IndexChange>();
   private readonly subscription: Disposable | undefined;
-  private readonly settleMs: number;
-  private readonly leaseMs: number;
+  private readonly leaseStorage: ReturnType<typeof prefixedLeaseStorage>;
+  private readonly leases: Leases;
   readonly onDidChange = this.changed.event;
 
   constructor(
     private readonly storage: MetadataStorage,
     private readonly options: MetadataIndexOptions,
   ) {
-    this.settleMs = options.leaseSettleMs ?? DEFAULT_SETTLE_MS;
-    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    // Lease records under METADATA_LAYOUT.lock; their change events are not needed (a waiting window polls).
+    this.leaseStorage = prefixedLeaseStorage({ get: (k) => storage.get(k), store: (k, v) => storage.store(k, v), delete: (k) => storage.delete(k) }, L.lock);
+    this.leases = new Leases(this.leaseStorage, {
+      owner: randomBytes(8).toString('hex'),
+      now: () => options.now().getTime(),
+      ttlMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+      settleMs: options.leaseSettleMs ?? DEFAULT_SETTLE_MS,
+    });
     this.subscription = storage.onDidChange?.((e) => void this.onStorageChange(e.key));
   }
 
   dispose(): void {
     this.subscription?.dispose();
+    this.leaseStorage.dispose();
     this.changed.dispose();
   }
 
@@ -199,7 +207,7 @@ export class MetadataIndex implements Disposable {
       }
     } catch (e) {
       for (const d of done.reverse()) {
-        await this.write(d.key, d.text).catch((u) => this.options.log('error', `Could not put back the metadata entry ${d.key}: ${message(u)}`));
+        await this.write(d.key, d.text).catch((u) => this.options.log('error', `Could not put back the metadata entry ${d.key}: ${errorText(u)}`));
       }
       this.restore(before);
       throw e;
@@ -237,55 +245,11 @@ export class MetadataIndex implements Disposable {
    * window died holding it).
    */
   async lease(names: readonly LeaseName[]): Promise<() => Promise<void>> {
-    const keys = [...new Set(names)].sort().map((n) => L.lock + n);
-    if (keys.length === 0) return async () => undefined;
-    const started = this.options.now().getTime();
-    for (let attempt = 0; ; attempt++) {
-      const now = this.options.now().getTime();
-      const held = (await Promise.all(keys.map((k) => this.storage.get(k)))).map(parseLock);
-      if (held.some((h) => h && h.owner !== this.owner && h.until > now)) {
-        if (now - started > 2 * this.leaseMs) throw new Error('Another window has been changing these tokens for too long; try again.');
-        await sleep(this.backoff(attempt));
-        continue;
-      }
-      const nonce = randomBytes(8).toString('hex');
-      const record = JSON.stringify({ owner: this.owner, nonce, until: now + this.leaseMs });
-      await Promise.all(keys.map((k) => this.storage.store(k, record)));
-      await sleep(this.settleMs);
-      const after = (await Promise.all(keys.map((k) => this.storage.get(k)))).map(parseLock);
-      if (after.every((h) => h?.nonce === nonce)) {
-        // Renewed while the work goes on (a Vault write may take longer than a lease lives).
-        const renew = setInterval(() => {
-          const until = this.options.now().getTime() + this.leaseMs;
-          const next = JSON.stringify({ owner: this.owner, nonce, until });
-          void Promise.all(keys.map((k) => this.storage.store(k, next))).catch(() => undefined);
-        }, Math.max(10, this.leaseMs / 3));
-        renew.unref?.();
-        return () => {
-          clearInterval(renew);
-          return this.release(keys, nonce);
-        };
-      }
-      await this.release(keys, nonce);
-      await sleep(this.backoff(attempt));
-    }
-  }
-
-  private async release(keys: readonly string[], nonce: string): Promise<void> {
-    await Promise.all(
-      keys.map(async (k) => {
-        try {
-          if (parseLock(await this.storage.get(k))?.nonce === nonce) await this.storage.delete(k);
-        } catch (e) {
-          // It expires by itself.
-          this.options.log('warn', `Could not give back the lease ${k}: ${message(e)}`);
-        }
-      }),
+    const held = await this.leases.acquireAll(names, 2 * this.leases.ttlMs, (name, e) =>
+      // It expires by itself.
+      this.options.log('warn', `Could not give back the lease ${L.lock + name}: ${errorText(e)}`),
     );
-  }
-
-  private backoff(attempt: number): number {
-    return Math.min(500, this.settleMs * (1 + Math.random()) * Math.min(attempt + 1, 4));
+    return () => held.release();
   }
 
   // ---- entries --------------------------------------------------------------------------------
@@ -367,7 +331,7 @@ export class MetadataIndex implements Disposable {
       p = (async () => {
         if ((await this.storage.get(backup)) !== undefined) return;
         await this.storage.store(backup, JSON.stringify({ of, foundAt: this.options.now().toISOString(), text }));
-      })().catch((e) => this.options.log('error', `Could not keep a copy of ${of}: ${message(e)}`));
+      })().catch((e) => this.options.log('error', `Could not keep a copy of ${of}: ${errorText(e)}`));
       this.copies.set(backup, p);
     }
     return p;
@@ -385,7 +349,7 @@ export class MetadataIndex implements Disposable {
       const change = await this.reread([key]);
       if (change.tokens.length || change.trash) this.changed.fire(change);
     } catch (e) {
-      this.options.log('warn', `Could not read the metadata entry ${key} another window changed: ${message(e)}`);
+      this.options.log('warn', `Could not read the metadata entry ${key} another window changed: ${errorText(e)}`);
     }
   }
 
@@ -477,14 +441,5 @@ function parseJson(text: string): unknown {
   }
 }
 
-function parseLock(text: string | undefined): { owner: string; nonce: string; until: number } | undefined {
-  if (text === undefined) return undefined;
-  const p = lockRecordSchema.safeParse(parseJson(text));
-  return p.success ? p.data : undefined;
-}
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -43,6 +43,7 @@ import {
   METADATA_LAYOUT,
   TRASH_NAMESPACE,
   describeIssues,
+  expiredForUser,
   expiryState,
   isInternalNamespace,
   renewsItself,
@@ -57,6 +58,7 @@ import {
   type TrashItem,
   type TrashReason,
 } from '../../server/core/model';
+import { errorText } from '../../server/core/errors';
 import { keyId, type TokenKey } from '../../server/core/reference';
 import { Emitter, Mutex, type Disposable } from '../platform/event';
 import { BackendError, type BackendHealth, type DiscoveredToken, type MetadataStorage, type SecretBackend } from './backend';
@@ -215,7 +217,7 @@ export class TokenStore implements Disposable {
   ready(): Promise<void> {
     this.loaded ??= (async () => {
       await this.loadIndex();
-      const discovery = this.discover().catch((e) => this.log('warn', `Discovery at startup failed: ${message(e)}`));
+      const discovery = this.discover().catch((e) => this.log('warn', `Discovery at startup failed: ${errorText(e)}`));
       const limit = this.options.startupDiscoveryMs ?? 3000;
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([discovery, new Promise<void>((r) => (timer = setTimeout(r, limit)))]);
@@ -303,6 +305,11 @@ export class TokenStore implements Disposable {
       });
   }
 
+  /** The Recently Deleted entries a user sees and acts on: `listDeleted()` without internal ones (those are restored with their token). */
+  listVisibleDeleted(): DeletedToken[] {
+    return this.listDeleted().filter((d) => !d.internal);
+  }
+
   backendIds(): BackendId[] {
     return [...this.backends.keys()];
   }
@@ -365,7 +372,7 @@ export class TokenStore implements Disposable {
         if (kept) this.trash.set(kept.id, kept);
       }, undo);
       if (existing && existing.backend !== backendId) {
-        await this.backend(existing.backend).remove(key).catch((e) => this.log('warn', `Could not remove ${keyId(key)} from ${existing.backend}: ${message(e)}`));
+        await this.backend(existing.backend).remove(key).catch((e) => this.log('warn', `Could not remove ${keyId(key)} from ${existing.backend}: ${errorText(e)}`));
       }
       this.changeEmitter.fire({ kind: 'set', keys: [key], valueChanged: true });
       if (kept) this.fireTrash([key]);
@@ -472,7 +479,7 @@ export class TokenStore implements Disposable {
       return this.list().filter(
         (t) =>
           (!filter.namespace || t.namespace === filter.namespace) &&
-          (!filter.expiredOnly || (expiryState(t, now, 0) === 'expired' && !renewsItself(t))),
+          (!filter.expiredOnly || (expiredForUser(t, now))),
       );
     };
     // Every window's tokens: the whole index is read first.
@@ -487,7 +494,7 @@ export class TokenStore implements Disposable {
         try {
           groups.push(await this.takeOut(v, 'clear'));
         } catch (e) {
-          failures.push(`${keyId(v)}: ${message(e)}`);
+          failures.push(`${keyId(v)}: ${errorText(e)}`);
         }
       }
       if (groups.length) {
@@ -537,7 +544,7 @@ export class TokenStore implements Disposable {
         },
         () => b.remove(to),
       );
-      await b.remove(from).catch((e) => this.log('warn', `Could not remove the old value of ${keyId(from)}: ${message(e)}`));
+      await b.remove(from).catch((e) => this.log('warn', `Could not remove the old value of ${keyId(from)}: ${errorText(e)}`));
       this.changeEmitter.fire({ kind: 'rename', keys: [from, to], valueChanged: true });
       return meta;
     });
@@ -557,7 +564,7 @@ export class TokenStore implements Disposable {
   /** Records a use (at server launch); failures are logged, never thrown. */
   async markUsed(key: TokenKey): Promise<void> {
     if (!this.has(key)) return;
-    await this.updateMetadata(key, { lastUsedAt: this.now().toISOString() }).catch((e) => this.log('warn', `Could not record the use of ${keyId(key)}: ${message(e)}`));
+    await this.updateMetadata(key, { lastUsedAt: this.now().toISOString() }).catch((e) => this.log('warn', `Could not record the use of ${keyId(key)}: ${errorText(e)}`));
   }
 
   /** Re-reads every metadata entry and discovers what the backends hold without metadata (the Refresh command). */
@@ -583,7 +590,7 @@ export class TokenStore implements Disposable {
       try {
         for (const token of await b.discover()) found.push({ backend: b.id, token });
       } catch (e) {
-        this.log('warn', `Could not list the tokens of ${b.id}: ${message(e)}`);
+        this.log('warn', `Could not list the tokens of ${b.id}: ${errorText(e)}`);
       }
     }
     // The trash's kept copies are listable (Vault, SecretStorage); they are not tokens.
@@ -605,7 +612,7 @@ export class TokenStore implements Disposable {
     const found: Array<{ backend: BackendId; token: DiscoveredToken }> = [];
     for (const b of this.backends.values()) {
       if (!b.discover) continue;
-      const list = await b.discover().catch((e) => (this.log('warn', `Could not list the tokens of ${b.id}: ${message(e)}`), []));
+      const list = await b.discover().catch((e) => (this.log('warn', `Could not list the tokens of ${b.id}: ${errorText(e)}`), []));
       for (const token of list) if (damaged.some((d) => d.key === keyId(token))) found.push({ backend: b.id, token });
     }
     if (found.length) await this.adoptDiscovered(found, true);
@@ -673,7 +680,7 @@ export class TokenStore implements Disposable {
           await this.backend(from).remove(key);
           return { meta: existing };
         } catch (e) {
-          return { meta: existing, leftover: `${from}: ${message(e)}` };
+          return { meta: existing, leftover: `${from}: ${errorText(e)}` };
         }
       }
       const sourceId = existing.backend;
@@ -684,7 +691,7 @@ export class TokenStore implements Disposable {
       const meta = this.validate({ ...existing, backend: to, hasPrevious: previous !== undefined ? true : undefined });
       // A copy left by an earlier interrupted attempt is replaced.
       await target.remove(key).catch(() => undefined);
-      const undoCopy = () => target.remove(key).catch((e) => this.log('warn', `Could not remove the partial copy of ${keyId(key)} from ${to}: ${message(e)}`));
+      const undoCopy = () => target.remove(key).catch((e) => this.log('warn', `Could not remove the partial copy of ${keyId(key)} from ${to}: ${errorText(e)}`));
       try {
         if (previous !== undefined) await target.writePrevious(key, previous, meta);
         await target.write(key, value, meta);
@@ -699,8 +706,8 @@ export class TokenStore implements Disposable {
       try {
         await source.remove(key);
       } catch (e) {
-        leftover = `${sourceId}: ${message(e)}`;
-        this.log('warn', `${keyId(key)} moved to ${to}, but its copy in ${sourceId} could not be removed: ${message(e)}`);
+        leftover = `${sourceId}: ${errorText(e)}`;
+        this.log('warn', `${keyId(key)} moved to ${to}, but its copy in ${sourceId} could not be removed: ${errorText(e)}`);
       }
       this.changeEmitter.fire({ kind: 'metadata', keys: [key], valueChanged: false });
       return { meta, leftover };
@@ -782,7 +789,7 @@ export class TokenStore implements Disposable {
       const leftovers = await this.discard(entry);
       if (leftovers.length) {
         await this.transact(() => this.trash.set(entry.id, { ...entry, items: leftovers }), async () => undefined).catch((e) =>
-          this.log('warn', `Could not list the leftover copy of ${keyId(entry.items[0].meta)} in the trash: ${message(e)}`),
+          this.log('warn', `Could not list the leftover copy of ${keyId(entry.items[0].meta)} in the trash: ${errorText(e)}`),
         );
       }
       const keys = restoring.map((r) => keyOf(r.meta));
@@ -803,7 +810,7 @@ export class TokenStore implements Disposable {
       const left = await this.discard(entry);
       if (left.length) {
         if (left.length < entry.items.length) {
-          await this.transact(() => this.trash.set(entry.id, { ...entry, items: left }), async () => undefined).catch((e) => this.log('warn', `Could not save the trash: ${message(e)}`));
+          await this.transact(() => this.trash.set(entry.id, { ...entry, items: left }), async () => undefined).catch((e) => this.log('warn', `Could not save the trash: ${errorText(e)}`));
           this.fireTrash([]);
         }
         throw new BackendError(left[0].meta.backend, `The deleted token ${keyId(entry.items[0].meta)} could not be removed from ${left[0].meta.backend}; it stays in Recently Deleted.`);
@@ -940,7 +947,7 @@ export class TokenStore implements Disposable {
       await b.remove(at).catch(() => undefined);
       throw new BackendError(
         s.meta.backend,
-        `${keyId(s.meta)} was not changed: its value could not be kept in Recently Deleted (${s.meta.backend}): ${message(e)}`,
+        `${keyId(s.meta)} was not changed: its value could not be kept in Recently Deleted (${s.meta.backend}): ${errorText(e)}`,
         e instanceof BackendError && e.retryable,
       );
     }
@@ -954,7 +961,7 @@ export class TokenStore implements Disposable {
   private async discard(kept: TrashEntry | readonly TrashItem[] | undefined): Promise<TrashItem[]> {
     const left = await this.discardCopies(!kept ? [] : 'items' in kept ? kept.items : kept);
     if (kept && 'items' in kept && left.length === 0 && this.trash.has(kept.id)) {
-      await this.transact(() => this.trash.delete(kept.id), async () => undefined).catch((e) => this.log('warn', `Could not unlist the Recently Deleted entry ${kept.id}: ${message(e)}`));
+      await this.transact(() => this.trash.delete(kept.id), async () => undefined).catch((e) => this.log('warn', `Could not unlist the Recently Deleted entry ${kept.id}: ${errorText(e)}`));
     }
     return left;
   }
@@ -966,7 +973,7 @@ export class TokenStore implements Disposable {
         await this.backend(item.meta.backend).remove(trashKey(item));
       } catch (e) {
         left.push(item);
-        this.log('warn', `Could not remove the kept copy ${keyId(trashKey(item))} of ${keyId(item.meta)} from ${item.meta.backend}: ${message(e)}`);
+        this.log('warn', `Could not remove the kept copy ${keyId(trashKey(item))} of ${keyId(item.meta)} from ${item.meta.backend}: ${errorText(e)}`);
       }
     }
     return left;
@@ -974,7 +981,7 @@ export class TokenStore implements Disposable {
 
   /** Runs an undo after a failed write; a failing undo is logged (what it could not undo is kept, never removed). */
   private async undoing(key: TokenKey, undo: () => Promise<unknown>): Promise<void> {
-    await undo().catch((u) => this.log('error', `Could not undo a failed write of ${keyId(key)}: ${message(u)}`));
+    await undo().catch((u) => this.log('error', `Could not undo a failed write of ${keyId(key)}: ${errorText(u)}`));
   }
 
   /**
@@ -988,7 +995,7 @@ export class TokenStore implements Disposable {
     try {
       await this.index.persist(before);
     } catch (e) {
-      await undo().catch((u) => this.log('error', `Could not undo a failed write: ${message(u)}`));
+      await undo().catch((u) => this.log('error', `Could not undo a failed write: ${errorText(u)}`));
       throw e;
     }
   }
@@ -1100,9 +1107,6 @@ export class TokenStore implements Disposable {
   }
 }
 
-export function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** Tokens cannot be written to the trash's namespace: its keys would collide with kept copies. */
 function refuseReserved(key: TokenKey): void {

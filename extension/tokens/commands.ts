@@ -15,12 +15,13 @@ import {
   TOKEN_TYPE_LABELS,
   defaultNamespaceFor,
   describeIssues,
+  expiredForUser,
   expiryState,
   isInternalNamespace,
   namespaceSchema,
   parseExpiryInput,
-  renewsItself,
   setTokenArgsSchema,
+  typeFromNamespace,
   type TokenMetadata,
   type TokenType,
 } from '../../server/core/model';
@@ -325,7 +326,7 @@ class TokenCommands implements vscode.Disposable {
     let args: ClearFilter = input.via === 'args' ? input.args : { namespace: prefilledNamespace(input) };
     if (input.via === 'ui' && !args.namespace) {
       const now = new Date();
-      const expired = this.store.list().filter((t) => expiryState(t, now, 0) === 'expired' && !renewsItself(t)).length;
+      const expired = this.store.list().filter((t) => expiredForUser(t, now)).length;
       const items: (vscode.QuickPickItem & { args: ClearFilter })[] = [
         { label: '$(warning) Expired tokens', description: `${expired} token(s)`, args: { expiredOnly: true } },
         ...this.store.namespaces().map((ns) => ({
@@ -342,7 +343,7 @@ class TokenCommands implements vscode.Disposable {
     const now = new Date();
     const victims = this.store
       .list()
-      .filter((t) => (!args.namespace || t.namespace === args.namespace) && (!args.expiredOnly || (expiryState(t, now, 0) === 'expired' && !renewsItself(t))));
+      .filter((t) => (!args.namespace || t.namespace === args.namespace) && (!args.expiredOnly || (expiredForUser(t, now))));
     if (victims.length === 0) {
       void vscode.window.showInformationMessage(args.expiredOnly ? 'No token has expired.' : 'There are no tokens to clear.');
       return [];
@@ -415,7 +416,7 @@ class TokenCommands implements vscode.Disposable {
     const key = { namespace: args.namespace, name: args.name };
     if (this.store.has(key) && !(await this.confirmOverwrite(key, args.overwrite === true))) return undefined;
     const value = generateSecret(args.length ?? this.s.config.generatedTokenLength());
-    const type = args.type ?? ((TOKEN_TYPES as readonly string[]).includes(args.namespace) ? (args.namespace as TokenType) : 'generic');
+    const type = args.type ?? typeFromNamespace(args.namespace) ?? 'generic';
     const meta = await this.store.set({ ...key, type, value });
     this.s.log.info(`Generated and stored ${keyId(key)}.`);
     // Shown once, interactively; automation callers use copyToken (which always confirms).
@@ -618,7 +619,7 @@ class TokenCommands implements vscode.Disposable {
   /** The entry an input names: `{id}`, a Recently Deleted tree element, or one the user picks. */
   private async deletedEntry(input: CommandInput<{ id: string }>, title: string): Promise<DeletedToken | undefined> {
     await this.store.ready();
-    const entries = this.store.listDeleted().filter((d) => !d.internal);
+    const entries = this.store.listVisibleDeleted();
     const id = input.via === 'args' ? input.args.id : typeof input.element?.id === 'string' ? input.element.id : undefined;
     if (id !== undefined) {
       const found = entries.find((d) => d.id === id);

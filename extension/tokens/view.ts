@@ -8,7 +8,8 @@ import { ArgumentError, inputKey, registerCommandGroup } from '../platform/comma
 import { TOKEN_TYPES, expiryState, type TokenMetadata } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
 import type { DeletedToken } from '../store/tokenStore';
-import type { Services } from '../services';
+import type { CoreServices, Services, TokenChild, TokenChildSource, TokensViewApi } from '../services';
+import { errorText } from '../platform/commandInput';
 import { markdownDescription, shortDescription } from './description';
 
 /** Tree elements. `treeElement: true` tells commands this is a view item, not automation arguments. */
@@ -42,19 +43,6 @@ interface TokenElement {
   readonly meta: TokenMetadata;
 }
 
-/** A child under a token, contributed by another feature. */
-export interface TokenChild {
-  readonly id: string;
-  readonly label: string;
-  readonly description?: string;
-  readonly tooltip?: string;
-  readonly icon?: string;
-  readonly contextValue: string;
-  readonly command?: vscode.Command;
-  /** Anything the contributing feature needs back in its commands. */
-  readonly data?: unknown;
-}
-
 interface ChildElement extends TokenChild {
   readonly treeElement: true;
   readonly kind: 'child';
@@ -62,15 +50,17 @@ interface ChildElement extends TokenChild {
   readonly name: string;
 }
 
-export type TokenChildSource = (token: TokenKey) => TokenChild[];
-
 interface Filter {
   text?: string;
   type?: string;
   expiry?: 'expired' | 'soon' | 'ok' | 'none';
 }
 
-class TokensTreeProvider implements vscode.TreeDataProvider<TokenTreeElement>, vscode.Disposable {
+/**
+ * The Tokens view's tree. Built before `Services` (which offers it to other features as
+ * `TokensViewApi`), shown by `registerTokensView`.
+ */
+export class TokensView implements vscode.TreeDataProvider<TokenTreeElement>, TokensViewApi, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TokenTreeElement | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly childSources: TokenChildSource[] = [];
@@ -78,7 +68,7 @@ class TokensTreeProvider implements vscode.TreeDataProvider<TokenTreeElement>, v
   private readonly tokenNodes = new Map<string, TokenElement>();
   filter: Filter = {};
 
-  constructor(private readonly s: Services) {}
+  constructor(private readonly s: CoreServices) {}
 
   dispose(): void {
     this.changed.dispose();
@@ -114,7 +104,7 @@ class TokensTreeProvider implements vscode.TreeDataProvider<TokenTreeElement>, v
 
   /** Recently Deleted entries the user sees (an internal entry is restored with its token). */
   deletedEntries(): DeletedToken[] {
-    return this.s.store.listDeleted().filter((d) => !d.internal);
+    return this.s.store.listVisibleDeleted();
   }
 
   readonly recentlyDeleted: RecentlyDeletedElement = { treeElement: true, kind: 'recentlyDeleted' };
@@ -170,7 +160,7 @@ class TokensTreeProvider implements vscode.TreeDataProvider<TokenTreeElement>, v
       try {
         return source(token);
       } catch (e) {
-        this.s.log.warn(`A token child source failed: ${e instanceof Error ? e.message : String(e)}`);
+        this.s.log.warn(`A token child source failed: ${errorText(e)}`);
         return [];
       }
     });
@@ -245,19 +235,6 @@ class TokensTreeProvider implements vscode.TreeDataProvider<TokenTreeElement>, v
   }
 }
 
-let provider: TokensTreeProvider | undefined;
-
-/** Lets another feature add children under each token (e.g. "Allowed servers"). */
-export function addTokenChildSource(source: TokenChildSource): vscode.Disposable {
-  if (!provider) throw new Error('The Tokens view is not registered yet.');
-  return provider.addChildSource(source);
-}
-
-/** Asks the Tokens view to redraw (after a change a child source depends on). */
-export function refreshTokensView(): void {
-  provider?.refresh();
-}
-
 /** How often Vault is listed while the Tokens view is visible (a teammate's new tokens appear by themselves). */
 export const VAULT_DISCOVERY_INTERVAL_MS = 5 * 60 * 1000;
 
@@ -267,7 +244,7 @@ function watchVault(s: Services, view: vscode.TreeView<unknown>): vscode.Disposa
   let last = 0;
   const discover = () => {
     last = Date.now();
-    void s.store.discover(['vault']).catch((e) => s.log.warn(`Listing Vault failed: ${e instanceof Error ? e.message : String(e)}`));
+    void s.store.discover(['vault']).catch((e) => s.log.warn(`Listing Vault failed: ${errorText(e)}`));
   };
   const follow = (visible: boolean) => {
     clearInterval(timer);
@@ -282,9 +259,8 @@ function watchVault(s: Services, view: vscode.TreeView<unknown>): vscode.Disposa
   return { dispose: () => (clearInterval(timer), sub.dispose()) };
 }
 
-export function registerTokensView(s: Services): void {
-  const tree = new TokensTreeProvider(s);
-  provider = tree;
+/** Shows `tree` (the instance `Services.tokensView` offers) as the Tokens view, with its commands. */
+export function registerTokensView(s: Services, tree: TokensView): void {
   const view = vscode.window.createTreeView('mcpTokens.tokens', { treeDataProvider: tree, showCollapseAll: true });
   const updateContext = () => {
     const count = s.store.list().length;
@@ -304,7 +280,6 @@ export function registerTokensView(s: Services): void {
   s.context.subscriptions.push(
     tree,
     view,
-    { dispose: () => (provider = undefined) },
     s.store.onDidChange(() => {
       tree.refresh();
       updateContext();

@@ -229,7 +229,7 @@ export const METADATA_LAYOUT = {
   trash: 'mcpTokens/v2/trash/',
   /** `<backup>` + `<sha-256 prefix>`: a damaged or newer entry, or the old index, as it was found. */
   backup: 'mcpTokens/v2/backup/',
-  /** `<lock>` + `<name>`: a short lease one window holds while it changes a token (see TokenStore). */
+  /** `<lock>` + `<name>`: a short lease one window holds while it changes a token (extension/store/lease.ts; see TokenStore). */
   lock: 'mcpTokens/v2/lock/',
   /** What was migrated from the old single index (so it is migrated once, and later changes by an old version are merged). */
   migrated: 'mcpTokens/v2/migrated',
@@ -241,9 +241,6 @@ export const tokenEntrySchema = z.object({ version: z.literal(ENTRY_VERSION), to
 export const trashDocumentSchema = z.object({ version: z.literal(ENTRY_VERSION), entry: trashEntrySchema });
 /** What any version's entry has: a version number (the rest is read only when it is ours). */
 export const entryVersionSchema = z.object({ version: z.number().int().positive() });
-
-/** A lease record in the metadata storage (never a value). */
-export const lockRecordSchema = z.object({ owner: z.string().max(64), nonce: z.string().max(64), until: z.number() });
 
 /** The migration marker: the digest of the old document migrated, and what it listed (ids and their updatedAt). */
 export const migrationMarkerSchema = z.object({
@@ -336,6 +333,16 @@ export function parseExpiryInput(input: string, now: Date): { expiresAt?: string
 /** An OAuth token with a refresh token renews itself: its access-token expiry is not the user's concern. */
 export function renewsItself(meta: Pick<TokenMetadata, 'oauth'>): boolean {
   return Boolean(meta.oauth?.hasRefreshToken && !meta.oauth.signInRequired);
+}
+
+/** Expired, and not an OAuth token that renews itself: the user has to act (the "expired" filters and counts). */
+export function expiredForUser(meta: Pick<TokenMetadata, 'expiresAt' | 'oauth'>, now: Date): boolean {
+  return expiryState(meta, now, 0) === 'expired' && !renewsItself(meta);
+}
+
+/** The token type a namespace names (`bearer:github` is a bearer token), undefined for any other namespace. */
+export function typeFromNamespace(namespace: string): TokenType | undefined {
+  return (TOKEN_TYPES as readonly string[]).includes(namespace) ? (namespace as TokenType) : undefined;
 }
 
 export function sameKey(a: TokenKey, b: TokenKey): boolean {

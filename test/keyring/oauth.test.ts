@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { OAuthUi } from '../../extension/oauth/manager';
 import { OAuthManager } from '../../extension/oauth/manager';
-import { resolveString } from '../../extension/runtime/resolve';
+import { fillTemplate, templateOf } from '../../extension/runtime/resolve';
 import { startTestOAuthServer, type TestOAuthServer } from '../oauth/fixtures/oauthServer';
 import { makeKeyringStore, python } from './support';
 
@@ -70,13 +70,10 @@ function manager(store: ReturnType<typeof makeKeyringStore>['store'], keyring: R
 async function launchHeader(store: ReturnType<typeof makeKeyringStore>['store'], name: string): Promise<string> {
   const problems: string[] = [];
   const values = new Map<string, string>([[`oauth:${name}`, (await store.getValue({ namespace: 'oauth', name }))!]]);
-  const header = resolveString(
-    `Bearer $<TOKEN:oauth:${name}>`,
-    'headers.Authorization',
-    { userHome: homedir(), pathSeparator: '/', env: {} },
-    { token: (k) => values.get(`${k.namespace}:${k.name}`), input: () => undefined },
-    problems,
-  );
+  // The provider's two steps for one header: the template (variables, inputs), then the token values.
+  const field = 'headers.Authorization';
+  const template = templateOf(`Bearer $<TOKEN:oauth:${name}>`, field, { userHome: homedir(), pathSeparator: '/', env: {} }, { input: () => undefined }, problems);
+  const header = fillTemplate(template, field, (k) => values.get(`${k.namespace}:${k.name}`), problems);
   assert.deepEqual(problems, []);
   return header;
 }

@@ -1,10 +1,10 @@
 /**
- * The lease (extension/oauth/lease.ts) on its own: take, contend, expire, renew, release, with an
+ * The lease (extension/store/lease.ts) on its own: take, contend, expire, renew, release, with an
  * injected clock and sleep (no real time passes) and a memory storage.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Leases, LEASE_PREFIX, leaseRecordSchema, memoryLeaseStorage, secretStorageLeaseStorage, type LeaseStorage } from '../../extension/oauth/lease';
+import { Leases, LEASE_PREFIX, leaseRecordSchema, memoryLeaseStorage, secretStorageLeaseStorage, type LeaseStorage } from '../../extension/store/lease';
 import { Emitter } from '../../extension/platform/event';
 
 function clock(start = 1_000_000) {

@@ -10,7 +10,7 @@
 import { after, afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { headlessBrowser } from '../../extension/oauth/headless';
-import { Leases, secretStorageLeaseStorage, type LeaseStorage } from '../../extension/oauth/lease';
+import { Leases, secretStorageLeaseStorage, type LeaseStorage } from '../../extension/store/lease';
 import { OAuthManager, type OAuthUi } from '../../extension/oauth/manager';
 import { refreshKey } from '../../extension/oauth/session';
 import { SecretStorageBackend, SecretStorageIndex } from '../../extension/backends/secretStorage';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMcpConfig, type ServerEntry } from '../../server/core/mcpConfig';
-import { containsLiteralReference, definitionVersion, needsOf, planLaunch, resolveEntry, ResolveError, scan, unresolvedText, type VariableContext } from '../../extension/runtime/resolve';
+import { containsLiteralReference, definitionVersion, finishLaunch, needsOf, planLaunch, ResolveError, scan, unresolvedText, type ResolvedLaunch, type VariableContext } from '../../extension/runtime/resolve';
 import { keyId } from '../../server/core/reference';
 
 const ctx: VariableContext = { workspaceFolder: '/home/u/proj', userHome: '/home/u', pathSeparator: '/', env: { HOME: '/home/u', EMPTY: '' } };
@@ -9,6 +9,11 @@ const SECRET = 'sk-live-ABCDEF0123456789';
 const OTHER = 'other-secret-value';
 const tokens: Record<string, string> = { 'bearer:gh': SECRET, 'api-key:x': OTHER };
 const values = { token: (k: { namespace: string; name: string }) => tokens[keyId(k)], input: (id: string) => (id === 'region' ? 'eu' : undefined) };
+
+/** A start's two steps as the provider runs them: the plan (variables, inputs), then the token values. */
+function resolveEntry(e: ServerEntry, c: VariableContext, v: typeof values): ResolvedLaunch {
+  return finishLaunch(planLaunch(e, c, v, c.workspaceFolder ?? c.userHome), (k) => v.token(k));
+}
 
 function entry(json: object): ServerEntry {
   const parsed = parseMcpConfig(JSON.stringify({ servers: { s: json } }));
@@ -49,11 +54,16 @@ test('resolves url and headers of an HTTP server', () => {
 
 test('a missing token, an unknown variable or a missing input fails naming them and never a value', () => {
   const e = entry({ command: 'x', args: ['$<TOKEN:bearer:gh>', '$<TOKEN:bearer:absent>', '${config:foo}', '${input:nope}', '${command:evil}'], env: { A: '${workspaceFolder}' } });
+  // A missing token is found when the values are filled in (step 2), after consent.
+  const known = entry({ command: 'x', args: ['$<TOKEN:bearer:gh>', '$<TOKEN:bearer:absent>'] });
+  assert.throws(
+    () => resolveEntry(known, ctx, values),
+    (err: unknown) => err instanceof ResolveError && /args\[1\]: the token \$<TOKEN:bearer:absent> is not stored/.test(err.message) && !err.message.includes(SECRET),
+  );
   assert.throws(
     () => resolveEntry(e, { ...ctx, workspaceFolder: undefined }, values),
     (err: unknown) => {
       assert.ok(err instanceof ResolveError);
-      assert.match(err.message, /args\[1\]: the token \$<TOKEN:bearer:absent> is not stored/);
       assert.match(err.message, /\$\{config:foo\} is not supported/);
       assert.match(err.message, /\$\{command:evil\} is not supported/);
       assert.match(err.message, /input "nope"/);

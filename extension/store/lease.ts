@@ -1,9 +1,10 @@
 /**
- * A lease shared by every window of the machine, so that only one window refreshes an OAuth token at
- * a time and the others pick up its result (docs/oauth.md, "One refresher across windows"). Pure: no
- * `vscode` import; the storage (a small JSON record per lease, with change events from every window)
- * and the clock are injected. The extension stores the records in SecretStorage
- * (`secretStorageLeaseStorage`), the tests in memory.
+ * The one lease mechanism: leases shared by every window of the machine, so that one window at a time
+ * does a piece of work. Two users: the OAuth refresh (one refresher per token; the others pick up its
+ * result, docs/oauth.md "One refresher across windows") and the metadata index (a window changing a
+ * token holds the token's lease, `acquireAll`). Pure: no `vscode` import; the storage (a small JSON
+ * record per lease, with change events from every window) and the clock are injected. The extension
+ * stores the records in SecretStorage (`prefixedLeaseStorage`), the tests in memory.
  *
  * A record: `{ v: 1, owner, expiresAt, result? }`. `owner` is a random id per window (per Leases
  * instance); `expiresAt` (epoch ms) bounds how long a crashed holder blocks the others; 0 means
@@ -106,13 +107,38 @@ export class Leases {
    * time and won. Write, wait `settleMs`, read back.
    */
   async acquire(name: string): Promise<Lease | undefined> {
-    const current = await this.read(name);
-    if (this.heldByOther(current)) return undefined;
-    await this.write(name, { v: 1, owner: this.owner, expiresAt: this.now() + this.ttlMs, ...(current?.result ? { result: current.result } : {}) });
+    return (await this.tryAll([name]))?.[0];
+  }
+
+  /**
+   * Takes every lease of `names` for this window (all or none), waiting while another window holds
+   * one; a lease whose holder died expires after `ttlMs` and is taken over. Throws LeaseTimeoutError
+   * after `maxWaitMs` of waiting. The leases are kept alive until `release` is called.
+   */
+  async acquireAll(names: readonly string[], maxWaitMs: number, onError?: (name: string, e: unknown) => void): Promise<HeldLeases> {
+    const unique = [...new Set(names)].sort();
+    const started = this.now();
+    for (let attempt = 0; unique.length; attempt++) {
+      const leases = await this.tryAll(unique);
+      if (leases) return new HeldLeases(leases, onError);
+      if (this.now() - started > maxWaitMs) throw new LeaseTimeoutError();
+      await this.sleep(Math.min(500, this.settleMs * (1 + Math.random()) * Math.min(attempt + 1, 4)));
+    }
+    return new HeldLeases([], onError);
+  }
+
+  /** One attempt at taking all of `names`: write, wait `settleMs`, read back; what was taken is given back when not all was. */
+  private async tryAll(names: readonly string[]): Promise<Lease[] | undefined> {
+    const current = await Promise.all(names.map((n) => this.read(n)));
+    if (current.some((r) => this.heldByOther(r))) return undefined;
+    const expiresAt = this.now() + this.ttlMs;
+    await Promise.all(names.map((n, i) => this.write(n, { v: 1, owner: this.owner, expiresAt, ...(current[i]?.result ? { result: current[i]!.result } : {}) })));
     await this.sleep(this.settleMs);
-    const back = await this.read(name);
-    if (!back || back.owner !== this.owner || !this.isLive(back)) return undefined;
-    return new Lease(this, name);
+    const back = await Promise.all(names.map((n) => this.read(n)));
+    const leases = names.map((n) => new Lease(this, n));
+    if (back.every((r) => !!r && r.owner === this.owner && this.isLive(r))) return leases;
+    await Promise.all(leases.map((l) => l.release().catch(() => undefined)));
+    return undefined;
   }
 
   /** @internal */
@@ -179,8 +205,8 @@ export class Lease {
   }
 
   /**
-   * Releases the lease (expiresAt 0), recording `result` (or keeping the previous one). A lease that
-   * is no longer mine is left alone.
+   * Releases the lease (expiresAt 0), recording `result` (or keeping the previous one); a record
+   * without a result is deleted. A lease that is no longer mine is left alone.
    */
   async release(result?: LeaseResult): Promise<void> {
     if (this.released) return;
@@ -188,40 +214,77 @@ export class Lease {
     const r = await this.leases.read(this.name);
     if (!r || r.owner !== this.leases.owner) return;
     const kept = result ?? r.result;
-    await this.leases.write(this.name, { v: 1, owner: r.owner, expiresAt: 0, ...(kept ? { result: kept } : {}) });
+    if (kept) await this.leases.write(this.name, { v: 1, owner: r.owner, expiresAt: 0, result: kept });
+    else await this.leases.storage.delete(this.name);
   }
 }
 
-/** The part of VS Code's SecretStorage the lease needs (structural: no `vscode` import). */
+/** Thrown by `acquireAll` when another window held one of the leases for longer than the wait allowed. */
+export class LeaseTimeoutError extends Error {
+  constructor() {
+    super('Another window has been changing these tokens for too long; try again.');
+    this.name = 'LeaseTimeoutError';
+  }
+}
+
+/** Leases taken together by `acquireAll`: kept alive until released (a failed give-back expires by itself). */
+export class HeldLeases {
+  private readonly keep: Disposable[];
+
+  constructor(
+    readonly leases: readonly Lease[],
+    private readonly onError?: (name: string, e: unknown) => void,
+  ) {
+    this.keep = leases.map((l) => l.keepAlive(undefined, (e) => onError?.(l.name, e)));
+  }
+
+  async release(): Promise<void> {
+    for (const k of this.keep) k.dispose();
+    await Promise.all(
+      this.leases.map((l) =>
+        l.release().catch((e) => {
+          this.onError?.(l.name, e);
+        }),
+      ),
+    );
+  }
+}
+
+/** The part of VS Code's SecretStorage (or a MetadataStorage) the lease needs (structural: no `vscode` import). */
 export interface SecretsLike {
   get(key: string): PromiseLike<string | undefined>;
   store(key: string, value: string): PromiseLike<void>;
   delete(key: string): PromiseLike<void>;
-  onDidChange(listener: (e: { readonly key: string }) => unknown): Disposable;
+  onDidChange?(listener: (e: { readonly key: string }) => unknown): Disposable;
 }
 
 export const LEASE_PREFIX = 'mcpTokens/v1/lease/';
 
 /**
- * Lease records in SecretStorage under `mcpTokens/v1/lease/<name>`: shared by every window of the
- * machine, and SecretStorage's `onDidChange` fires in every window (see docs/oauth.md for why not the
- * global state). The records hold no secret.
+ * Lease records in SecretStorage under `<prefix><name>`: shared by every window of the machine, and
+ * SecretStorage's `onDidChange` fires in every window (see docs/oauth.md for why not the global
+ * state). The records hold no secret.
  */
-export function secretStorageLeaseStorage(secrets: SecretsLike): LeaseStorage & Disposable {
+export function prefixedLeaseStorage(secrets: SecretsLike, prefix: string): LeaseStorage & Disposable {
   const changed = new Emitter<string>();
-  const sub = secrets.onDidChange((e) => {
-    if (e.key.startsWith(LEASE_PREFIX)) changed.fire(e.key.slice(LEASE_PREFIX.length));
+  const sub = secrets.onDidChange?.((e) => {
+    if (e.key.startsWith(prefix)) changed.fire(e.key.slice(prefix.length));
   });
   return {
-    get: async (name) => (await secrets.get(LEASE_PREFIX + name)) ?? undefined,
-    set: async (name, json) => void (await secrets.store(LEASE_PREFIX + name, json)),
-    delete: async (name) => void (await secrets.delete(LEASE_PREFIX + name)),
+    get: async (name) => (await secrets.get(prefix + name)) ?? undefined,
+    set: async (name, json) => void (await secrets.store(prefix + name, json)),
+    delete: async (name) => void (await secrets.delete(prefix + name)),
     onDidChange: changed.event,
     dispose: () => {
-      sub.dispose();
+      sub?.dispose();
       changed.dispose();
     },
   };
+}
+
+/** The OAuth refresh leases: SecretStorage under `mcpTokens/v1/lease/<name>`. */
+export function secretStorageLeaseStorage(secrets: SecretsLike): LeaseStorage & Disposable {
+  return prefixedLeaseStorage(secrets, LEASE_PREFIX);
 }
 
 /** A LeaseStorage in memory (one process), for the command-line client and the tests. */
