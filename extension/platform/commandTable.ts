@@ -22,7 +22,7 @@
  * `force: true` on a command that has no such option is an error, not silently ignored).
  */
 import { z } from 'zod';
-import { backendIdSchema, isInternalNamespace, nameSchema, namespaceSchema as anyNamespaceSchema, setTokenArgsSchema, tokenTypeSchema, VERIFY_SERVICES } from '../../server/core/model';
+import { backendIdSchema, isInternalNamespace, nameSchema, namespaceSchema as anyNamespaceSchema, parseExpiryInput, setTokenArgsSchema, tokenTypeSchema, VERIFY_SERVICES } from '../../server/core/model';
 
 export type CommandClass = 'read' | 'metadata' | 'release' | 'destroy';
 
@@ -72,6 +72,9 @@ export const COMMANDS = {
         type: tokenTypeSchema.optional(),
         value: setTokenArgsSchema.shape.value.optional(),
         expiresAt: setTokenArgsSchema.shape.expiresAt,
+        /** mcp-cli's `--expires`: a date (2026-12-31), a date-time or a duration (30d, 12h, 2w); not with `expiresAt`. */
+        expires: z.string().max(64).refine((v) => !parseExpiryInput(v, new Date()).error, 'expected a date (2026-12-31), a date-time or a duration (30d, 12h, 2w)').optional(),
+        /** The service it is for (`github`, `openai`, … or free text): the value is checked against that provider's format rules. */
         provider: setTokenArgsSchema.shape.provider,
         description: setTokenArgsSchema.shape.description,
         backend: backendIdSchema.optional(),

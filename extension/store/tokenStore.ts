@@ -343,6 +343,7 @@ export class TokenStore implements Disposable {
         oauth: args.type === 'oauth' ? existing?.oauth : undefined,
         // Where Verify sends the token stays; the last result described the replaced value.
         verify: existing?.verify,
+        jwt: args.jwt,
       });
       const target = this.backend(backendId);
       const before = existing?.backend === backendId ? await target.read(key) : undefined;
@@ -384,13 +385,14 @@ export class TokenStore implements Disposable {
    * Replaces the value and keeps the old one as the previous value. The value this pushes out of the
    * previous slot (the one before the last rotation) goes to the trash.
    */
-  rotate(key: TokenKey, value: string): Promise<TokenMetadata> {
+  rotate(key: TokenKey, value: string, facts: Partial<Pick<TokenMetadata, 'jwt' | 'expiresAt'>> = {}): Promise<TokenMetadata> {
     return this.write([tokenLease(key)], async () => {
       const existing = this.require(key);
       const b = this.backend(existing.backend);
       const current = await b.read(key);
       const pushedOut = current !== undefined && existing.hasPrevious ? await b.readPrevious(key) : undefined;
-      const meta = this.validate({ ...existing, updatedAt: this.now().toISOString(), hasPrevious: current !== undefined || existing.hasPrevious, lastVerified: undefined });
+      // `facts`: what the new value says about itself (a JWT's claims and expiry), read by the caller.
+      const meta = this.validate({ ...existing, ...facts, updatedAt: this.now().toISOString(), hasPrevious: current !== undefined || existing.hasPrevious, lastVerified: undefined });
       const kept = await this.keepEntry('rotate', [{ meta: existing, value: pushedOut }]);
       const undo = async (wroteValue = true) => {
         if (current !== undefined) {

@@ -14,6 +14,7 @@ import {
   TOKEN_TYPES,
   TOKEN_TYPE_LABELS,
   defaultNamespaceFor,
+  describeExpiry,
   describeIssues,
   expiredForUser,
   expiryState,
@@ -26,6 +27,7 @@ import {
   type TokenType,
 } from '../../server/core/model';
 import { formatReference, keyId, nameError, namespaceError, parseKeyId, type TokenKey } from '../../server/core/reference';
+import { PROVIDERS, assessValue, assessmentProblems, providerLabel, type ValueAssessment } from '../../server/core/formats';
 import type { Services } from '../services';
 import type { DeletedToken } from '../store/tokenStore';
 import { ArgumentError, errorText as message, inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
@@ -100,13 +102,20 @@ class TokenCommands implements vscode.Disposable {
       const parsed = setTokenArgsSchema.safeParse(input.args);
       if (!parsed.success) throw new ArgumentError(`mcpTokens.setToken: invalid arguments: ${describeIssues(parsed.error)}`);
       const args = parsed.data;
+      const expiresAt = this.argsExpiry(input.args);
+      // The same checks as interactively; automation cannot answer "store anyway", so an expired
+      // JWT is refused and a format mismatch is stored with a warning in the log.
+      const a = assessValue(args.value, { provider: args.provider, type: args.type }, new Date());
+      if (a.jwtExpired) throw new ArgumentError(`mcpTokens.setToken: the value is a JWT that expired on ${a.jwtExpiresAt}. Run Set Token interactively to store it anyway.`);
       if (this.store.has(args) && !(await this.confirmOverwrite(args, input.args.overwrite === true))) return undefined;
-      const meta = await this.store.set(args);
+      const meta = await this.store.set({ ...args, provider: a.provider, expiresAt: expiresAt ?? a.jwtExpiresAt, jwt: a.jwt });
       this.s.log.info(`Stored ${keyId(meta)} (${meta.type}) in ${meta.backend}.`);
+      for (const problem of assessmentProblems(a, new Date())) this.s.log.warn(`${keyId(meta)}: ${problem}`);
       return meta;
     }
     // Interactive, optionally prefilled ({namespace?, name?, type?, ...} or a namespace tree node).
     const pre = input.via === 'args' ? input.args : { namespace: prefilledNamespace(input), name: input.key?.name };
+    const preExpiry = input.via === 'args' ? this.argsExpiry(input.args) : undefined;
     const existing = pre.namespace && pre.name ? this.store.get({ namespace: pre.namespace, name: pre.name }) : undefined;
     const type = pre.type ?? existing?.type ?? (await this.pickType());
     if (!type) return undefined;
@@ -118,16 +127,109 @@ class TokenCommands implements vscode.Disposable {
     if (this.store.has(key) && !(await this.confirmOverwrite(key, pre.overwrite === true))) return undefined;
     const value = await this.inputValue(key, type);
     if (value === undefined) return undefined;
-    let expiresAt = pre.expiresAt;
-    if (!expiresAt) {
-      const expiry = await this.inputExpiry(existing?.expiresAt);
-      if (expiry === null) return undefined;
-      expiresAt = expiry;
+    // What mcp-cli's flags give, each optional: provider (suggested from the format), description, expiry (from a JWT).
+    const suggested = assessValue(value, { type }, new Date()).provider;
+    let provider = pre.provider ?? (await this.pickProvider(suggested, existing?.provider));
+    let a = assessValue(value, { provider, type }, new Date());
+    const checked = await this.confirmAssessment(a);
+    if (!checked) return undefined;
+    if (checked.provider !== provider) {
+      provider = checked.provider;
+      a = assessValue(value, { provider, type }, new Date());
     }
-    const meta = await this.store.set({ ...key, type, value, expiresAt, provider: pre.provider, description: pre.description, backend: pre.backend });
+    const description = pre.description ?? (await this.inputDescription(existing?.description));
+    const expiresAt = preExpiry ?? (await this.inputExpiry(a.jwtExpiresAt ? undefined : existing?.expiresAt, a.jwtExpiresAt));
+    const meta = await this.store.set({ ...key, type, value, expiresAt, provider, description, backend: pre.backend, jwt: a.jwt });
     this.s.log.info(`Stored ${keyId(meta)} (${meta.type}) in ${meta.backend}.`);
-    void this.announce(`Stored ${formatReference(meta)}.`, meta);
+    const notes = [
+      a.jwtExpiresAt && expiresAt === a.jwtExpiresAt ? `Its expiry comes from the JWT (${describeExpiry(meta, new Date())}).` : '',
+      a.jwtUnsigned ? 'The JWT is unsigned (alg: none): nothing vouches for its claims.' : '',
+    ].filter(Boolean);
+    void this.announce(`Stored ${formatReference(meta)}.${notes.length ? ` ${notes.join(' ')}` : ''}`, meta);
     return meta;
+  }
+
+  /** The expiry an automation argument gives (`expiresAt`, or mcp-cli's `expires`: a date or a duration such as 30d). */
+  private argsExpiry(args: ArgsOf<'setToken'>): string | undefined {
+    if (args.expiresAt !== undefined && args.expires !== undefined) throw new ArgumentError('mcpTokens.setToken: give expiresAt or expires, not both.');
+    if (args.expires === undefined) return args.expiresAt;
+    const parsed = parseExpiryInput(args.expires, new Date());
+    if (parsed.error) throw new ArgumentError(`mcpTokens.setToken: expires: ${parsed.error}`);
+    return parsed.expiresAt;
+  }
+
+  /**
+   * The format and JWT warnings of a value, each a modal that offers to store it anyway. Returns the
+   * provider to record (the user may take the one the value looks like), or undefined when cancelled.
+   */
+  private async confirmAssessment(a: ValueAssessment): Promise<{ provider?: string } | undefined> {
+    let provider = a.format.provider;
+    if (a.formatProblem) {
+      const other = a.format.looksLike[0]?.provider;
+      const use = other ? `Use ${providerLabel(other)}` : undefined;
+      const choice = await vscode.window.showWarningMessage(
+        a.formatProblem,
+        { modal: true, detail: 'The value may be truncated, or meant for another service. Store it anyway, or cancel and check it.' },
+        'Store Anyway',
+        ...(use ? [use] : []),
+      );
+      if (!choice) return undefined;
+      if (choice === use) provider = other!;
+    }
+    if (a.jwtExpired) {
+      const choice = await vscode.window.showWarningMessage(
+        `This JWT expired ${a.jwtExpiresAt ? describeExpiry({ expiresAt: a.jwtExpiresAt }, new Date()).replace(/^expired /, '') : ''} (exp ${a.jwtExpiresAt}).`,
+        { modal: true, detail: 'Its service will refuse it. Store it anyway (for example to replace it later), or cancel and get a new one.' },
+        'Store Anyway',
+      );
+      if (!choice) return undefined;
+    }
+    return { provider };
+  }
+
+  /** The provider, suggested from the value's format. Escape or Enter on the suggestion keeps the suggestion (or the current one). */
+  private async pickProvider(suggested: string | undefined, current: string | undefined): Promise<string | undefined> {
+    const NONE = '$(circle-slash) No provider';
+    const OTHER = '$(edit) Other…';
+    const first = suggested ?? current;
+    const ids = [...new Set([...(first ? [first] : []), ...(current ? [current] : []), ...PROVIDERS.map((p) => p.id)])];
+    const providerItems: (vscode.QuickPickItem & { id?: string })[] = ids.map((id) => ({
+      label: providerLabel(id),
+      description: id === suggested ? `${id} · suggested: the value looks like one` : id === current ? `${id} · current` : id,
+      id,
+    }));
+    // The first row is what Enter (or Escape) gives: the suggestion, the current provider, or none.
+    const none = { label: NONE, description: first ? undefined : 'skip', id: '' };
+    const items = first ? [providerItems[0], none, ...providerItems.slice(1)] : [none, ...providerItems];
+    items.push({ label: OTHER, alwaysShow: true });
+    const pick = await vscode.window.showQuickPick(items, {
+      title: 'Provider (optional)',
+      placeHolder: first ? `Which service is it for? Escape keeps ${providerLabel(first)}.` : 'Which service is it for? Escape skips.',
+      matchOnDescription: true,
+      ignoreFocusOut: true,
+    });
+    if (!pick) return first;
+    if (pick.id !== undefined) return pick.id || undefined;
+    const typed = await vscode.window.showInputBox({
+      title: 'Provider',
+      prompt: 'A provider name (letters, digits, "-", "_", "."); Escape skips.',
+      validateInput: (v) => (v.length > 64 ? 'At most 64 characters.' : /^[A-Za-z0-9._-]*$/.test(v) ? undefined : 'Letters, digits, "-", "_" and "." only.'),
+      ignoreFocusOut: true,
+    });
+    return typed?.trim() || first;
+  }
+
+  /** A free-text description; Escape or an unchanged Enter keeps the current one. */
+  private async inputDescription(current: string | undefined): Promise<string | undefined> {
+    const text = await vscode.window.showInputBox({
+      title: 'Description (optional)',
+      prompt: 'What is it for? Shown in the Tokens view and hovers. Escape skips.',
+      value: current ?? '',
+      validateInput: (v) => (v.length > 1024 ? 'At most 1024 characters.' : undefined),
+      ignoreFocusOut: true,
+    });
+    if (text === undefined) return current;
+    return text.trim() || undefined;
   }
 
   private async pickType(): Promise<TokenType | undefined> {
@@ -178,17 +280,22 @@ class TokenCommands implements vscode.Disposable {
     });
   }
 
-  /** Returns the ISO expiry, undefined for none, or null when cancelled. */
-  private async inputExpiry(current?: string): Promise<string | undefined | null> {
+  /**
+   * The expiry: a date, date-time or duration. A JWT's `exp` is the default (empty input or Escape
+   * keeps it); otherwise Escape keeps `current` and empty means none.
+   */
+  private async inputExpiry(current: string | undefined, fromJwt: string | undefined): Promise<string | undefined> {
     const text = await vscode.window.showInputBox({
       title: 'Expiry (optional)',
-      prompt: 'When does it expire? A date (2026-12-31), date-time, or duration (30d, 12h, 2w). Leave empty for no expiry.',
-      value: current ?? '',
+      prompt: fromJwt
+        ? `The JWT says it expires ${fromJwt} (${describeExpiry({ expiresAt: fromJwt }, new Date())}); Enter keeps that. Or a date (2026-12-31), date-time, or duration (30d, 12h, 2w).`
+        : 'When does it expire? A date (2026-12-31), date-time, or duration (30d, 12h, 2w). Leave empty for no expiry; Escape skips.',
+      value: fromJwt ?? current ?? '',
       validateInput: (v) => parseExpiryInput(v, new Date()).error,
       ignoreFocusOut: true,
     });
-    if (text === undefined) return null;
-    return parseExpiryInput(text, new Date()).expiresAt;
+    if (text === undefined) return fromJwt ?? current;
+    return parseExpiryInput(text, new Date()).expiresAt ?? fromJwt;
   }
 
   /** Asks before an existing token's value is replaced (the replaced value goes to Recently Deleted). */
@@ -384,8 +491,14 @@ class TokenCommands implements vscode.Disposable {
       value = generateSecret(this.s.config.generatedTokenLength());
       generated = true;
     }
-    const meta = await this.store.rotate(key, value);
+    // The same checks as Set, against the token's provider; a new JWT brings its own claims and expiry.
+    const existing = this.store.get(key)!;
+    const a = assessValue(value, { provider: existing.provider, type: existing.type }, new Date());
+    if (automation && a.jwtExpired) throw new ArgumentError(`mcpTokens.rotateToken: the value is a JWT that expired on ${a.jwtExpiresAt}. Run Rotate Token interactively to store it anyway.`);
+    if (!automation && !generated && !(await this.confirmAssessment(a))) return undefined;
+    const meta = await this.store.rotate(key, value, { jwt: a.jwt, ...(a.jwtExpiresAt ? { expiresAt: a.jwtExpiresAt } : {}) });
     this.s.log.info(`Rotated ${keyId(key)}${generated ? ' (generated value)' : ''}.`);
+    for (const problem of assessmentProblems(a, new Date())) this.s.log.warn(`${keyId(key)}: ${problem}`);
     if (generated && !automation) await this.showOnce(key, value);
     else void this.announce(`Rotated ${keyId(key)}. The previous value can be restored.`, meta);
     return meta;
@@ -414,9 +527,12 @@ class TokenCommands implements vscode.Disposable {
       args = { namespace, name };
     }
     const key = { namespace: args.namespace, name: args.name };
-    if (this.store.has(key) && !(await this.confirmOverwrite(key, args.overwrite === true))) return undefined;
     const value = generateSecret(args.length ?? this.s.config.generatedTokenLength());
     const type = args.type ?? typeFromNamespace(args.namespace) ?? 'generic';
+    // The same format rules as Set: a random string is no user:password pair.
+    const problem = assessValue(value, { type }, new Date()).formatProblem;
+    if (problem) throw new ArgumentError(`mcpTokens.generateToken: a generated value does not fit type ${type}. ${problem.replace(/^This/, 'It')} Use Set Token for it.`);
+    if (this.store.has(key) && !(await this.confirmOverwrite(key, args.overwrite === true))) return undefined;
     const meta = await this.store.set({ ...key, type, value });
     this.s.log.info(`Generated and stored ${keyId(key)}.`);
     // Shown once, interactively; automation callers use copyToken (which always confirms).
@@ -471,6 +587,7 @@ class TokenCommands implements vscode.Disposable {
       source = process.env;
     }
     const candidates = findCredentials(source);
+    const now = new Date();
     let chosen: { candidate: CredentialCandidate; key: TokenKey }[];
     if (args.variables) {
       chosen = [];
@@ -493,7 +610,7 @@ class TokenCommands implements vscode.Disposable {
         candidates.map((c) => ({
           label: c.variable,
           description: `→ ${formatReference(c.suggested)}`,
-          detail: `${TOKEN_TYPE_LABELS[c.type]}, ${c.value.length} characters${this.store.has(c.suggested) ? ' · replaces an existing token' : ''}`,
+          detail: `${TOKEN_TYPE_LABELS[c.type]}, ${c.value.length} characters${this.store.has(c.suggested) ? ' · replaces an existing token' : ''}${importProblems(c, now).map((p) => ` · $(warning) ${p}`).join('')}`,
           picked: !this.store.has(c.suggested),
           candidate: c,
         })),
@@ -514,14 +631,31 @@ class TokenCommands implements vscode.Disposable {
       }
     }
     const stored: TokenKey[] = [];
+    const skipped: string[] = [];
+    const report: string[] = [];
     for (const { candidate, key } of chosen) {
       // Automation without `overwrite` skips existing tokens; interactively the user is asked.
-      if (this.store.has(key) && (obj ? !args.overwrite : !(await this.confirmOverwrite(key)))) continue;
-      await this.store.set({ ...key, type: candidate.type, value: candidate.value, provider: candidate.provider, description: `Imported from ${candidate.variable}` }, { reason: 'import' });
+      if (this.store.has(key) && (obj ? !args.overwrite : !(await this.confirmOverwrite(key)))) {
+        skipped.push(`${candidate.variable} (${keyId(key)} exists)`);
+        continue;
+      }
+      // The same checks as Set Token; a problem is reported, never a reason to drop the token.
+      const a = assessValue(candidate.value, { provider: candidate.provider, type: candidate.type }, now);
+      await this.store.set(
+        { ...key, type: candidate.type, value: candidate.value, provider: a.provider, description: `Imported from ${candidate.variable}`, expiresAt: a.jwtExpiresAt, jwt: a.jwt },
+        { reason: 'import' },
+      );
       stored.push(key);
+      for (const problem of assessmentProblems(a, now)) report.push(`${candidate.variable} → ${keyId(key)}: ${problem}`);
     }
-    this.s.log.info(`Imported ${stored.length} token(s): ${stored.map((k) => keyId(k)).join(', ') || 'none'}.`);
-    if (!obj || stored.length) void vscode.window.showInformationMessage(`Imported ${stored.length} token${stored.length === 1 ? '' : 's'}.`);
+    this.s.log.info(`Imported ${stored.length} token(s): ${stored.map((k) => keyId(k)).join(', ') || 'none'}.${skipped.length ? ` Skipped: ${skipped.join(', ')}.` : ''}`);
+    for (const line of report) this.s.log.warn(`Import: ${line}`);
+    const summary = `Imported ${stored.length} token${stored.length === 1 ? '' : 's'}.${skipped.length ? ` Skipped ${skipped.length} that already exist${skipped.length === 1 ? 's' : ''}: ${skipped.join(', ')}.` : ''}`;
+    if (report.length) {
+      void vscode.window.showWarningMessage(`${summary} ${report.length} problem${report.length === 1 ? '' : 's'}: ${report.join(' ')}`, 'Show Log').then((c) => c && this.s.log.show());
+    } else if (!obj || stored.length) {
+      void vscode.window.showInformationMessage(summary);
+    }
     return stored;
   }
 
@@ -680,6 +814,11 @@ class TokenCommands implements vscode.Disposable {
     const choice = await vscode.window.showInformationMessage(text, 'Copy Reference');
     if (choice) await vscode.commands.executeCommand('mcpTokens.copyReference', { namespace: meta.namespace, name: meta.name });
   }
+}
+
+/** What the format rules and the JWT reader say about an import candidate (short sentences, never the value). */
+function importProblems(c: CredentialCandidate, now: Date): string[] {
+  return assessmentProblems(assessValue(c.value, { provider: c.provider, type: c.type }, now), now);
 }
 
 /** A URL-safe random token of `length` characters (6 bits of entropy each). */

@@ -1,5 +1,7 @@
 /** Words and Markdown that describe a token's metadata (never its value). Pure. */
 import { BACKEND_LABELS, TOKEN_TYPE_LABELS, describeExpiry, expiryState, verifiedRows, type TokenMetadata } from '../../server/core/model';
+import { providerLabel } from '../../server/core/formats';
+import { jwtRows } from '../../server/core/jwt';
 import { formatReference } from '../../server/core/reference';
 
 function when(iso: string | undefined): string {
@@ -25,8 +27,9 @@ export function detailLines(meta: TokenMetadata, now: Date): string[] {
     `Updated: ${when(meta.updatedAt)}`,
     `Expires: ${meta.expiresAt ? `${when(meta.expiresAt)} (${describeExpiry(meta, now)})` : 'never'}`,
     `Last used: ${when(meta.lastUsedAt)}`,
-    ...(meta.provider ? [`Provider: ${meta.provider}`] : []),
+    ...(meta.provider ? [`Provider: ${providerLabel(meta.provider)}`] : []),
     ...(meta.description ? [`Description: ${meta.description}`] : []),
+    ...jwtRows(meta.jwt).map(([k, v]) => `${k}: ${v}`),
     ...(meta.hasPrevious ? ['A previous value is kept and can be restored.'] : []),
     ...(meta.oauth?.issuer ? [`OAuth issuer: ${meta.oauth.issuer}`] : []),
     ...(meta.oauth?.scopes?.length ? [`Scopes: ${meta.oauth.scopes.join(' ')}`] : []),
@@ -50,8 +53,9 @@ export function markdownDescription(meta: TokenMetadata, now: Date, soonDays: nu
     ['Expires', meta.expiresAt ? `${when(meta.expiresAt)} (${describeExpiry(meta, now)})` : 'never'],
     ['Last used', when(meta.lastUsedAt)],
   ];
-  if (meta.provider) rows.push(['Provider', meta.provider]);
+  if (meta.provider) rows.push(['Provider', providerLabel(meta.provider)]);
   if (meta.description) rows.push(['Description', meta.description]);
+  rows.push(...jwtRows(meta.jwt));
   if (meta.oauth?.issuer) rows.push(['Issuer', meta.oauth.issuer]);
   if (meta.oauth?.scopes?.length) rows.push(['Scopes', meta.oauth.scopes.join(' ')]);
   if (meta.lastVerified) rows.push(...verifiedRows(meta.lastVerified, when));

@@ -145,6 +145,20 @@ export function verifiedRows(v: LastVerified, when: (iso: string) => string): [s
   return rows;
 }
 
+/**
+ * What a JWT value says about itself (read by `jwt.ts` when the value is set): the header's `alg`
+ * and the registered claims `iss`, `sub`, `aud`, `iat`. Never the signature or any other claim.
+ * Its `exp` becomes the token's `expiresAt` unless the user gives another expiry.
+ */
+export const jwtInfoSchema = z.object({
+  alg: z.string().min(1).max(32),
+  iss: z.string().max(256).optional(),
+  sub: z.string().max(256).optional(),
+  aud: z.array(z.string().max(256)).max(8).optional(),
+  iat: isoDate.optional(),
+});
+export type JwtInfo = z.infer<typeof jwtInfoSchema>;
+
 export const tokenMetadataSchema = z.object({
   namespace: namespaceSchema,
   name: nameSchema,
@@ -163,6 +177,8 @@ export const tokenMetadataSchema = z.object({
   verify: verifySettingsSchema.optional(),
   /** The result of the last Verify Token. */
   lastVerified: lastVerifiedSchema.optional(),
+  /** Set when the value is a JWT (see jwtInfoSchema). */
+  jwt: jwtInfoSchema.optional(),
 });
 export type TokenMetadata = z.infer<typeof tokenMetadataSchema>;
 
@@ -261,6 +277,8 @@ export const setTokenArgsSchema = z.object({
   provider: z.string().max(64).optional(),
   description: z.string().max(1024).optional(),
   backend: backendIdSchema.optional(),
+  /** What the value says about itself when it is a JWT: read from the value by the caller, never an automation argument. */
+  jwt: jwtInfoSchema.optional(),
 });
 export type SetTokenArgs = z.infer<typeof setTokenArgsSchema>;
 

@@ -2,11 +2,11 @@
  * Hard-coded secret detection in MCP config string values. Pure and synchronous.
  *
  * Three kinds of evidence:
- * 1. Provider patterns (the token formats of GitHub, OpenAI, Anthropic, Slack, AWS, Google, Stripe,
- *    GitLab, Hugging Face, npm, SendGrid, JWTs, private keys, passwords in URLs). The language server
- *    adds secretlint's recommended preset on top (see secretlintScan.ts); this curated list keeps
- *    the formats the issue names detectable synchronously and covers the ones the preset lacks
- *    (Anthropic, Stripe, Google API keys, JWTs, GitLab, Hugging Face).
+ * 1. Provider patterns: the scan patterns of the format rules in `formats.ts` (GitHub, OpenAI,
+ *    Anthropic, Slack, AWS, Google, Stripe, GitLab, Hugging Face, npm, SendGrid, Proxmox API tokens,
+ *    JWTs, private keys, passwords in URLs), the same table Set Token checks values with. The
+ *    language server adds secretlint's recommended preset on top (see secretlintScan.ts); the table
+ *    reuses the preset's patterns where it has them and keeps the formats detectable synchronously.
  * 2. Context: `Bearer <literal>` / `Basic <literal>` header values, `--token=<literal>` arguments,
  *    secret-like URL query parameters.
  * 3. High entropy (Shannon, bits per character) of a value under a secret-like key
@@ -15,6 +15,7 @@
  * Offsets are into the string's source text (`raw`, between the quotes). A finding never carries
  * the secret itself, only where it is.
  */
+import { FORMAT_RULES } from './formats';
 import { defaultNamespaceFor, type TokenType } from './model';
 import type { TokenKey } from './reference';
 import type { Section } from './configScan';
@@ -49,30 +50,17 @@ interface PatternRule {
   readonly group?: number;
 }
 
-/** Curated provider formats. Each pattern is anchored on a distinctive prefix, so scanning is linear. */
-export const PROVIDER_RULES: readonly PatternRule[] = [
-  { id: 'github', label: 'GitHub token', provider: 'github', type: 'bearer', pattern: /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b/g },
-  { id: 'github-fine-grained', label: 'GitHub fine-grained token', provider: 'github', type: 'bearer', pattern: /\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g },
-  { id: 'anthropic', label: 'Anthropic API key', provider: 'anthropic', type: 'api-key', pattern: /\bsk-ant-[a-z]{2,10}\d{2}-[A-Za-z0-9_-]{20,}/g },
-  { id: 'openai', label: 'OpenAI API key', provider: 'openai', type: 'api-key', pattern: /\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|[A-Za-z0-9]{48})\b/g },
-  { id: 'slack', label: 'Slack token', provider: 'slack', type: 'bearer', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
-  { id: 'slack-webhook', label: 'Slack webhook URL', provider: 'slack', type: 'generic', pattern: /hooks\.slack\.com\/services\/(T[A-Za-z0-9_]+\/B[A-Za-z0-9_]+\/[A-Za-z0-9_]{16,})/dg, group: 1 },
-  { id: 'aws-access-key', label: 'AWS access key ID', provider: 'aws', type: 'api-key', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g },
-  { id: 'google-api-key', label: 'Google API key', provider: 'google', type: 'api-key', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g },
-  { id: 'google-oauth', label: 'Google OAuth access token', provider: 'google', type: 'bearer', pattern: /\bya29\.[0-9A-Za-z_-]{20,}/g },
-  { id: 'stripe', label: 'Stripe secret key', provider: 'stripe', type: 'api-key', pattern: /\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}\b/g },
-  { id: 'stripe-webhook', label: 'Stripe webhook secret', provider: 'stripe', type: 'generic', pattern: /\bwhsec_[0-9A-Za-z]{24,}\b/g },
-  { id: 'gitlab', label: 'GitLab token', provider: 'gitlab', type: 'bearer', pattern: /\bglpat-[A-Za-z0-9_-]{20,}\b/g },
-  { id: 'huggingface', label: 'Hugging Face token', provider: 'huggingface', type: 'api-key', pattern: /\bhf_[A-Za-z0-9]{30,}\b/g },
-  { id: 'npm', label: 'npm token', provider: 'npm', type: 'bearer', pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
-  { id: 'sendgrid', label: 'SendGrid API key', provider: 'sendgrid', type: 'api-key', pattern: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g },
-  { id: 'jwt', label: 'JSON Web Token', type: 'bearer', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
-  { id: 'private-key', label: 'private key', type: 'generic', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/g },
-  { id: 'url-password', label: 'password in a URL', type: 'basic', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/"]+:([^\s@/"$]{3,})@/dgi, group: 1 },
-];
+/**
+ * The provider formats, from the one table of format rules (`formats.ts`) that Set Token and Import
+ * check values with: every rule with a scan pattern. Each pattern is anchored on a distinctive
+ * prefix or shape, so scanning is linear.
+ */
+export const PROVIDER_RULES: readonly PatternRule[] = FORMAT_RULES.flatMap((r) =>
+  r.scan ? [{ id: r.id, label: r.label, provider: r.provider === 'jwt' ? undefined : r.provider, type: r.type, pattern: r.scan.pattern, group: r.scan.group }] : [],
+);
 
 /** Every provider rule needs one of these substrings: one test skips them all for ordinary values. */
-const PROVIDER_HINT = /gh[pousr]_|github_pat_|sk-|xox|hooks\.slack|A[KSB]IA|ACCA|AIza|ya29\.|_live_|_test_|whsec_|glpat-|hf_|npm_|SG\.|eyJ|PRIVATE KEY|:\/\/[^@\s]*@/;
+const PROVIDER_HINT = new RegExp(FORMAT_RULES.flatMap((r) => (r.scan ? [r.scan.hint.source] : [])).join('|'));
 
 /** Names of env variables, headers, arguments and query parameters that hold credentials. */
 const SECRET_NAME = /token|secret|passw|pwd|api[-_.]?key|access[-_.]?key|private[-_.]?key|auth|credential|session|cookie|signature|(?:^|[-_.])key$|^key$|^sig$/i;

@@ -151,6 +151,12 @@ describe('foundation in code-server', () => {
     await vs.quickInput.type(githubValue, { submit: false });
     assert.equal((await vs.quickInput.input.getAttribute('type')), 'password');
     await vs.page.keyboard.press('Enter');
+    // The optional questions (provider, description): Enter skips them (this value fits no provider's format).
+    s = await vs.quickInput.waitOpen(/Provider \(optional\)/);
+    assert.match(s.items[0], /No provider/);
+    await vs.page.keyboard.press('Enter');
+    s = await vs.quickInput.waitOpen(/Description \(optional\)/);
+    await vs.quickInput.type('');
     s = await vs.quickInput.waitOpen(/Expiry/);
     await vs.quickInput.type('10d');
     await vs.quickInput.waitClosed();

@@ -14,6 +14,7 @@ import { TestClient } from './client';
 import { SERVER_ENV, SERVER_EXEC_ARGV } from '../../server/core/launch';
 import { COMMANDS, CREATE_TOKEN, DIAGNOSTIC_CODES, MOVE_SECRET, RENAME_TOKEN, type MoveSecretParams, type RenameTokenParams } from '../../server/core/protocol';
 import type { TokenMetadata } from '../../server/core/model';
+import { VALID } from '../unit/support/formatSamples';
 
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -429,6 +430,27 @@ describe('language server over LSP (bundled dist/server.js)', () => {
     }
     const links = await c.request<DocumentLink[]>('textDocument/documentLink', { textDocument: { uri: broken } });
     assert.deepEqual(links, []);
+  });
+
+  it('flags a hard-coded Proxmox API token and hovers with a JWT token\'s claims (from the format rules)', async () => {
+    const pve = `PVEAPIToken=automation@pve!mcp=${VALID.proxmox[0].split('=').pop()}`;
+    const uri = pathToFileURL(join(dir, 'pve', '.vscode', 'mcp.json')).toString();
+    const text = `{\n  "servers": {\n    "proxmox": {\n      "type": "http",\n      "url": "https://pve.lan:8006/mcp",\n      "headers": { "Authorization": "${pve}", "X-Idp": "$<TOKEN:bearer:idp>" }\n    }\n  }\n}\n`;
+    await c.metadata({ tokens: [...TOKENS, token('bearer', 'idp', { provider: 'jwt', jwt: { alg: 'RS256', iss: 'https://id.example', sub: 'svc-42', aud: ['mcp'] } })], expiryWarningDays: 7 });
+    try {
+      await c.open(uri, text);
+      const { diagnostics } = await c.waitForDiagnostics(uri, 1);
+      const secret = byCode(diagnostics, DIAGNOSTIC_CODES.hardCodedSecret);
+      assert.equal(secret.length, 1);
+      assert.deepEqual(secret[0].range, rangeOf(text, pve));
+      assert.match(msg(secret[0]), /Hard-coded Proxmox VE API token in headers Authorization of server "proxmox".*\$<TOKEN:api-key:proxmox>/);
+      assert.ok(!msg(secret[0]).includes(pve.slice(-12)), 'the message never holds the secret');
+      const h = await c.request<Hover>('textDocument/hover', { textDocument: { uri }, position: pos(text, text.indexOf('bearer:idp')) });
+      const md = (h.contents as MarkupContent).value;
+      for (const expected of ['| JWT algorithm | RS256 |', '| JWT issuer | https://id.example |', '| JWT subject | svc-42 |', '| JWT audience | mcp |']) assert.ok(md.includes(expected), `hover has ${expected}:\n${md}`);
+    } finally {
+      await c.metadata({ tokens: TOKENS, expiryWarningDays: 7 });
+    }
   });
 });
 

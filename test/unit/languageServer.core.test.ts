@@ -8,6 +8,7 @@ import { McpWorkspace } from '../../server/documents';
 import { MemoryKeeper } from '../../server/memory';
 import { detectSecrets, isSecretLikeName, looksRandom, mergeFindings, shannonEntropy, slug, suggestKey } from '../../server/core/secrets';
 import { SecretlintScanner } from '../../server/core/secretlintScan';
+import { VALID } from './support/formatSamples';
 import { TokenCatalog, closest, editDistance } from '../../server/catalog';
 
 describe('classifyMcpFile', () => {
@@ -150,17 +151,8 @@ describe('secret detection', () => {
   it('matches provider formats', () => {
     const gh = 'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8';
     assert.deepEqual(ids(gh), [['github', gh]]);
-    const cases: [string, string][] = [
-      ['sk-ant-api03-' + 'a'.repeat(40) + 'B1', 'anthropic'],
-      ['sk-proj-' + 'Ab1'.repeat(15), 'openai'],
-      ['xoxb-' + '1234567890-abcdefABCDEF', 'slack'],
-      ['AKIA' + 'ABCDEFGHIJKLMNOP', 'aws-access-key'],
-      ['AIza' + 'S'.repeat(35), 'google-api-key'],
-      ['sk_live_' + '0123456789abcdefABCD', 'stripe'],
-      ['glpat-' + 'abcdefghij0123456789', 'gitlab'],
-      ['hf_' + 'a1'.repeat(17), 'huggingface'],
-      ['eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.abcdefghijklmnop', 'jwt'],
-    ];
+    // Samples of the format rules (test/unit/support/formatSamples.ts), built from parts at run time.
+    const cases: [string, string][] = (['anthropic', 'openai', 'slack', 'aws-access-key', 'google-api-key', 'stripe', 'gitlab', 'huggingface', 'jwt', 'proxmox'] as const).map((id) => [VALID[id][0], id]);
     for (const [raw, id] of cases) assert.deepEqual(ids(raw).map((x) => x[0]), [id], raw.slice(0, 6));
     assert.deepEqual(ids('postgres://user:s3cretpw@db:5432/x', { section: 'args' }), [['url-password', 's3cretpw']]);
   });
