@@ -165,3 +165,28 @@ test('a token set anew is another secret: Verify asks again, at the host its set
   const r = await vs.dialogs.answer(vs.runCommand<{ ok: boolean }>('mcpTokens.verifyToken', github), new RegExp(`Send the value of bearer:github to ${escape(api.origin)} \\(GitHub\\)\\?`), 'Verify');
   assert.equal(r.ok, true);
 });
+
+test('Verify Token on a token without a service asks for it (here the generic URL and header), then sends only there', async () => {
+  await vs.clearNotifications();
+  const before = api.requests.length;
+  // A `namespace:name` string runs the interactive flow, as the palette or a hover link would.
+  const p = vs.runCommand('mcpTokens.verifyToken', 'generic:deploy');
+  await vs.quickInput.waitOpen(/service of generic:deploy/);
+  await vs.quickInput.pick(/^Another service/);
+  await vs.quickInput.waitOpen(/URL/);
+  await vs.quickInput.type(`${api.origin}/generic/me`);
+  await vs.quickInput.waitOpen(/header/);
+  await vs.quickInput.type('X-Custom-Key: {{value}}');
+  await vs.dialogs.answer(p, new RegExp(`Send the value of generic:deploy to ${escape(api.origin)}\\?`), 'Verify');
+  await vs.notifications.waitFor(/generic:deploy verify failed: rejected: the token is invalid, expired or revoked \(HTTP 401\)/);
+  const sent = api.requests.slice(before);
+  assert.deepEqual(
+    sent.map((r) => [r.method, r.path, r.headers['x-custom-key']]),
+    [['GET', '/generic/me', DEPLOY]],
+  );
+  const meta = await vs.runCommand<{ verify?: unknown; lastVerified?: { ok: boolean; status?: number } }>('mcpTokens.showToken', { namespace: 'generic', name: 'deploy' });
+  assert.deepEqual(meta.verify, { service: 'generic', url: `${api.origin}/generic/me`, header: 'X-Custom-Key: {{value}}' });
+  assert.equal(meta.lastVerified?.ok, false);
+  assert.equal(meta.lastVerified?.status, 401);
+  await vs.screenshot('generic-failed');
+});
