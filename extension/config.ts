@@ -1,10 +1,13 @@
 /**
  * Typed access to every setting of `mcpTokens.*`. Features read settings only through this module,
- * so each setting has one name, one type and one default (matching package.json).
+ * so each setting has one name, one type and one default (matching package.json). A backend's own
+ * section (`mcpTokens.vault.*`, `mcpTokens.keyring.*`) is read through `section()` and parsed by that
+ * backend's file; which backend ids are valid, from store/backendIds.ts (the list the backend registry builds).
  */
 import * as vscode from 'vscode';
 import type { BackendId } from '../server/core/model';
-import type { VaultSettings } from './backends/vault';
+import { settingsSection, type SettingsSection } from './store/backend';
+import { parseBackendId } from './store/backendIds';
 
 const SECTION = 'mcpTokens';
 
@@ -34,56 +37,29 @@ export const config = {
   generatedTokenLength(): number {
     return clampNumber(read('generatedTokenLength', 40), 16, 256, 40);
   },
-  /** The backend new tokens go to. */
+  /** The backend new tokens go to (one this window has; otherwise SecretStorage). */
   defaultBackend(): BackendId {
-    const v = read<string>('backend.default', 'secretStorage');
-    return v === 'keyring' || v === 'vault' ? v : 'secretStorage';
+    return parseBackendId(read<unknown>('backend.default', 'secretStorage')) ?? 'secretStorage';
   },
-  /** Per-namespace backend overrides, e.g. `{ "team": "vault" }`. */
+  /** Per-namespace backend overrides, e.g. `{ "team": "vault" }` (entries naming no backend of this window are ignored). */
   namespaceBackends(): Record<string, BackendId> {
     const raw = read<Record<string, unknown>>('backend.namespaces', {});
     const out: Record<string, BackendId> = {};
-    for (const [ns, id] of Object.entries(raw ?? {})) {
-      if (id === 'secretStorage' || id === 'keyring' || id === 'vault') out[ns] = id;
+    for (const [ns, v] of Object.entries(raw ?? {})) {
+      const id = parseBackendId(v);
+      if (id) out[ns] = id;
     }
     return out;
   },
   backendFor(namespace: string): BackendId {
     return config.namespaceBackends()[namespace] ?? config.defaultBackend();
   },
-  /** `mcpTokens.vault.*`: where and how the Vault backend connects (credentials live in SecretStorage, never here). */
-  vault(): VaultSettings {
-    const str = (k: string, fallback = '') => {
-      const v = read<unknown>(`vault.${k}`, fallback);
-      return typeof v === 'string' ? v.trim() : fallback;
-    };
-    return {
-      address: str('address'),
-      namespace: str('namespace'),
-      mount: str('mount', 'secret').replace(/^\/+|\/+$/g, '') || 'secret',
-      pathPrefix: str('pathPrefix'),
-      layout: str('layout') === 'mcpCli' ? 'mcpCli' : 'mcpTokens',
-      authMethod: str('authMethod') === 'approle' ? 'approle' : 'token',
-      appRoleId: str('appRoleId'),
-      appRoleMount: str('appRoleMount', 'approle') || 'approle',
-      caFile: str('caFile'),
-      tlsSkipVerify: read<unknown>('vault.tlsSkipVerify', false) === true,
-      timeoutMs: clampNumber(read('vault.timeoutMs', 10000), 500, 120000, 10000),
-    };
-  },
-  /** `mcpTokens.keyring.service`: the keyring service name (mcp-cli's `mcp-cli` by default). */
-  keyringService(): string {
-    const v = read<unknown>('keyring.service', 'mcp-cli');
-    return typeof v === 'string' && v.trim() ? v.trim() : 'mcp-cli';
-  },
-  /** `mcpTokens.keyring.mcpCliRegistry`: keep mcp-cli's token registry file in step. */
-  keyringSyncRegistry(): boolean {
-    return read<unknown>('keyring.mcpCliRegistry', true) !== false;
-  },
-  /** `mcpTokens.keyring.registryPath`: mcp-cli's registry file (empty: `~/.chuk_oauth/token_registry.json`). */
-  keyringRegistryPath(): string | undefined {
-    const v = read<unknown>('keyring.registryPath', '');
-    return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+  /**
+   * `mcpTokens.<name>.*`: the settings section a backend owns (`vault`, `keyring`), which that
+   * backend's descriptor parses (backends/registry.ts), so this module names no backend.
+   */
+  section(name: string): SettingsSection {
+    return settingsSection((key) => vscode.workspace.getConfiguration(SECTION).get<unknown>(`${name}.${key}`) ?? undefined);
   },
   /** `mcpTokens.languageServer.extraFiles`: extra globs of MCP config files the language server handles. */
   languageServerExtraFiles(): string[] {

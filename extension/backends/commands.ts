@@ -1,16 +1,17 @@
 /**
- * Backend commands: Check Backends, Move Tokens to Backend… (journaled, resumable), Export Tokens…
- * and Import Tokens… (encrypted file), Set Vault Token… and Vault Login (AppRole)…. Each works
- * interactively and, for automation, with one argument object validated by zod.
+ * Backend commands: Check Backends (with each backend's fixes from its descriptor), Move Tokens to
+ * Backend… (journaled, resumable), Export Tokens… and Import Tokens… (encrypted file); Vault's own
+ * commands are in vaultCommands.ts. Each works interactively and, for automation, with one argument
+ * object validated by zod. No backend is named here: what differs between them comes from the
+ * registry (backends/registry.ts).
  *
- * Values: passphrases and Vault credentials are typed only into password inputs (or passed by
- * automation), kept in SecretStorage when they must be kept, and never logged.
+ * Values: passphrases are typed only into password inputs (or passed by automation) and never logged.
  */
 import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { BACKEND_IDS, BACKEND_LABELS, isInternalNamespace, type BackendId, type TokenMetadata } from '../../server/core/model';
+import { BACKEND_LABELS, isInternalNamespace, type BackendId, type TokenMetadata } from '../../server/core/model';
 import { oauthCompanions, refreshKey } from '../../server/core/oauthKeys';
 import { keyId, parseKeyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
@@ -18,7 +19,8 @@ import type { BackendHealth } from '../store/backend';
 import { decryptExport, encryptExport, EXPORT_EXTENSION, importProblems, passphraseProblem, readExportHeader, type ExportedToken } from './exportFormat';
 import { describeMigration, loadMigration, resumeMigration, startMigration, type MigrationJournal, type MigrationResult, type MigrationState } from './migration';
 import { errorText as message } from '../../server/core/errors';
-import { VAULT_CONFIRMED_KEY, VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, confirmedVaultTargets, vaultTargetOf } from './vault';
+import { backendRegistry } from './registry';
+import { vaultCommandHandlers } from './vaultCommands';
 import { healthIcon, healthSummary } from './healthText';
 import { ArgumentError, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf, CommandName } from '../platform/commandTable';
@@ -41,13 +43,9 @@ export function registerBackendCommands(services: Services): void {
     resumeMigration: () => c.resume(),
     exportTokens: (i) => c.exportTokens(i),
     importTokens: (i) => c.importTokens(i),
-    setVaultToken: (i) => c.setVaultToken(i),
-    vaultLogin: (i) => c.vaultLogin(i),
-    useVault: () => c.useVault(),
+    ...vaultCommandHandlers(services),
   });
   void c.offerResume();
-  // A changed address (by the user, or by another extension) is not used until it is confirmed.
-  services.context.subscriptions.push(services.config.onDidChange(() => void c.warnIfUnconfirmed(), 'vault'));
 }
 
 class BackendCommands {
@@ -102,16 +100,15 @@ class BackendCommands {
       })),
       { title: 'MCP Tokens: Backends', placeHolder: 'Backend health (select one to act on it)' },
     );
-    if (picked && !picked.health.healthy && picked.health.backend === 'vault' && picked.health.available) {
-      const action = await vscode.window.showQuickPick(['Set Vault Token…', 'Vault Login (AppRole)…', 'Use HashiCorp Vault at This Address…', 'Open Vault Settings'], { title: 'HashiCorp Vault' });
-      if (action === 'Use HashiCorp Vault at This Address…') await this.useVault();
-      else if (action === 'Set Vault Token…') await this.setVaultToken({ via: 'ui' });
-      else if (action === 'Vault Login (AppRole)…') await this.vaultLogin({ via: 'ui' });
-      else if (action) await vscode.commands.executeCommand('workbench.action.openSettings', 'mcpTokens.vault');
-    } else if (picked && !picked.health.healthy) {
-      await vscode.commands.executeCommand('workbench.action.openSettings', picked.health.backend === 'keyring' ? 'mcpTokens.keyring' : 'mcpTokens.backend');
-    }
+    if (picked && !picked.health.healthy) await this.fix(picked.health);
     return results;
+  }
+
+  /** Offers the fixes the backend's descriptor names (one is run at once). */
+  private async fix(health: BackendHealth): Promise<void> {
+    const fixes = backendRegistry.get(health.backend)?.fixes(health) ?? [];
+    const fix = fixes.length === 1 ? fixes[0] : (await vscode.window.showQuickPick(fixes, { title: BACKEND_LABELS[health.backend] }));
+    if (fix) await vscode.commands.executeCommand(fix.command, ...(fix.args ?? []));
   }
 
   // ---- migration --------------------------------------------------------------------------------
@@ -127,6 +124,7 @@ class BackendCommands {
     }
     const to = args.to ?? (await this.pickBackend('Move tokens to which backend?'));
     if (!to) return undefined;
+    if (!this.store.backendIds().includes(to)) throw new ArgumentError(`mcpTokens.moveTokensToBackend: the backend "${to}" is not available in this window.`);
     const health = (await this.store.health()).find((h) => h.backend === to);
     if (health && !health.healthy) {
       throw new Error(`${BACKEND_LABELS[to]} is not usable: ${health.cause ?? 'unhealthy'} ${health.fix ?? ''}`.trim());
@@ -179,13 +177,7 @@ class BackendCommands {
 
   /** Where a backend keeps values, with its address: what the gate names as the destination. */
   private destination(id: BackendId): string {
-    if (id === 'vault') {
-      const v = this.s.config.vault();
-      const path = [v.mount, v.pathPrefix].filter(Boolean).join('/');
-      return `HashiCorp Vault at ${v.address || '(no address set)'}${v.namespace ? ` (namespace ${v.namespace})` : ''}, path ${path}/`;
-    }
-    if (id === 'keyring') return `the OS keyring (service "${this.s.config.keyringService()}")`;
-    return 'VS Code SecretStorage on this machine';
+    return backendRegistry.get(id)?.destination(this.s.config) ?? BACKEND_LABELS[id];
   }
 
   async offerResume(): Promise<void> {
@@ -369,126 +361,12 @@ class BackendCommands {
     return { imported, skipped };
   }
 
-  // ---- Vault credentials ------------------------------------------------------------------------
-
-  // ---- the Vault address the user confirmed ------------------------------------------------------
-
-  private vaultTarget() {
-    return vaultTargetOf(this.s.config.vault(), process.env);
-  }
-
-  private isConfirmed(id: string): boolean {
-    return confirmedVaultTargets(this.s.context.globalState).includes(id);
-  }
-
-  /** Remembers the current Vault target as confirmed (the last 10 are kept). */
-  private async confirmTarget(): Promise<void> {
-    const t = this.vaultTarget();
-    if (!t || this.isConfirmed(t.id)) return;
-    const list = confirmedVaultTargets(this.s.context.globalState).filter((x) => x !== t.id);
-    await this.s.context.globalState.update(VAULT_CONFIRMED_KEY, [...list, t.id].slice(-10));
-    this.s.log.info(`Confirmed HashiCorp Vault at ${t.target.address}.`);
-    await vscode.commands.executeCommand('mcpTokens.refreshBackends');
-  }
-
-  /** Use HashiCorp Vault at This Address: the one question before credentials and values go to a Vault address. */
-  async useVault(): Promise<BackendHealth | undefined> {
-    const t = this.vaultTarget();
-    if (!t) throw new Error('No Vault address is set ("mcpTokens.vault.address" or VAULT_ADDR).');
-    const ok = await this.s.gate.release(
-      {
-        verb: 'Send',
-        what: 'your Vault credentials and the values of tokens kept in Vault',
-        to: this.destination('vault'),
-        action: 'Use This Vault',
-        detail: `TLS certificate verification is ${t.target.tlsSkipVerify ? 'OFF (mcpTokens.vault.tlsSkipVerify)' : t.target.caFile ? `on, with the CA file ${t.target.caFile}` : 'on'}. Confirm only an address you set yourself.`,
-      },
-      async () => true,
-    );
-    if (!ok) return undefined;
-    await this.confirmTarget();
-    return (await this.store.health()).find((x) => x.backend === 'vault');
-  }
-
-  /** After the Vault settings changed: says once that the new address is not used until confirmed. */
-  async warnIfUnconfirmed(): Promise<void> {
-    const t = this.vaultTarget();
-    if (!t || this.isConfirmed(t.id) || confirmedVaultTargets(this.s.context.globalState).length === 0) return;
-    const choice = await vscode.window.showWarningMessage(
-      `The HashiCorp Vault settings changed to ${t.target.address}. Nothing is sent there until you confirm this address.`,
-      'Use This Vault…',
-    );
-    if (choice) await vscode.commands.executeCommand('mcpTokens.useVault');
-  }
-
-  async setVaultToken(input: Input<'setVaultToken'>): Promise<BackendHealth | undefined> {
-    const args: ArgsOf<'setVaultToken'> = input.via === 'args' ? input.args : {};
-    if (args.token !== undefined && !(await this.confirmVaultCredential('the stored Vault token'))) return undefined;
-    const token =
-      args.token ??
-      (await vscode.window.showInputBox({
-        title: `Vault token for ${this.destination('vault')}`,
-        prompt: 'The token is kept in VS Code SecretStorage, never in settings. Leave empty to remove the stored token (VAULT_TOKEN is then used if set).',
-        password: true,
-        ignoreFocusOut: true,
-      }));
-    if (token === undefined) return undefined;
-    if (token.trim()) {
-      await this.s.context.secrets.store(VAULT_TOKEN_SECRET, token.trim());
-      // The question (or the input box) named the address: it is confirmed with the credential.
-      await this.confirmTarget();
-    } else {
-      await this.s.context.secrets.delete(VAULT_TOKEN_SECRET);
-    }
-    return this.reportVault(token.trim() ? 'Vault token stored in SecretStorage.' : 'Stored Vault token removed.');
-  }
-
-  /** A Vault credential given by a command argument replaces the stored one, which cannot be had back: always ask. */
-  private confirmVaultCredential(what: string): Promise<boolean> {
-    return this.s.gate.destroy({
-      what,
-      action: 'Replace',
-      detail: `A command replaces ${what} with one it was given (another extension may have called it). Tokens in Vault are then read and written with the new credential, at ${this.destination('vault')}.`,
-      recoverable: false,
-    });
-  }
-
-  async vaultLogin(input: Input<'vaultLogin'>): Promise<BackendHealth | undefined> {
-    const args: ArgsOf<'vaultLogin'> = input.via === 'args' ? input.args : {};
-    if ((args.roleId !== undefined || args.secretId !== undefined) && !(await this.confirmVaultCredential('the Vault AppRole credentials'))) return undefined;
-    const settings = this.s.config.vault();
-    const cfg = vscode.workspace.getConfiguration('mcpTokens');
-    let roleId = args.roleId ?? settings.appRoleId;
-    if (!roleId) {
-      roleId = (await vscode.window.showInputBox({ title: 'Vault AppRole', prompt: 'role_id (not secret; saved in the setting mcpTokens.vault.appRoleId)', ignoreFocusOut: true }))?.trim() ?? '';
-      if (!roleId) return undefined;
-    }
-    if (roleId !== settings.appRoleId) await cfg.update('vault.appRoleId', roleId, vscode.ConfigurationTarget.Global);
-    if (settings.authMethod !== 'approle') await cfg.update('vault.authMethod', 'approle', vscode.ConfigurationTarget.Global);
-    const secretId =
-      args.secretId ??
-      (await vscode.window.showInputBox({ title: `Vault AppRole for ${this.destination('vault')}`, prompt: 'secret_id (kept in VS Code SecretStorage, never in settings)', password: true, ignoreFocusOut: true }));
-    if (!secretId) return undefined;
-    await this.s.context.secrets.store(VAULT_SECRET_ID_SECRET, secretId.trim());
-    await this.confirmTarget();
-    return this.reportVault('AppRole secret_id stored in SecretStorage.');
-  }
-
-  private async reportVault(done: string): Promise<BackendHealth | undefined> {
-    this.s.log.info(done);
-    const h = (await this.store.health()).find((x) => x.backend === 'vault');
-    if (!h) return undefined;
-    if (h.healthy) void vscode.window.showInformationMessage(`${done} Vault is reachable and the credentials work.`);
-    else void vscode.window.showWarningMessage(`${done} Vault is not usable yet: ${h.cause ?? ''} ${h.fix ?? ''}`.trim());
-    return h;
-  }
-
   // ---- pickers ----------------------------------------------------------------------------------
 
   /** Picks a backend; with `allowKeep`, "each namespace's default" returns undefined and cancel returns null. */
   private async pickBackend(title: string, allowKeep = false): Promise<BackendId | undefined | null> {
     const health = await this.store.health();
-    const items: Array<vscode.QuickPickItem & { id?: BackendId }> = BACKEND_IDS.filter((id) => this.store.backendIds().includes(id)).map((id) => {
+    const items: Array<vscode.QuickPickItem & { id?: BackendId }> = this.store.backendIds().map((id) => {
       const h = health.find((x) => x.backend === id);
       return { label: `${h ? healthIcon(h) : ''} ${BACKEND_LABELS[id]}`, description: h ? healthSummary(h) : '', detail: h && !h.healthy ? h.cause : undefined, id };
     });

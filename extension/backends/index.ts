@@ -2,27 +2,26 @@
 import * as vscode from 'vscode';
 import type { Config } from '../config';
 import type { BackendId } from '../../server/core/model';
-import type { SecretBackend } from '../store/backend';
-import { KeyringBackend } from './keyring';
-import { McpCliRegistry, defaultRegistryPath } from './mcpCliRegistry';
-import { VAULT_SECRET_ID_SECRET, VAULT_TOKEN_SECRET, VaultBackend, confirmedVaultTargets } from './vault';
-import { SecretStorageBackend, SecretStorageIndex } from './secretStorage';
+import { refreshKey } from '../../server/core/oauthKeys';
+import { backendRegistry, createBackends, type BackendRegistry } from './registry';
+import { SecretStorageIndex } from './secretStorage';
 import { TokenStore } from '../store/tokenStore';
-import { refreshKey } from '../oauth/session';
 
-export function createTokenStore(context: vscode.ExtensionContext, config: Config, log: vscode.LogOutputChannel): TokenStore {
-  const secretStorage = new SecretStorageBackend(context.secrets);
+export function createTokenStore(context: vscode.ExtensionContext, config: Config, channel: vscode.LogOutputChannel, registry: BackendRegistry = backendRegistry): TokenStore {
   const index = new SecretStorageIndex(context.secrets);
-  const backends: SecretBackend[] = [secretStorage, ...createExternalBackends(context, config, log, () => store)];
-  const store = new TokenStore({
+  const uses = (id: BackendId) =>
+    config.defaultBackend() === id || Object.values(config.namespaceBackends()).includes(id) || (store?.list().some((t) => t.backend === id) ?? false);
+  const log = (level: 'info' | 'warn' | 'error', message: string) => channel[level](message);
+  const backends = createBackends(registry, { secrets: context.secrets, globalState: context.globalState, config, log, subscriptions: context.subscriptions }, uses);
+  const store: TokenStore = new TokenStore({
     backends,
     index,
     backendFor: (ns) => config.backendFor(ns),
-    log: (level, message) => log[level](message),
+    log,
     // An OAuth token's refresh token is deleted, kept in the trash and restored with it.
     companionsOf: (meta) => (meta.type === 'oauth' ? [refreshKey(meta)] : []),
   });
-  context.subscriptions.push(secretStorage, index, store, ...watchConsistency(store, config, log));
+  context.subscriptions.push(index, store, ...watchConsistency(store, config, channel, registry));
   return store;
 }
 
@@ -31,7 +30,7 @@ export function createTokenStore(context: vscode.ExtensionContext, config: Confi
  * with a copy), offering to rebuild them from the backends; and discovers a backend's tokens again
  * when its settings change (a new Vault address, another keyring service, a namespace moved to it).
  */
-function watchConsistency(store: TokenStore, config: Config, log: vscode.LogOutputChannel): vscode.Disposable[] {
+function watchConsistency(store: TokenStore, config: Config, log: vscode.LogOutputChannel, registry: BackendRegistry): vscode.Disposable[] {
   const rediscover = (ids?: BackendId[]) => () =>
     void store.discover(ids).catch((e) => log.warn(`Discovery after a settings change failed: ${e instanceof Error ? e.message : String(e)}`));
   return [
@@ -51,40 +50,7 @@ function watchConsistency(store: TokenStore, config: Config, log: vscode.LogOutp
         }
       }
     }),
-    config.onDidChange(rediscover(['keyring']), 'keyring'),
-    config.onDidChange(rediscover(['vault']), 'vault'),
+    ...registry.descriptors.flatMap((d) => (d.section ? [config.onDidChange(rediscover([d.id]), d.section)] : [])),
     config.onDidChange(rediscover(), 'backend'),
   ];
-}
-
-/** The OS keyring and Vault backends, following their settings; credentials come from SecretStorage. */
-function createExternalBackends(context: vscode.ExtensionContext, config: Config, log: vscode.LogOutputChannel, store: () => TokenStore | undefined): SecretBackend[] {
-  const logTo = (level: 'info' | 'warn' | 'error', message: string) => log[level](message);
-  const uses = (id: BackendId) => () =>
-    config.defaultBackend() === id || Object.values(config.namespaceBackends()).includes(id) || (store()?.list().some((t) => t.backend === id) ?? false);
-  const keyringOptions = () => {
-    const path = config.keyringRegistryPath() ?? defaultRegistryPath();
-    return { service: config.keyringService(), registry: config.keyringSyncRegistry() ? new McpCliRegistry(path) : undefined };
-  };
-  const keyring = new KeyringBackend({ ...keyringOptions(), isActive: uses('keyring'), log: logTo });
-  const vault = new VaultBackend({
-    settings: () => config.vault(),
-    credentials: {
-      getToken: async () => (await context.secrets.get(VAULT_TOKEN_SECRET)) || undefined,
-      getSecretId: async () => (await context.secrets.get(VAULT_SECRET_ID_SECRET)) || undefined,
-    },
-    isActive: uses('vault'),
-    log: logTo,
-    // Only to an address (and TLS settings) the user confirmed: settings are writable by any extension.
-    isConfirmed: (id) => confirmedVaultTargets(context.globalState).includes(id),
-  });
-  context.subscriptions.push(
-    vault,
-    config.onDidChange(() => keyring.configure(keyringOptions()), 'keyring'),
-    config.onDidChange(() => vault.reset(), 'vault'),
-    context.secrets.onDidChange((e) => {
-      if (e.key === VAULT_TOKEN_SECRET || e.key === VAULT_SECRET_ID_SECRET) vault.reset();
-    }),
-  );
-  return [keyring, vault];
 }

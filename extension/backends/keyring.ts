@@ -10,7 +10,7 @@
  */
 import { isInternalNamespace, type TokenMetadata } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
-import { BackendError, type BackendHealth, type DiscoveredToken, type SecretBackend } from '../store/backend';
+import { BackendError, type BackendHealth, type DiscoveredToken, type ExternalOAuthGrant, type SecretBackend, type SettingsSection } from '../store/backend';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
@@ -28,7 +28,7 @@ import {
   valueFromStoredToken,
   type McpCliOAuthFacts,
 } from './mcpCliLayout';
-import { RegistryUnparsableError, type McpCliRegistry } from './mcpCliRegistry';
+import { RegistryUnparsableError, defaultRegistryPath, type McpCliRegistry } from './mcpCliRegistry';
 import { withRetry } from './retry';
 
 /** The part of `@napi-rs/keyring`'s AsyncEntry this backend uses. */
@@ -47,6 +47,11 @@ export interface KeyringBackendOptions {
   readonly service?: string;
   /** mcp-cli's registry; undefined to leave it alone. */
   readonly registry?: McpCliRegistry;
+  /**
+   * mcp-cli's registry file, also when it is not kept in step: its client registrations lie beside it
+   * (`oauthGrant`). Default: the registry's path.
+   */
+  readonly registryPath?: string;
   /** Loads the native module; throws when it is missing. Injected by tests. */
   readonly load?: () => KeyringModule;
   /** Time limit of one keyring call (default 15 s: an unlock prompt may be showing). */
@@ -140,9 +145,27 @@ function ownerOf(key: TokenKey): TokenKey | undefined {
 }
 
 /** What the OAuth feature may learn of an mcp-cli OAuth entry to refresh it (the secret only for the token endpoint). */
-export interface McpCliOAuthGrant extends McpCliOAuthFacts {
+export interface McpCliOAuthGrant extends McpCliOAuthFacts, ExternalOAuthGrant {
   /** A confidential client's secret from mcp-cli's client registration file. */
   readonly clientSecret?: string;
+}
+
+/** `mcpTokens.keyring.*` as the keyring descriptor reads it (backends/registry.ts). */
+export interface KeyringSettings {
+  /** The keyring service name (mcp-cli's `mcp-cli` by default). */
+  readonly service: string;
+  /** Keep mcp-cli's token registry file in step. */
+  readonly syncRegistry: boolean;
+  /** mcp-cli's registry file (empty setting: `~/.chuk_oauth/token_registry.json`). */
+  readonly registryPath: string;
+}
+
+export function readKeyringSettings(section: SettingsSection, home?: string): KeyringSettings {
+  return {
+    service: section.string('service', MCP_CLI_SERVICE) || MCP_CLI_SERVICE,
+    syncRegistry: section.boolean('mcpCliRegistry', true),
+    registryPath: section.string('registryPath') || defaultRegistryPath(home),
+  };
 }
 
 export class KeyringBackend implements SecretBackend {
@@ -162,8 +185,8 @@ export class KeyringBackend implements SecretBackend {
   }
 
   /** Applies changed settings (service name, mcp-cli registry) without a restart. */
-  configure(change: Pick<KeyringBackendOptions, 'service' | 'registry'>): void {
-    this.options = { ...this.options, service: change.service, registry: change.registry };
+  configure(change: Pick<KeyringBackendOptions, 'service' | 'registry' | 'registryPath'>): void {
+    this.options = { ...this.options, service: change.service, registry: change.registry, registryPath: change.registryPath };
   }
 
   get previousService(): string {
@@ -306,9 +329,10 @@ export class KeyringBackend implements SecretBackend {
     const text = await this.readRaw(key);
     const facts = text ? oauthFactsFromStoredToken(text) : undefined;
     if (!facts) return undefined;
-    if (facts.clientId || !this.options.registry) return facts;
+    const registryPath = this.options.registryPath ?? this.options.registry?.path;
+    if (facts.clientId || !registryPath) return facts;
     // mcp-cli's TokenManager keeps the dynamic registration beside its registry: ~/.chuk_oauth/tokens/<server>_client.json.
-    const file = join(dirname(this.options.registry.path), 'tokens', mcpCliClientRegistrationFile(key.name));
+    const file = join(dirname(registryPath), 'tokens', mcpCliClientRegistrationFile(key.name));
     let raw: unknown;
     try {
       raw = JSON.parse(await readFile(file, 'utf8'));

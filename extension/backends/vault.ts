@@ -20,13 +20,14 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { tokenTypeSchema, type TokenMetadata } from '../../server/core/model';
 import { keyId, parseKeyId, type TokenKey } from '../../server/core/reference';
-import { BackendError, type BackendHealth, type DiscoveredToken, type SecretBackend } from '../store/backend';
+import { BackendError, type BackendHealth, type DiscoveredToken, type SecretBackend, type SettingsSection } from '../store/backend';
 import { describeStoredToken, mcpCliAccount, MCP_CLI_VAULT_PREFIX, toStoredToken, valueFromStoredToken, StoredTokenError } from './mcpCliLayout';
 import { withRetry } from './retry';
 
 /** SecretStorage keys of the Vault credentials (never settings). */
-export const VAULT_TOKEN_SECRET = 'mcpTokens/v1/vault/token';
-export const VAULT_SECRET_ID_SECRET = 'mcpTokens/v1/vault/approleSecretId';
+export const VAULT_SECRET_PREFIX = 'mcpTokens/v1/vault/';
+export const VAULT_TOKEN_SECRET = `${VAULT_SECRET_PREFIX}token`;
+export const VAULT_SECRET_ID_SECRET = `${VAULT_SECRET_PREFIX}approleSecretId`;
 
 export type VaultLayout = 'mcpTokens' | 'mcpCli';
 export type VaultAuthMethod = 'token' | 'approle';
@@ -64,6 +65,24 @@ export const DEFAULT_VAULT_SETTINGS: VaultSettings = {
   tlsSkipVerify: false,
   timeoutMs: 10_000,
 };
+
+/** `mcpTokens.vault.*` as the Vault descriptor reads it (backends/registry.ts); credentials are never settings. */
+export function readVaultSettings(section: SettingsSection): VaultSettings {
+  const d = DEFAULT_VAULT_SETTINGS;
+  return {
+    address: section.string('address'),
+    namespace: section.string('namespace'),
+    mount: section.string('mount', d.mount).replace(/^\/+|\/+$/g, '') || d.mount,
+    pathPrefix: section.string('pathPrefix'),
+    layout: section.string('layout') === 'mcpCli' ? 'mcpCli' : 'mcpTokens',
+    authMethod: section.string('authMethod') === 'approle' ? 'approle' : 'token',
+    appRoleId: section.string('appRoleId'),
+    appRoleMount: section.string('appRoleMount', d.appRoleMount) || d.appRoleMount,
+    caFile: section.string('caFile'),
+    tlsSkipVerify: section.boolean('tlsSkipVerify', false),
+    timeoutMs: section.number('timeoutMs', 500, 120_000, d.timeoutMs),
+  };
+}
 
 export interface VaultCredentials {
   /** The Vault token kept in SecretStorage (undefined: fall back to VAULT_TOKEN). */
@@ -548,44 +567,37 @@ export class VaultBackend implements SecretBackend {
 
   private async readFields(r: Resolved, key: TokenKey, version: number | undefined): Promise<Record<string, unknown> | undefined> {
     const where = `${r.settings.mount}/data/${this.secretPath(key)}`;
-    let res: unknown;
-    try {
-      res = await this.request(r, 'read', where, (c) => c.read(version ? `${where}?version=${version}` : where), true);
-    } catch (e) {
-      if (e instanceof VaultBackendError && e.fault.kind === 'missing') return undefined;
-      throw e;
-    }
-    const parsed = kvReadSchema.safeParse(res);
-    if (!parsed.success) throw new BackendError(this.id, `Vault returned an unexpected answer for ${where}${answerNote(res)} (is "${r.settings.mount}" a KV v2 mount, and is "mcpTokens.vault.address" Vault itself rather than a proxy?).`);
-    return parsed.data.data.data ?? undefined;
+    const parsed = await this.readChecked(r, 'read', where, (c) => c.read(version ? `${where}?version=${version}` : where), kvReadSchema, (note) =>
+      `Vault returned an unexpected answer for ${where}${note} (is "${r.settings.mount}" a KV v2 mount, and is "mcpTokens.vault.address" Vault itself rather than a proxy?).`,
+    );
+    return parsed?.data.data ?? undefined;
   }
 
   private async readMetadata(r: Resolved, key: TokenKey) {
     const where = `${r.settings.mount}/metadata/${this.secretPath(key)}`;
-    let res: unknown;
-    try {
-      res = await this.request(r, 'read', where, (c) => c.read(where), true);
-    } catch (e) {
-      if (e instanceof VaultBackendError && e.fault.kind === 'missing') return undefined;
-      throw e;
-    }
-    const parsed = kvMetadataSchema.safeParse(res);
-    if (!parsed.success) throw new BackendError(this.id, `Vault returned unexpected metadata for ${where}${answerNote(res)}.`);
-    return parsed.data.data;
+    return (await this.readChecked(r, 'read', where, (c) => c.read(where), kvMetadataSchema, (note) => `Vault returned unexpected metadata for ${where}${note}.`))?.data;
   }
 
   private async list(r: Resolved, path: string): Promise<string[]> {
     const where = `${r.settings.mount}/metadata/${path}`;
+    return (await this.readChecked(r, 'list', where, (c) => c.list(where), listSchema, (note) => `Vault returned an unexpected listing for ${where}${note}.`))?.data.keys ?? [];
+  }
+
+  /**
+   * One retried read or listing of `where`: undefined when Vault holds nothing there (404), else the
+   * answer checked against `schema`; an answer of another shape fails with `unexpected(what came)`.
+   */
+  private async readChecked<S extends z.ZodType>(r: Resolved, op: 'read' | 'list', where: string, work: (c: Client) => Promise<unknown>, schema: S, unexpected: (note: string) => string): Promise<z.infer<S> | undefined> {
     let res: unknown;
     try {
-      res = await this.request(r, 'list', where, (c) => c.list(where), true);
+      res = await this.request(r, op, where, work, true);
     } catch (e) {
-      if (e instanceof VaultBackendError && e.fault.kind === 'missing') return [];
+      if (e instanceof VaultBackendError && e.fault.kind === 'missing') return undefined;
       throw e;
     }
-    const parsed = listSchema.safeParse(res);
-    if (!parsed.success) throw new BackendError(this.id, `Vault returned an unexpected listing for ${where}${answerNote(res)}.`);
-    return parsed.data.data.keys;
+    const parsed = schema.safeParse(res);
+    if (!parsed.success) throw new BackendError(this.id, unexpected(answerNote(res)));
+    return parsed.data;
   }
 
   private valueOf(r: Resolved, key: TokenKey, fields: Record<string, unknown>): string {

@@ -9,6 +9,7 @@ import { BACKEND_LABELS, type BackendId } from '../../server/core/model';
 import type { Services } from '../services';
 import type { BackendHealth } from '../store/backend';
 import { healthSummary } from './healthText';
+import { backendRegistry } from './registry';
 
 type Node = { kind: 'backend'; health: BackendHealth; count: number } | { kind: 'info'; backend: BackendId; label: string; icon: string; tooltip?: string };
 
@@ -27,9 +28,9 @@ export function registerBackendsView(services: Services): void {
     view.onDidChangeVisibility((e) => e.visible && provider.refresh()),
     services.store.onDidChange((c) => (c.kind === 'set' || c.kind === 'delete' || c.kind === 'metadata' || c.kind === 'refresh' ? refreshSoon() : undefined)),
     services.config.onDidChange(refreshSoon, 'backend'),
-    services.config.onDidChange(refreshSoon, 'vault'),
-    services.config.onDidChange(refreshSoon, 'keyring'),
-    services.context.secrets.onDidChange((e) => (e.key.startsWith('mcpTokens/v1/vault/') ? refreshSoon() : undefined)),
+    // Each backend's own settings and credentials change its health.
+    ...backendRegistry.descriptors.flatMap((d) => (d.section ? [services.config.onDidChange(refreshSoon, d.section)] : [])),
+    services.context.secrets.onDidChange((e) => (backendRegistry.descriptors.some((d) => d.secretPrefix && e.key.startsWith(d.secretPrefix)) ? refreshSoon() : undefined)),
   );
   registerCommand(services, 'refreshBackends', () => provider.refresh());
   provider.isVisible = () => view.visible;

@@ -16,8 +16,6 @@ import { Leases, secretStorageLeaseStorage } from '../store/lease';
 import { ACCESS_NAMESPACE, refreshKey } from './session';
 import { inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf } from '../platform/commandTable';
-import { KeyringBackend } from '../backends/keyring';
-import { McpCliRegistry, defaultRegistryPath } from '../backends/mcpCliRegistry';
 
 
 const OUTCOME_TEXT: Record<RefreshOutcome, string> = {
@@ -101,11 +99,7 @@ export function createOAuth(s: CoreServices): OAuthFeature {
     leases: new Leases(leaseStorage),
     clientMetadataUrl: () => s.config.oauthClientMetadataUrl(),
     // An mcp-cli OAuth entry in the keyring: what mcp-cli stored about it, so it can be refreshed here.
-    externalGrant: async (meta) => {
-      if (meta.backend !== 'keyring') return undefined;
-      const registry = new McpCliRegistry(s.config.keyringRegistryPath() ?? defaultRegistryPath());
-      return new KeyringBackend({ service: s.config.keyringService(), registry }).oauthGrant(meta);
-    },
+    externalGrant: (meta) => s.store.oauthGrant(meta),
   });
   s.context.subscriptions.push(
     manager,

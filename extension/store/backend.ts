@@ -1,6 +1,7 @@
 /**
- * The contract every secret backend fulfils. Pure types: a backend is given to the TokenStore,
- * which owns the metadata index; commands, views and the provider only talk to the store.
+ * The contract every secret backend fulfils, and the reader of a backend's own settings. Pure: a
+ * backend is given to the TokenStore, which owns the metadata index; commands, views and the
+ * provider only talk to the store.
  */
 import type { BackendId, TokenMetadata } from '../../server/core/model';
 import type { TokenKey } from '../../server/core/reference';
@@ -60,6 +61,53 @@ export interface SecretBackend {
   health(): Promise<BackendHealth>;
   /** Fires when values change outside this window (another window, another tool). */
   readonly onDidChange?: Event<void>;
+  /**
+   * What another tool stored about an OAuth token it signed in (mcp-cli's keyring entries), so the
+   * OAuth feature can refresh it here; undefined when the token is not such an entry.
+   */
+  oauthGrant?(key: TokenKey): Promise<ExternalOAuthGrant | undefined>;
+}
+
+/** The non-secret facts of an OAuth entry another tool stored, and its client (the secret only for the token endpoint). */
+export interface ExternalOAuthGrant {
+  readonly issuer?: string;
+  readonly clientId?: string;
+  readonly serverUrl?: string;
+  readonly resource?: string;
+  readonly scopes?: readonly string[];
+  /** A confidential client's secret from the other tool's client registration. */
+  readonly clientSecret?: string;
+}
+
+/**
+ * The settings a backend owns, `mcpTokens.<section>.*`, as its descriptor reads them (Config.section):
+ * each backend parses its own section, so the settings module names no backend.
+ */
+export interface SettingsSection {
+  /** The trimmed string, or `fallback` when unset or not a string. */
+  string(key: string, fallback?: string): string;
+  /** The boolean, or `fallback` when unset or not a boolean. */
+  boolean(key: string, fallback: boolean): boolean;
+  /** The number clamped to [min, max], or `fallback` when unset or not a finite number. */
+  number(key: string, min: number, max: number, fallback: number): number;
+}
+
+/** A SettingsSection over `get` (a key's raw value, undefined when unset): what Config.section gives. */
+export function settingsSection(get: (key: string) => unknown): SettingsSection {
+  return {
+    string: (key, fallback = '') => {
+      const v = get(key);
+      return typeof v === 'string' ? v.trim() : fallback;
+    },
+    boolean: (key, fallback) => {
+      const v = get(key);
+      return typeof v === 'boolean' ? v : fallback;
+    },
+    number: (key, min, max, fallback) => {
+      const v = get(key);
+      return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : fallback;
+    },
+  };
 }
 
 /**

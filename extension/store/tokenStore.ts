@@ -61,7 +61,7 @@ import {
 import { errorText } from '../../server/core/errors';
 import { keyId, type TokenKey } from '../../server/core/reference';
 import { Emitter, Mutex, type Disposable } from '../platform/event';
-import { BackendError, type BackendHealth, type DiscoveredToken, type MetadataStorage, type SecretBackend } from './backend';
+import { BackendError, type BackendHealth, type DiscoveredToken, type ExternalOAuthGrant, type MetadataStorage, type SecretBackend } from './backend';
 import { MetadataIndex, type Damage, type LeaseName } from './metadataIndex';
 
 import { NewerVersionError } from './metadataIndex';
@@ -312,6 +312,11 @@ export class TokenStore implements Disposable {
 
   backendIds(): BackendId[] {
     return [...this.backends.keys()];
+  }
+
+  /** What another tool stored about the OAuth token `meta` in its backend (mcp-cli in the keyring), to refresh it here. */
+  async oauthGrant(meta: TokenMetadata): Promise<ExternalOAuthGrant | undefined> {
+    return this.backends.get(meta.backend)?.oauthGrant?.(meta);
   }
 
   async health(): Promise<BackendHealth[]> {

@@ -29,8 +29,20 @@ export function isInternalNamespace(namespace: string): boolean {
   return INTERNAL_NAMESPACES.includes(namespace);
 }
 
-export const BACKEND_IDS = ['secretStorage', 'keyring', 'vault'] as const;
-export type BackendId = (typeof BACKEND_IDS)[number];
+/**
+ * Every backend this version knows, with the label users see (here, so the language server's hovers
+ * name it too). The extension's registry (`extension/backends/registry.ts`) completes each with how it
+ * is created, configured and repaired; a `testOnly` backend exists only under the registry's test
+ * switch, never for users. Adding a backend: docs/adding-a-backend.md.
+ */
+export const BACKENDS = [
+  { id: 'secretStorage', label: 'VS Code SecretStorage' },
+  { id: 'keyring', label: 'OS keyring' },
+  { id: 'vault', label: 'HashiCorp Vault' },
+  { id: 'memory', label: 'In-memory (tests only)', testOnly: true },
+] as const satisfies ReadonlyArray<{ id: string; label: string; testOnly?: true }>;
+export type BackendId = (typeof BACKENDS)[number]['id'];
+export const BACKEND_IDS = BACKENDS.map((b) => b.id) as [BackendId, ...BackendId[]];
 
 export const TOKEN_TYPE_LABELS: Record<TokenType, string> = {
   oauth: 'OAuth',
@@ -40,11 +52,7 @@ export const TOKEN_TYPE_LABELS: Record<TokenType, string> = {
   generic: 'Generic secret',
 };
 
-export const BACKEND_LABELS: Record<BackendId, string> = {
-  secretStorage: 'VS Code SecretStorage',
-  keyring: 'OS keyring',
-  vault: 'HashiCorp Vault',
-};
+export const BACKEND_LABELS = Object.fromEntries(BACKENDS.map((b) => [b.id, b.label])) as Record<BackendId, string>;
 
 /** The namespace a new token of `type` goes to when the user does not choose one. */
 export function defaultNamespaceFor(type: TokenType): string {

@@ -103,17 +103,8 @@ function extensionFolderOf(target: string | undefined): string | undefined {
   return m ? m[1] : undefined;
 }
 
-/**
- * Crossings left to the coordinator to remove after merging the branch that fixes them (the
- * backends helper: the keyring grant the OAuth feature reads, the refresh-token key the store's
- * companion rule names, and the Vault settings type config.ts names). Nothing else may be added here.
- */
-const KNOWN_FEATURE_CROSSINGS: readonly string[] = [
-  'extension/backends/index.ts → ../oauth/session',
-  'extension/oauth/index.ts → ../backends/keyring',
-  'extension/oauth/index.ts → ../backends/mcpCliRegistry',
-  'extension/config.ts → ./backends/vault',
-];
+/** Crossings not removed yet (none: the backends branch removed the last ones). Nothing may be added here. */
+const KNOWN_FEATURE_CROSSINGS: readonly string[] = [];
 
 test('no feature folder imports another feature folder; platform/ and store/ import no feature folder', () => {
   const features = featureFolders();
