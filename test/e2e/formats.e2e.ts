@@ -5,12 +5,15 @@
  *    key looks like and that this looks like a GitHub token; "Store Anyway" stores it;
  *  - a JWT sets its own expiry (the Tokens tree shows "expires in 10 days", the tooltip its claims);
  *  - an expired JWT is refused with a clear message unless the user stores it anyway, and
- *    automation cannot store it at all.
+ *    automation cannot store it at all;
+ *  - Import from a .env file and Generate run the same checks (problems reported per token).
  * Values are built at run time from parts (no secret-looking literal in the repository); none may be
  * found in plaintext in any file of the run.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launch, type VSCode } from './harness';
 
@@ -194,5 +197,28 @@ describe('format rules and JWTs in code-server', () => {
     await assert.rejects(vs.runCommand('mcpTokens.setToken', { namespace: 'api-key', name: 'auto2', type: 'api-key', value: 'x'.repeat(20), expires: 'soon' }), /expires/);
     await assert.rejects(vs.runCommand('mcpTokens.setToken', { namespace: 'api-key', name: 'auto2', type: 'api-key', value: 'x'.repeat(20), skipFormatCheck: true }), /Unrecognized key/i);
     await waitUntil('the warning in the log', async () => /api-key:auto: This does not look like an Anthropic API key/.test(await vs.readLog()));
+    // Generate runs the same rules: a random string is no user:password pair.
+    await assert.rejects(vs.runCommand('mcpTokens.generateToken', { namespace: 'generic', name: 'gen', type: 'basic' }), /a generated value does not fit type basic\. It does not look like a user:password pair/);
+    assert.equal((await tokens()).some((t) => t.name === 'gen'), false);
+  });
+
+  test('Import from a .env file: problems are reported per token, a JWT brings its expiry, an existing token is named as skipped', async () => {
+    await vs.clearNotifications();
+    const env = `OPENAI_API_KEY=${GITHUB_LOOKING}\nIDP_TOKEN=${JWT}\n`;
+    const file = join(vs.dirs.workspace!, '.env.formats');
+    writeFileSync(file, env);
+    const keys = await vs.runCommand<{ namespace: string; name: string }[]>('mcpTokens.importFromEnv', { file, variables: { OPENAI_API_KEY: 'api-key:openai-imported', IDP_TOKEN: 'bearer:idp-imported' } });
+    assert.deepEqual(keys.map((k) => `${k.namespace}:${k.name}`).sort(), ['api-key:openai-imported', 'bearer:idp-imported']);
+    const text = await vs.notifications.waitFor(/Imported 2 tokens\. 1 problem: OPENAI_API_KEY → api-key:openai-imported: This does not look like an OpenAI API key/);
+    assert.match(text, /It looks like a GitHub token/);
+    const all = await tokens();
+    const idp = all.find((t) => t.name === 'idp-imported')!;
+    assert.equal(idp.expiresAt, new Date(EXP * 1000).toISOString());
+    assert.equal(idp.jwt?.iss, 'https://id.e2e.example');
+    assert.equal(all.find((t) => t.name === 'openai-imported')?.provider, 'openai');
+    // Again without overwrite: nothing is replaced, and the log names what was skipped.
+    assert.deepEqual(await vs.runCommand('mcpTokens.importFromEnv', { file, variables: { OPENAI_API_KEY: 'api-key:openai-imported' } }), []);
+    await waitUntil('the skip in the log', async () => /Skipped: OPENAI_API_KEY \(api-key:openai-imported exists\)/.test(await vs.readLog()));
+    rmSync(file); // the test's own plaintext file: the scan is about what VS Code and the extension write
   });
 });

@@ -112,3 +112,15 @@ test('commands never touch internal namespaces (refresh tokens, client registrat
   }
   assert.equal(parseCommandInput(COMMANDS.deleteToken, 'oauth:github').via, 'ui');
 });
+
+test('setToken takes mcp-cli\'s metadata (provider, description, expires) and nothing that skips a check', () => {
+  const base = { namespace: 'api-key', name: 'openai', type: 'api-key', value: 'v' };
+  const ok = parseCommandInput(COMMANDS.setToken, { ...base, provider: 'openai', description: 'CI key', expires: '30d' });
+  assert.equal(ok.via, 'args');
+  assert.deepEqual(ok.via === 'args' && (ok.args as Record<string, unknown>).expires, '30d');
+  assert.ok(parseCommandInput(COMMANDS.setToken, { ...base, expires: '2026-12-31' }));
+  assert.throws(() => parseCommandInput(COMMANDS.setToken, { ...base, expires: 'soon' }), /expires: expected a date/);
+  for (const skip of ['skipFormatCheck', 'force', 'allowExpired', 'jwt']) {
+    assert.throws(() => parseCommandInput(COMMANDS.setToken, { ...base, [skip]: true }), /Unrecognized key/, skip);
+  }
+});
