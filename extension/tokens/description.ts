@@ -2,6 +2,7 @@
 import { BACKEND_LABELS, TOKEN_TYPE_LABELS, describeExpiry, expiryState, verifiedRows, type TokenMetadata } from '../../server/core/model';
 import { providerLabel } from '../../server/core/formats';
 import { jwtRows } from '../../server/core/jwt';
+import { escapeMarkdown } from '../../server/core/markdown';
 import { formatReference } from '../../server/core/reference';
 
 function when(iso: string | undefined): string {
@@ -37,10 +38,6 @@ export function detailLines(meta: TokenMetadata, now: Date): string[] {
   ];
 }
 
-function escapeMd(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
-}
-
 /** A Markdown table of the metadata, for tooltips and hovers. */
 export function markdownDescription(meta: TokenMetadata, now: Date, soonDays: number): string {
   const state = expiryState(meta, now, soonDays);
@@ -61,8 +58,8 @@ export function markdownDescription(meta: TokenMetadata, now: Date, soonDays: nu
   if (meta.lastVerified) rows.push(...verifiedRows(meta.lastVerified, when));
   const warn = state === 'expired' ? '\n\n$(warning) **Expired.** Rotate or set a new value.' : state === 'soon' ? '\n\n$(clock) **Expires soon.**' : '';
   return (
-    `**${escapeMd(meta.namespace)}:${escapeMd(meta.name)}**  \n\`${formatReference(meta)}\`\n\n| | |\n|---|---|\n` +
-    rows.map(([k, v]) => `| ${k} | ${escapeMd(v)} |`).join('\n') +
+    `**${escapeMarkdown(meta.namespace)}:${escapeMarkdown(meta.name)}**  \n\`${formatReference(meta)}\`\n\n| | |\n|---|---|\n` +
+    rows.map(([k, v]) => `| ${k} | ${escapeMarkdown(v)} |`).join('\n') +
     warn
   );
 }

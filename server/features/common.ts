@@ -1,10 +1,11 @@
 /** What every feature receives, and helpers they share. */
-import type { Range } from 'vscode-languageserver/node';
+import type { Position, Range } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { BACKEND_LABELS, TOKEN_TYPE_LABELS, describeExpiry, verifiedRows, type TokenMetadata } from '../core/model';
-import { findReferences, type ReferenceMatch } from '../core/reference';
+import { findReferences, type ParsedReference, type ReferenceMatch } from '../core/reference';
 import { jwtRows } from '../core/jwt';
 import { stringAtOffset } from '../core/configScan';
+import { escapeMarkdown } from '../core/markdown';
 import { uriPath } from '../core/mcpFiles';
 import type { TokenCatalog } from '../catalog';
 import type { McpWorkspace } from '../documents';
@@ -19,6 +20,12 @@ export interface FeatureContext {
 
 export function toRange(doc: TextDocument, start: number, end: number): Range {
   return { start: doc.positionAt(start), end: doc.positionAt(end) };
+}
+
+/** The well-formed reference under `position`, if any. */
+export function parsedReferenceAt(doc: TextDocument, position: Position): ParsedReference | undefined {
+  const ref = referenceAt(doc.getText(), doc.offsetAt(position));
+  return ref?.kind === 'reference' ? ref : undefined;
 }
 
 /** The reference (well-formed or not) under `offset`, found from the current line only. */
@@ -37,11 +44,6 @@ export function referenceAt(text: string, offset: number): ReferenceMatch | unde
     }
   }
   return undefined;
-}
-
-/** Escapes text for Markdown (descriptions, names come from users). */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+!|<>~]/g, (c) => `\\${c}`).replace(/\r?\n/g, '  \n');
 }
 
 /** `.vscode/mcp.json`: the last two segments of a URI's path, for messages. */
