@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { describeVerified, tokenMetadataSchema, verifiedRows, verifySettingsSchema, type LastVerified } from '../../server/core/model';
 import { SERVICES, serviceForProvider, settingsFor, splitScopes, targetUrl } from '../../extension/verify/services';
 import { COMMANDS } from '../../extension/platform/commandTable';
+import { metadataMarkdown } from '../../server/features/common';
 
 test('the provider names the service', () => {
   const table: [string | undefined, string | undefined][] = [
@@ -130,4 +131,21 @@ test('the store keeps the verify settings across Set and Rotate, and drops the r
   assert.deepEqual(store.get(key)?.verify, verify);
   assert.equal(store.get(key)?.lastVerified, undefined);
   assert.equal(store.get(key)?.updatedAt, '2026-12-01T10:00:00.000Z');
+});
+
+test('the language server\'s hover table shows the last verification, escaped', () => {
+  const md = metadataMarkdown(
+    tokenMetadataSchema.parse({
+      namespace: 'bearer',
+      name: 'github',
+      type: 'bearer',
+      backend: 'secretStorage',
+      createdAt: '2026-12-01T09:00:00.000Z',
+      updatedAt: '2026-12-01T09:00:00.000Z',
+      lastVerified: { at: '2026-12-01T10:00:00.000Z', ok: false, service: 'github', origin: 'https://api.github.com', identity: 'octo-cat', reason: 'rejected (HTTP 401)', scopes: ['repo'] },
+    }),
+    new Date('2026-12-01T11:00:00Z'),
+  );
+  for (const row of [String.raw`| Verified | failed, 2026\-12\-01 10:00 UTC, at https://api\.github\.com |`, String.raw`| Identity | octo\-cat |`, String.raw`| Token scopes | repo |`, String.raw`| Verify failure | rejected \(HTTP 401\) |`])
+    assert.ok(md.includes(row), `${row} in\n${md}`);
 });
