@@ -1,31 +1,144 @@
 // Bundles the extension host and the language server into dist/. `--production` minifies and drops
-// source maps; `--watch` rebuilds on change.
+// source maps; `--watch` rebuilds on change. The native keyring module is not bundled here: the
+// package script (scripts/package.ts) puts the binary of each target platform into dist/native/.
+//
+// dist/ holds, besides extension.js and server.js, chunks that are CommonJS bundles of their own:
+// - shared chunks (SHARED): one copy of a library both processes use (zod, the LSP protocol, minimatch),
+//   required when the bundle starts;
+// - lazy chunks (LAZY): what most sessions never run (node-vault and axios, the MCP SDK's OAuth client,
+//   secretlint's rule preset), required on first use: the main bundle holds a small facade per module
+//   whose properties load the chunk when first read (a call, `instanceof`, a constant), not before.
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const require = createRequire(import.meta.url);
+const root = dirname(new URL(import.meta.url).pathname);
 
-/** Native modules cannot be bundled: they stay external and are copied beside the bundle. */
-const NATIVE = ['@napi-rs/keyring'];
+/** Chunk file (in dist/) → the module specifiers it serves. */
+const SHARED = {
+  'zod.js': ['zod', 'zod/v4'],
+  'lsp.js': [
+    'vscode-jsonrpc',
+    'vscode-jsonrpc/node',
+    'vscode-languageserver-protocol',
+    'vscode-languageserver-protocol/node',
+    'vscode-languageserver-types',
+  ],
+  'minimatch.js': ['minimatch'],
+};
+const LAZY = {
+  'vault-client.js': ['node-vault'],
+  'mcp-sdk.js': [
+    '@modelcontextprotocol/sdk/client/auth.js',
+    '@modelcontextprotocol/sdk/shared/auth-utils.js',
+    '@modelcontextprotocol/sdk/shared/auth.js',
+    '@modelcontextprotocol/sdk/types.js',
+    '@modelcontextprotocol/sdk/server/auth/errors.js',
+  ],
+  'secretlint.js': ['@secretlint/core', '@secretlint/profiler', '@secretlint/secretlint-rule-preset-recommend'],
+};
+const chunkOf = new Map(Object.entries({ ...SHARED, ...LAZY }).flatMap(([file, specs]) => specs.map((s) => [s, file])));
+const lazySpecs = new Set(Object.values(LAZY).flat());
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
-function copyNative() {
-  for (const pkg of NATIVE) {
-    const pkgJson = require.resolve(`${pkg}/package.json`);
-    const from = dirname(pkgJson);
-    const to = join('dist', 'node_modules', pkg);
-    rmSync(to, { recursive: true, force: true });
-    mkdirSync(dirname(to), { recursive: true });
-    cpSync(from, to, { recursive: true });
-    // The platform package holding the .node binary (e.g. @napi-rs/keyring-linux-x64-gnu).
-    for (const dep of Object.keys(require(pkgJson).optionalDependencies ?? {})) {
-      const depDir = join('node_modules', dep);
-      if (existsSync(depDir)) cpSync(depDir, join('dist', 'node_modules', dep), { recursive: true });
+/**
+ * Drops what the bundles carry but never run:
+ * - zod's 40 message locales (≈ 260 KB minified per bundle): `zod` exports them all as `z.locales`,
+ *   which defeats tree shaking; only English is used (and registered by zod itself);
+ * - axios' `form-data` dependency (with mime-db, ≈ 140 KB): node-vault sends JSON only, and axios falls
+ *   back to Node's own FormData where it needs one (as its browser build does);
+ * - node-forge inside secretlint's preset (see below).
+ */
+const dropUnused = {
+  name: 'drop-unused',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: resolve(args.resolveDir, args.path), namespace: 'zod-locales' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
+      resolveDir: dirname(args.path),
+    }));
+    build.onResolve({ filter: /^form-data$/ }, () => ({ path: 'form-data', namespace: 'no-form-data' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-form-data' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+    build.onLoad({ filter: /secretlint-rule-preset-recommend[\\/]module[\\/]index-\w+\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('Node.js module for Forge')) return undefined;
+      // node-forge (≈ 200 KB minified): secretlint's GCP rule imports it only to open `.p12` files, and the
+      // language server lints one in-memory text named `mcp-config-values.txt`. The rule catches the error.
+      return { contents: `export const i = { get default() { throw new Error('node-forge is not bundled'); } };`, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * Resolves the specifiers of other chunks (not those of `own`, the chunk being built) to the chunk
+ * file beside the bundle: a shared chunk directly, a lazy one through a facade (`facades`, built by
+ * `buildFacades` once the lazy chunks exist).
+ */
+function chunks(own = [], facades = new Map()) {
+  const specs = [...chunkOf.keys()].filter((s) => !own.includes(s));
+  return {
+    name: 'chunks',
+    setup(build) {
+      if (specs.length === 0) return;
+      build.onResolve({ filter: new RegExp(`^(${specs.map(escape).join('|')})$`) }, (args) => ({ path: args.path, namespace: 'chunk' }));
+      build.onResolve({ filter: /^\.\/[\w-]+\.js$/, namespace: 'chunk' }, (args) => ({ path: args.path, external: true }));
+      build.onLoad({ filter: /.*/, namespace: 'chunk' }, (args) => {
+        const file = chunkOf.get(args.path);
+        // A namespace object: `__esModule` so that a default import gets the module's default export.
+        if (!lazySpecs.has(args.path))
+          return { contents: `module.exports = Object.defineProperty({ ...require(${JSON.stringify(`./${file}`)})[${JSON.stringify(args.path)}] }, '__esModule', { value: true });`, loader: 'js' };
+        const facade = facades.get(args.path);
+        if (!facade) throw new Error(`no facade for ${args.path} (build the lazy chunks first)`);
+        return { contents: facade, loader: 'js' };
+      });
+    },
+  };
+}
+
+/** A chunk's entry: its exports are named by specifier, each the namespace of that module. */
+function chunkEntry(specs) {
+  return {
+    name: 'chunk-entry',
+    setup(build) {
+      build.onResolve({ filter: /^chunk-entry$/ }, () => ({ path: 'chunk-entry', namespace: 'chunk-entry' }));
+      build.onLoad({ filter: /.*/, namespace: 'chunk-entry' }, () => ({
+        // ESM imports, so that esbuild shakes what no one uses out of ESM packages (zod).
+        contents: specs.map((s, i) => `import * as m${i} from ${JSON.stringify(s)};\nexport { m${i} as ${JSON.stringify(s)} };`).join('\n'),
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * The facade of each lazily loaded module, from the built chunk's real exports: a getter per export
+ * (`default` too, e.g. node-vault's client factory) that requires the chunk when first read.
+ */
+function buildFacades(outdir) {
+  const facades = new Map();
+  for (const [file, specs] of Object.entries(LAZY)) {
+    const path = resolve(outdir, file);
+    delete require.cache[path];
+    const loaded = require(path);
+    for (const spec of specs) {
+      const mod = loaded[spec];
+      const load = `let m; const load = () => (m ??= require(${JSON.stringify(`./${file}`)})[${JSON.stringify(spec)}]);`;
+      const keys = Object.keys(mod).filter((k) => k !== '__esModule');
+      facades.set(
+        spec,
+        `${load}\nObject.defineProperty(module.exports, '__esModule', { value: true });\n` +
+          `for (const k of ${JSON.stringify(keys)}) Object.defineProperty(module.exports, k, { enumerable: true, get: () => load()[k] });`,
+      );
     }
   }
+  return facades;
 }
 
 /** @type {esbuild.BuildOptions} */
@@ -46,18 +159,31 @@ const common = {
   mainFields: ['module', 'main'],
 };
 
-const builds = [
-  { ...common, entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist', external: ['vscode', ...NATIVE] },
-  { ...common, entryPoints: { server: 'server/server.ts' }, outdir: 'dist', external: [] },
-  // The OAuth command-line client (conformance suite, debugging); in dist/cli/, not shipped in the .vsix.
-  { ...common, entryPoints: { 'mcp-tokens-oauth-cli': 'extension/oauth/cli.ts' }, outdir: 'dist/cli', external: [] },
-].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));
+const chunkBuilds = (group) =>
+  Object.entries(group).map(([file, specs]) => ({
+    ...common,
+    entryPoints: { [file.replace(/\.js$/, '')]: 'chunk-entry' },
+    outdir: 'dist',
+    plugins: [dropUnused, chunkEntry(specs), chunks(specs)],
+  }));
+const mainBuilds = (facades) =>
+  [
+    { ...common, entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist', external: ['vscode', '@napi-rs/keyring'], plugins: [dropUnused, chunks([], facades)] },
+    { ...common, entryPoints: { server: 'server/server.ts' }, outdir: 'dist', plugins: [dropUnused, chunks([], facades)] },
+    // The OAuth command-line client (conformance suite, debugging): one self-contained bundle in dist/cli/, not shipped in the .vsix.
+    { ...common, entryPoints: { 'mcp-tokens-oauth-cli': 'extension/oauth/cli.ts' }, outdir: 'dist/cli', plugins: [dropUnused] },
+  ].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));
 
+if (!watch) rmSync('dist', { recursive: true, force: true });
+// Shared chunks first (the lazy chunks require them when their facades are built), then the lazy
+// chunks, then the bundles that use both.
+const shared = chunkBuilds(SHARED);
+const lazy = chunkBuilds(LAZY);
+await Promise.all(shared.map((b) => esbuild.build(b)));
+await Promise.all(lazy.map((b) => esbuild.build(b)));
+const main = mainBuilds(buildFacades('dist'));
 if (watch) {
-  copyNative();
-  for (const b of builds) await (await esbuild.context(b)).watch();
+  for (const b of main) await (await esbuild.context(b)).watch();
 } else {
-  rmSync('dist', { recursive: true, force: true });
-  await Promise.all(builds.map((b) => esbuild.build(b)));
-  copyNative();
+  await Promise.all(main.map((b) => esbuild.build(b)));
 }

@@ -79,6 +79,8 @@ const suites = {
   typecheck: () => all(...PROJECTS.map((p) => () => run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', p, '--noEmit']))),
   unit: () => nodeTest(files('test/unit', '.test.ts')),
   lsp: () => all(() => run(process.execPath, ['esbuild.mjs']), () => nodeTest(files('test/lsp', '.test.ts'))),
+  // Builds every platform's .vsix (npm run package -- --all-targets) and checks each.
+  package: () => nodeTest(files('test/package', '.test.ts')),
   fuzz: () => nodeTest(files('test/fuzz', '.test.ts')),
   keyring: () => !existsSync('test/keyring/run.sh') || run('bash', ['test/keyring/run.sh']),
   vault: () => nodeTest(files('test/vault', '.test.ts')),
@@ -95,7 +97,7 @@ const suites = {
   bench: () => all(...files('test/bench', '.bench.ts').map((f) => () => run(process.execPath, ['--import', 'tsx', '--expose-gc', f]))),
 };
 
-const order = ['typecheck', 'unit', 'lsp', 'fuzz', 'keyring', 'vault', 'oauth', 'verify', 'conformance', 'e2e'];
+const order = ['typecheck', 'unit', 'lsp', 'package', 'fuzz', 'keyring', 'vault', 'oauth', 'verify', 'conformance', 'e2e'];
 const wanted = process.argv.slice(2);
 const names = wanted.length === 0 || wanted.includes('all') ? order : wanted;
 const failed = [];

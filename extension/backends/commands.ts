@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { BACKEND_LABELS, isInternalNamespace, type BackendId, type TokenMetadata } from '../../server/core/model';
+import { assessValue, assessmentProblems } from '../../server/core/formats';
 import { oauthCompanions, refreshKey } from '../../server/core/oauthKeys';
 import { keyId, parseKeyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
@@ -339,12 +340,18 @@ class BackendCommands {
     const chosen = [...tokens.filter((t) => companions.has(keyId(t))), ...written];
     const imported: string[] = [];
     const failures: string[] = [];
+    const warnings: string[] = [];
+    const now = new Date();
     for (const t of chosen) {
       try {
-        const base = { namespace: t.namespace, name: t.name, type: t.type, expiresAt: t.expiresAt, provider: t.provider, description: t.description, backend: backend ?? undefined };
+        // The format rules and the JWT reader, as for Set Token: a JWT's claims are read again; a
+        // problem is reported with the token, never a reason to leave it out.
+        const checked = assessValue(t.value, { provider: t.provider, type: t.type }, now);
+        if (!companions.has(keyId(t)) && t.type !== 'oauth') for (const p of assessmentProblems(checked, now)) warnings.push(`${keyId(t)}: ${p}`);
+        const base = { namespace: t.namespace, name: t.name, type: t.type, expiresAt: t.expiresAt, provider: t.provider, description: t.description, backend: backend ?? undefined, jwt: checked.jwt };
         if (t.previous) {
           await this.store.set({ ...base, value: t.previous }, { reason: 'import' });
-          await this.store.rotate(t, t.value);
+          await this.store.rotate(t, t.value, { jwt: checked.jwt });
         } else {
           await this.store.set({ ...base, value: t.value }, { reason: 'import' });
         }
@@ -356,7 +363,10 @@ class BackendCommands {
     }
     const summary = `Imported ${imported.length} token${imported.length === 1 ? '' : 's'}${skipped.length ? `, skipped ${skipped.length} existing` : ''}.`;
     this.s.log.info(`${summary}${failures.length ? ` Failed: ${failures.join('; ')}` : ''}`);
-    if (failures.length) void vscode.window.showErrorMessage(`${summary} ${failures.length} failed: ${failures.join('; ')}`);
+    for (const w of warnings) this.s.log.warn(`Import: ${w}`);
+    const reported = warnings.length ? ` ${warnings.length} problem${warnings.length === 1 ? '' : 's'}: ${warnings.join(' ')}` : '';
+    if (failures.length) void vscode.window.showErrorMessage(`${summary} ${failures.length} failed: ${failures.join('; ')}${reported}`);
+    else if (reported) void vscode.window.showWarningMessage(`${summary}${reported}`);
     else void vscode.window.showInformationMessage(summary);
     return { imported, skipped };
   }

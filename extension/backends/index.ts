@@ -1,8 +1,10 @@
 /** Builds the TokenStore with every backend available in this window. */
 import { errorText } from '../../server/core/errors';
 import * as vscode from 'vscode';
+import { join } from 'node:path';
 import type { Config } from '../config';
-import type { BackendId } from '../../server/core/model';
+import { BACKEND_LABELS, type BackendId } from '../../server/core/model';
+import type { SecretBackend } from '../store/backend';
 import { refreshKey } from '../../server/core/oauthKeys';
 import { backendRegistry, createBackends, type BackendRegistry } from './registry';
 import { SecretStorageIndex } from './secretStorage';
@@ -13,7 +15,8 @@ export function createTokenStore(context: vscode.ExtensionContext, config: Confi
   const uses = (id: BackendId) =>
     config.defaultBackend() === id || Object.values(config.namespaceBackends()).includes(id) || (store?.list().some((t) => t.backend === id) ?? false);
   const log = (level: 'info' | 'warn' | 'error', message: string) => channel[level](message);
-  const backends = createBackends(registry, { secrets: context.secrets, globalState: context.globalState, config, log, subscriptions: context.subscriptions }, uses);
+  const native = { dir: join(context.extensionPath, 'dist', 'native'), cacheDir: join(context.globalStorageUri.fsPath, 'native') };
+  const backends = createBackends(registry, { secrets: context.secrets, globalState: context.globalState, config, log, subscriptions: context.subscriptions, native }, uses);
   const store: TokenStore = new TokenStore({
     backends,
     index,
@@ -22,8 +25,29 @@ export function createTokenStore(context: vscode.ExtensionContext, config: Confi
     // An OAuth token's refresh token is deleted, kept in the trash and restored with it.
     companionsOf: (meta) => (meta.type === 'oauth' ? [refreshKey(meta)] : []),
   });
-  context.subscriptions.push(index, store, ...watchConsistency(store, config, channel, registry));
+  context.subscriptions.push(index, store, ...watchConsistency(store, config, channel, registry), warnWhenChosenUnavailable(backends, config));
   return store;
+}
+
+/**
+ * Choosing, in `mcpTokens.backend.*`, a backend this window cannot use (the OS keyring in the universal
+ * package, or on a machine without a Secret Service) says so at once, with its health's cause and fix,
+ * rather than at the first token stored there.
+ */
+function warnWhenChosenUnavailable(backends: readonly SecretBackend[], config: Config): vscode.Disposable {
+  const chosen = () => new Set<BackendId>([config.defaultBackend(), ...Object.values(config.namespaceBackends())]);
+  let before = chosen();
+  return config.onDidChange(async () => {
+    const now = chosen();
+    const added = [...now].filter((id) => !before.has(id));
+    before = now;
+    for (const backend of backends.filter((b) => added.includes(b.id))) {
+      const health = await backend.health().catch(() => undefined);
+      if (health && !health.available) {
+        void vscode.window.showWarningMessage(`"mcpTokens.backend" now chooses ${BACKEND_LABELS[backend.id]}, which cannot be used here: ${health.cause ?? ''} ${health.fix ?? ''}`.trim());
+      }
+    }
+  }, 'backend');
 }
 
 /**

@@ -30,6 +30,7 @@ import {
   type McpCliOAuthFacts,
 } from './mcpCliLayout';
 import { RegistryUnparsableError, defaultRegistryPath, type McpCliRegistry } from './mcpCliRegistry';
+import { KeyringUnavailableError } from './keyringNative';
 import { withRetry } from './retry';
 
 /** The part of `@napi-rs/keyring`'s AsyncEntry this backend uses. */
@@ -172,7 +173,7 @@ export function readKeyringSettings(section: SettingsSection, home?: string): Ke
 export class KeyringBackend implements SecretBackend {
   readonly id = 'keyring' as const;
   private module: KeyringModule | undefined;
-  private loadError: string | undefined;
+  private loadError: string | KeyringUnavailableError | undefined;
   private readonly platform: NodeJS.Platform;
   private options: KeyringBackendOptions;
 
@@ -292,6 +293,8 @@ export class KeyringBackend implements SecretBackend {
     try {
       mod = this.load();
     } catch (e) {
+      // This package has no binary for this machine (the universal package, another platform's).
+      if (e instanceof KeyringUnavailableError) return { ...base, available: false, healthy: false, cause: e.message, fix: e.fix };
       return {
         ...base,
         available: false,
@@ -378,13 +381,14 @@ export class KeyringBackend implements SecretBackend {
 
   private load(): KeyringModule {
     if (this.module) return this.module;
-    if (this.loadError) throw new Error(this.loadError);
+    if (this.loadError) throw this.loadError instanceof KeyringUnavailableError ? this.loadError : new Error(this.loadError);
     try {
       // Loaded on first use so that a missing native module only disables this backend.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       this.module = this.options.load ? this.options.load() : (require('@napi-rs/keyring') as KeyringModule);
       return this.module;
     } catch (e) {
+      if (e instanceof KeyringUnavailableError) throw (this.loadError = e);
       this.loadError = e instanceof Error ? e.message.split('\n')[0] : String(e);
       throw new Error(this.loadError);
     }

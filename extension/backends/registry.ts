@@ -17,7 +17,8 @@ import { WINDOW_BACKEND_IDS, parseBackendId } from '../store/backendIds';
 import type { Config } from '../config';
 import type { Disposable } from '../platform/event';
 import type { BackendHealth, SecretBackend } from '../store/backend';
-import { KeyringBackend, readKeyringSettings } from './keyring';
+import { KeyringBackend, readKeyringSettings, type KeyringModule } from './keyring';
+import { loadPackagedKeyring } from './keyringNative';
 import { McpCliRegistry } from './mcpCliRegistry';
 import { InMemoryBackend } from './memory';
 import { SecretStorageBackend } from './secretStorage';
@@ -37,6 +38,11 @@ export interface BackendSetup {
   readonly isActive: () => boolean;
   /** Disposed when the extension stops: the backend and the subscriptions it takes. */
   readonly subscriptions: { push(...items: Disposable[]): unknown };
+  /**
+   * Where the package keeps its native modules (`dist/native`) and where they are unpacked (the
+   * extension's global storage); without it (unit tests) the keyring loads `@napi-rs/keyring` itself.
+   */
+  readonly native?: { readonly dir: string; readonly cacheDir: string };
 }
 
 /** One thing a user can do about an unhealthy backend: a command to run. */
@@ -83,12 +89,22 @@ const DESCRIPTORS: readonly BackendDescriptor[] = [
 
   descriptor('keyring', {
     section: 'keyring',
-    create: ({ config, log, isActive, subscriptions }) => {
+    create: ({ config, log, isActive, subscriptions, native }) => {
       const options = () => {
         const k = readKeyringSettings(config.section('keyring'));
         return { service: k.service, registryPath: k.registryPath, registry: k.syncRegistry ? new McpCliRegistry(k.registryPath) : undefined };
       };
-      const keyring = new KeyringBackend({ ...options(), isActive, log });
+      // The native module loads on first use: the package's own binary (none in the universal package).
+      const load = native
+        ? () =>
+            loadPackagedKeyring({
+              nativeDir: native.dir,
+              cacheDir: native.cacheDir,
+              // eslint-disable-next-line @typescript-eslint/no-require-imports
+              fallback: () => require('@napi-rs/keyring') as KeyringModule,
+            })
+        : undefined;
+      const keyring = new KeyringBackend({ ...options(), load, isActive, log });
       subscriptions.push(config.onDidChange(() => keyring.configure(options()), 'keyring'));
       return keyring;
     },

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { assessValue } from '../../server/core/formats';
 import { isInternalNamespace } from '../../server/core/model';
 import { MCP_FILE_NAMES, TOKEN_AWARE_USER_FILE, WORKSPACE_GLOBS } from '../../server/core/mcpFiles';
 import { SERVER_ENV, SERVER_EXEC_ARGV } from '../../server/core/launch';
@@ -194,7 +195,9 @@ class LanguageClientManager implements vscode.Disposable {
     for (let n = 2; this.s.store.has(key) && n < 1000; n++) key = { namespace: p.key.namespace, name: `${p.key.name}-${n}`.slice(0, 128) };
     const form = parseWholeReference(p.replacement)?.form ?? 'angle';
     try {
-      await this.s.store.set({ namespace: key.namespace, name: key.name, value, type: p.type, provider: p.provider, description: p.description });
+      // A moved JWT brings its expiry and claims, as with Set Token.
+      const facts = assessValue(value, { provider: p.provider, type: p.type }, new Date());
+      await this.s.store.set({ namespace: key.namespace, name: key.name, value, type: p.type, provider: p.provider, description: p.description, expiresAt: facts.jwtExpiresAt, jwt: facts.jwt });
     } catch (e) {
       return this.refuse(`Could not store the secret: ${message(e)}`);
     }

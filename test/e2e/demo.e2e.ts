@@ -1,7 +1,9 @@
 /**
  * `npm run demo` really starts: test/e2e/demo.sh (with a throw-away state dir and a free port)
  * prints its http://127.0.0.1:PORT/ URL, serves the workbench with MCP Token Manager in it, and
- * stops everything on Ctrl-C (SIGINT).
+ * stops everything on Ctrl-C (SIGINT). Its seeded demo server can start right away: the Servers view
+ * lists "demo-echo" waiting only for its token, not for workspace trust, even with the sample folder
+ * left in Restricted Mode (the trust question answered "No").
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { REPO_ROOT, tools } from './harness';
+import { Dialogs } from './harness/ui';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'mcp-tokens-e2e-demo-'));
 let groupId: number | undefined;
@@ -87,8 +90,27 @@ test('npm run demo serves the workbench with the extension and stops on Ctrl-C',
   try {
     const page = await browser.newPage();
     await page.goto(url);
-    await page.locator('.part.activitybar .action-item a[aria-label^="MCP Tokens"], .part.activitybar .action-item[aria-label^="MCP Tokens"]').first().waitFor({ timeout: 90_000 });
+    const activity = page.locator('.part.activitybar .action-item a[aria-label^="MCP Tokens"], .part.activitybar .action-item[aria-label^="MCP Tokens"]').first();
+    await activity.waitFor({ timeout: 90_000 });
     assert.match(await page.title(), /demo-workspace/);
+
+    // The sample folder opens as VS Code decides: should it ask about trust, "No" keeps Restricted Mode.
+    const dialogs = new Dialogs(page);
+    if (await dialogs.waitFor(15_000, /trust/i).then(() => true, () => false)) await dialogs.click(/No, I don.t trust/i);
+    await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'demo-workbench.png') });
+    await page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: /Restricted Mode/ }).first().waitFor({ timeout: 30_000 });
+
+    // The demo server is served from the seeded user servers file: it can start once its token is set.
+    await activity.click();
+    const servers = page
+      .locator('#workbench\\.parts\\.sidebar .pane')
+      .filter({ has: page.locator('.pane-header .title', { hasText: /^\s*Servers\s*$/i }) });
+    const row = servers.locator('.monaco-list-row', { hasText: 'demo-echo' }).first();
+    await row.waitFor({ timeout: 60_000 });
+    const description = (await row.locator('.label-description').textContent())?.trim() ?? '';
+    assert.equal(description, 'stdio · token missing');
+    assert.doesNotMatch(description, /not trusted/);
+    await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'demo-servers.png') });
   } finally {
     await browser.close();
   }

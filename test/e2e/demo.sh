@@ -51,15 +51,23 @@ PORT="${MCP_TOKENS_DEMO_PORT:-8080}"
 for _ in $(seq 1 50); do port_free "$PORT" && break; PORT=$((PORT + 1)); done
 port_free "$PORT" || { log "no free port found"; exit 1; }
 
-# The demo works on its own copy of the sample workspace (kept between runs, so your changes stay),
-# plus a token-aware server file whose server is a small local MCP server from the test fixtures.
+# The demo works on its own copy of the sample workspace (kept between runs, so your changes stay).
 WORKSPACE="$DEMO/demo-workspace"
-if [ ! -d "$WORKSPACE" ]; then
-  cp -R "$REPO/test/fixtures/demo-workspace" "$WORKSPACE"
-  cat > "$WORKSPACE/.vscode/mcp.tokens.json" <<'JSON'
+[ -d "$WORKSPACE" ] || cp -R "$REPO/test/fixtures/demo-workspace" "$WORKSPACE"
+# Its server, a small local MCP server from the test fixtures, is seeded into the demo's *user* servers
+# file (what "MCP Tokens: Open User Servers File" opens), so it can start right away, whatever VS Code
+# decides about the folder's trust. code-server keeps workspace trust in the browser (per origin), where
+# no script can grant it, and --disable-workspace-trust would trust every folder: so the sample folder
+# opens as VS Code decides (it asks once; Restricted Mode stays on for it and any other folder until you
+# trust it), and only servers in .vscode/mcp.tokens.json wait for that trust.
+USER_SERVERS="$DEMO/user-data/User/globalStorage/mcp-tokens.mcp-token-manager/mcp.tokens.json"
+if [ ! -f "$USER_SERVERS" ]; then
+  mkdir -p "$(dirname "$USER_SERVERS")"
+  cat > "$USER_SERVERS" <<'JSON'
 {
-  // Servers that use tokens live here: VS Code does not read this file itself; MCP Token Manager
-  // serves these servers and puts the token values in at each start (after asking you once).
+  // Servers that use tokens live here (user level) or in .vscode/mcp.tokens.json (per folder, trusted
+  // folders only): VS Code does not read these files itself; MCP Token Manager serves their servers and
+  // puts the token values in at each start (after asking you once).
   "servers": {
     "demo-echo": {
       "type": "stdio",
@@ -99,7 +107,8 @@ cat <<EOF
 
   Open it in a browser on this machine. Try: MCP Tokens in the activity bar → Set Token… (bearer:github),
   hover \$<TOKEN:bearer:github> in .vscode/mcp.json and read its warning, then start "demo-echo"
-  from the Servers view: it is served from .vscode/mcp.tokens.json with the value put in at launch.
+  from the Servers view: it is served from your user servers file with the value put in at launch.
+  Help → Get Started → "Get Started with MCP Token Manager" walks through the rest.
   Press Ctrl-C to stop.
 
 EOF

@@ -221,4 +221,21 @@ describe('format rules and JWTs in code-server', () => {
     await waitUntil('the skip in the log', async () => /Skipped: OPENAI_API_KEY \(api-key:openai-imported exists\)/.test(await vs.readLog()));
     rmSync(file); // the test's own plaintext file: the scan is about what VS Code and the extension write
   });
+
+  test('Import Tokens from an export file runs the same checks: problems reported, a JWT\'s claims read again', async () => {
+    await vs.clearNotifications();
+    const file = join(vs.dirs.root, 'formats.mcptokens');
+    const passphrase = `e2e-${randomBytes(12).toString('base64url')}`;
+    const exporting = vs.runCommand<{ count: number }>('mcpTokens.exportTokens', { keys: ['api-key:openai-imported', 'bearer:idp-imported'], file, passphrase });
+    assert.equal((await vs.dialogs.answer(exporting, /Export the values of 2 tokens/, 'Export')).count, 2);
+    await vs.runCommand('mcpTokens.deleteToken', { namespace: 'bearer', name: 'idp-imported', force: true });
+    await vs.runCommand('mcpTokens.deleteToken', { namespace: 'api-key', name: 'openai-imported', force: true });
+    const r = await vs.runCommand<{ imported: string[] }>('mcpTokens.importTokens', { file, passphrase, existing: 'skip' });
+    assert.deepEqual(r.imported.sort(), ['api-key:openai-imported', 'bearer:idp-imported']);
+    await vs.notifications.waitFor(/Imported 2 tokens\. 1 problem: api-key:openai-imported: This does not look like an OpenAI API key/);
+    const idp = (await tokens()).find((t) => t.name === 'idp-imported')!;
+    assert.equal(idp.jwt?.sub, 'svc-e2e');
+    assert.equal(idp.expiresAt, new Date(EXP * 1000).toISOString());
+    rmSync(file);
+  });
 });

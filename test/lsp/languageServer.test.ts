@@ -457,7 +457,6 @@ describe('language server over LSP (bundled dist/server.js)', () => {
       assert.ok(!msg(secret[0]).includes(pve.slice(-12)), 'the message never holds the secret');
       const h = await c.request<Hover>('textDocument/hover', { textDocument: { uri }, position: pos(text, text.indexOf('bearer:idp')) });
       const md = (h.contents as MarkupContent).value;
-      // Cell text goes through the one Markdown escaper (server/core/markdown.ts): `.` and `-` are escaped, and render as written.
       for (const expected of ['| JWT algorithm | RS256 |', '| JWT issuer | https://id\\.example |', '| JWT subject | svc\\-42 |', '| JWT audience | mcp |']) assert.ok(md.includes(expected), `hover has ${expected}:\n${md}`);
     } finally {
       await c.metadata({ tokens: TOKENS, expiryWarningDays: 7 });
