@@ -17,6 +17,7 @@ import type { Release, ValueReader } from '../platform/gate';
 import { VERIFY_SERVICES, describeIssues, describeVerified, verifySettingsSchema, type LastVerified, type TokenMetadata, type VerifyServiceId, type VerifySettings } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
+import { errorText } from '../../server/core/errors';
 import { SERVICES, serviceForProvider, settingsFor, targetUrl } from './services';
 import { VerifyTargetError, targetOrigin, verify } from './client';
 
@@ -213,7 +214,7 @@ class Verifier {
             if (abort.signal.aborted) break;
             progress.report({ message: keyId(p.meta), increment: 100 / list.length });
             const r = await this.run(p.meta, p.settings, read, false, abort.signal).catch((e: unknown) => {
-              this.s.log.warn(`Verify ${keyId(p.meta)}: ${e instanceof Error ? e.message : String(e)}`);
+              this.s.log.warn(`Verify ${keyId(p.meta)}: ${errorText(e)}`);
               return undefined;
             });
             if (r?.ok) counts.ok++;
@@ -269,7 +270,7 @@ export function registerVerify(s: Services): void {
     s.store.onDidChange((change) => {
       if (change.kind !== 'delete' && change.kind !== 'rename' && change.kind !== 'set') return;
       const prefixes = change.keys.map((k) => `verify\n${keyId(k)}\n`);
-      if (prefixes.length) void s.gate.forget((key) => prefixes.some((p) => key.startsWith(p))).catch((e) => s.log.warn(`Could not forget verify confirmations: ${String(e)}`));
+      if (prefixes.length) void s.gate.forget((key) => prefixes.some((p) => key.startsWith(p))).catch((e) => s.log.warn(`Could not forget verify confirmations: ${errorText(e)}`));
     }),
   );
 }
