@@ -6,6 +6,9 @@ import { SERVICES, serviceForProvider, settingsFor, splitScopes, targetUrl } fro
 import { COMMANDS } from '../../extension/platform/commandTable';
 import { metadataMarkdown } from '../../server/features/common';
 
+/** A token's metadata without the verify fields. */
+const BASE_META = { namespace: 'bearer', name: 'github', type: 'bearer', backend: 'secretStorage', createdAt: '2026-12-01T09:00:00.000Z', updatedAt: '2026-12-01T09:00:00.000Z' };
+
 test('the provider names the service', () => {
   const table: [string | undefined, string | undefined][] = [
     ['github', 'github'],
@@ -76,12 +79,7 @@ test('metadata keeps lastVerified and verify; the texts describe it without a va
   const ok: LastVerified = { at: '2026-12-01T10:00:00.000Z', ok: true, service: 'github', origin: 'https://api.github.com', identity: 'octocat', scopes: ['repo'] };
   const bad: LastVerified = { at: '2026-12-01T10:00:00.000Z', ok: false, service: 'openai', origin: 'https://api.openai.com', status: 403, reason: 'forbidden (HTTP 403)', missingScopes: ['api.model.read'] };
   const meta = tokenMetadataSchema.parse({
-    namespace: 'bearer',
-    name: 'github',
-    type: 'bearer',
-    backend: 'secretStorage',
-    createdAt: '2026-12-01T09:00:00.000Z',
-    updatedAt: '2026-12-01T09:00:00.000Z',
+    ...BASE_META,
     verify: { service: 'github', baseUrl: 'https://ghe.example.com/api/v3' },
     lastVerified: ok,
   });
@@ -136,12 +134,7 @@ test('the store keeps the verify settings across Set and Rotate, and drops the r
 test('the language server\'s hover table shows the last verification, escaped', () => {
   const md = metadataMarkdown(
     tokenMetadataSchema.parse({
-      namespace: 'bearer',
-      name: 'github',
-      type: 'bearer',
-      backend: 'secretStorage',
-      createdAt: '2026-12-01T09:00:00.000Z',
-      updatedAt: '2026-12-01T09:00:00.000Z',
+      ...BASE_META,
       lastVerified: { at: '2026-12-01T10:00:00.000Z', ok: false, service: 'github', origin: 'https://api.github.com', identity: 'octo-cat', reason: 'rejected (HTTP 401)', scopes: ['repo'] },
     }),
     new Date('2026-12-01T11:00:00Z'),
