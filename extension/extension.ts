@@ -19,12 +19,13 @@ import { registerMcpRuntime } from './runtime';
 import { createOAuth, registerOAuth } from './oauth';
 import { registerLanguageClient } from './language/client';
 import { registerLauncher } from './launcher';
+import { registerVerify } from './verify';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel('MCP Tokens', { log: true });
   context.subscriptions.push(log);
   const store = createTokenStore(context, config, log);
-  const core: CoreServices = { context, store, config, log, gate: new Gate(store, log) };
+  const core: CoreServices = { context, store, config, log, gate: new Gate(store, log, context.globalState) };
   const oauth = createOAuth(core);
   const tokensView = new TokensView(core);
   const services: Services = { ...core, oauth: oauth.hooks, tokensView };
@@ -34,6 +35,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerBackendCommands(services);
   registerBackendsView(services);
   registerOAuth(services, oauth);
+  registerVerify(services);
   const { launcherAccess } = registerMcpRuntime(services);
   registerLauncher(services, launcherAccess);
   registerLanguageClient(services);

@@ -86,6 +86,7 @@ const suites = {
   vault: () => nodeTest(files('test/vault', '.test.ts')),
   launcher: () => nodeTest(files('test/launcher', '.test.ts')),
   oauth: () => nodeTest(files('test/oauth', '.test.ts')),
+  verify: () => nodeTest(files('test/verify', '.test.ts')),
   conformance: () => !existsSync('test/conformance/run.sh') || run('bash', ['test/conformance/run.sh']),
   e2e: () =>
     all(
@@ -97,7 +98,7 @@ const suites = {
   bench: () => all(...files('test/bench', '.bench.ts').map((f) => () => run(process.execPath, ['--import', 'tsx', '--expose-gc', f]))),
 };
 
-const order = ['typecheck', 'unit', 'lsp', 'package', 'fuzz', 'keyring', 'vault', 'launcher', 'oauth', 'conformance', 'e2e'];
+const order = ['typecheck', 'unit', 'lsp', 'package', 'fuzz', 'keyring', 'vault', 'launcher', 'oauth', 'verify', 'conformance', 'e2e'];
 const wanted = process.argv.slice(2);
 const names = wanted.length === 0 || wanted.includes('all') ? order : wanted;
 const failed = [];

@@ -11,7 +11,8 @@
  * |------------|---------------------------------------|---------------------------------------------------------------|
  * | `read`     | read metadata                         | none                                                          |
  * | `metadata` | change metadata, never a value        | none                                                          |
- * | `release`  | let a value leave the store           | a modal naming what leaves and where, every time (`Gate`)      |
+ * | `release`  | let a value leave the store           | a modal naming what leaves and where, every time (`Gate`);    |
+ * |            |                                       | Verify asks once per token and the origin it is sent to        |
  * | `destroy`  | replace or delete a value             | the old value goes to Recently Deleted first; what cannot be   |
  * |            |                                       | recovered asks with a modal, whatever the argument says        |
  *
@@ -21,7 +22,7 @@
  * `force: true` on a command that has no such option is an error, not silently ignored).
  */
 import { z } from 'zod';
-import { backendIdSchema, isInternalNamespace, nameSchema, namespaceSchema as anyNamespaceSchema, parseExpiryInput, setTokenArgsSchema, tokenTypeSchema } from '../../server/core/model';
+import { backendIdSchema, isInternalNamespace, nameSchema, namespaceSchema as anyNamespaceSchema, parseExpiryInput, setTokenArgsSchema, tokenTypeSchema, VERIFY_SERVICES } from '../../server/core/model';
 
 export type CommandClass = 'read' | 'metadata' | 'release' | 'destroy';
 
@@ -46,6 +47,13 @@ export const namespaceSchema = anyNamespaceSchema.refine((ns) => !isInternalName
 const key = { namespace: namespaceSchema, name: nameSchema };
 const keyArgs = z.object(key).strict();
 const keyList = z.array(z.union([z.object(key).strict(), z.string().max(300)])).max(10_000);
+/** The optional verify settings a command may give (checked as a whole with `verifySettingsSchema` by the handler). */
+const verifySettingsArgs = {
+  service: z.enum(VERIFY_SERVICES).optional(),
+  baseUrl: z.string().max(2048).optional(),
+  url: z.string().max(2048).optional(),
+  header: z.string().max(1024).optional(),
+};
 const trashId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'not a Recently Deleted entry id');
 
 function spec<S extends z.ZodType>(id: string, cls: CommandClass, args: S, acceptsKey = false): CommandSpec<S> {
@@ -133,6 +141,13 @@ export const COMMANDS = {
   restoreDeletedToken: spec('mcpTokens.restoreDeletedToken', 'destroy', z.object({ id: trashId }).strict()),
   deleteTokenPermanently: spec('mcpTokens.deleteTokenPermanently', 'destroy', z.object({ id: trashId }).strict()),
   emptyRecentlyDeleted: spec('mcpTokens.emptyRecentlyDeleted', 'destroy', none),
+
+  // ---- verify -------------------------------------------------------------------------------
+  /** Sends the value to its service's identity endpoint (asks once per token and origin); settings given here are saved with the result. */
+  verifyToken: spec('mcpTokens.verifyToken', 'release', keyArgs.extend(verifySettingsArgs).strict(), true),
+  verifyAllTokens: spec('mcpTokens.verifyAllTokens', 'release', none),
+  /** Where Verify sends the token (service, enterprise base URL, generic URL and header); sends nothing. */
+  configureVerify: spec('mcpTokens.configureVerify', 'metadata', keyArgs.extend(verifySettingsArgs).strict(), true),
 
   // ---- OAuth --------------------------------------------------------------------------------
   signIn: spec(

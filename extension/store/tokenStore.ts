@@ -346,6 +346,8 @@ export class TokenStore implements Disposable {
         backend: backendId,
         hasPrevious: existing?.backend === backendId ? existing.hasPrevious : undefined,
         oauth: args.type === 'oauth' ? existing?.oauth : undefined,
+        // Where Verify sends the token stays; the last result described the replaced value.
+        verify: existing?.verify,
         jwt: args.jwt,
       });
       const target = this.backend(backendId);
@@ -395,7 +397,7 @@ export class TokenStore implements Disposable {
       const current = await b.read(key);
       const pushedOut = current !== undefined && existing.hasPrevious ? await b.readPrevious(key) : undefined;
       // `facts`: what the new value says about itself (a JWT's claims and expiry), read by the caller.
-      const meta = this.validate({ ...existing, ...facts, updatedAt: this.now().toISOString(), hasPrevious: current !== undefined || existing.hasPrevious });
+      const meta = this.validate({ ...existing, ...facts, updatedAt: this.now().toISOString(), hasPrevious: current !== undefined || existing.hasPrevious, lastVerified: undefined });
       const kept = await this.keepEntry('rotate', [{ meta: existing, value: pushedOut }]);
       const undo = async (wroteValue = true) => {
         if (current !== undefined) {
@@ -429,7 +431,7 @@ export class TokenStore implements Disposable {
       const previous = await b.readPrevious(key);
       if (previous === undefined) throw new Error(`Token ${keyId(key)} has no previous value to restore.`);
       const current = await b.read(key);
-      const meta = this.validate({ ...existing, updatedAt: this.now().toISOString(), hasPrevious: current !== undefined });
+      const meta = this.validate({ ...existing, updatedAt: this.now().toISOString(), hasPrevious: current !== undefined, lastVerified: undefined });
       // The replaced value becomes the previous one, and is also kept in the trash: the previous slot
       // is not a safe place (the next rotation overwrites it, a Vault may drop old versions).
       const kept = await this.keepEntry('restore', [{ meta: existing, value: current }]);

@@ -53,7 +53,7 @@ test('no release command has an option that could skip its question', () => {
 
 test('destroying and releasing commands are classed as such', () => {
   const cls = (id: string) => Object.values(COMMANDS).find((c) => c.id === id)?.class;
-  for (const id of ['mcpTokens.copyToken', 'mcpTokens.exportTokens', 'mcpTokens.moveTokensToBackend', 'mcpTokens.resumeMigration', 'mcpTokens.signIn']) assert.equal(cls(id), 'release', id);
+  for (const id of ['mcpTokens.copyToken', 'mcpTokens.exportTokens', 'mcpTokens.moveTokensToBackend', 'mcpTokens.resumeMigration', 'mcpTokens.signIn', 'mcpTokens.verifyToken', 'mcpTokens.verifyAllTokens']) assert.equal(cls(id), 'release', id);
   for (const id of ['mcpTokens.setToken', 'mcpTokens.deleteToken', 'mcpTokens.clearTokens', 'mcpTokens.rotateToken', 'mcpTokens.importTokens', 'mcpTokens.signOut', 'mcpTokens.deleteTokenPermanently'])
     assert.equal(cls(id), 'destroy', id);
 });
