@@ -38,6 +38,9 @@ const common = {
   minify: production,
   logLevel: 'info',
   legalComments: 'none',
+  // One tsconfig for every file: the boundary projects (server/, extension/) map forbidden imports to a
+  // stub for the type checker only.
+  tsconfig: 'tsconfig.json',
   // Prefer ESM builds: UMD ones (jsonc-parser, vscode-json-languageservice) load their parts with a
   // dynamic require('./impl/…') that a bundle cannot resolve ("Cannot find module './impl/format'").
   mainFields: ['module', 'main'],

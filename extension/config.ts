@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { BackendId } from '../server/core/model';
+import { MCP_CLI_CONFIG_FILE } from '../server/core/mcpConfig';
 import { settingsSection, type SettingsSection } from './store/backend';
 import { parseBackendId } from './store/backendIds';
 
@@ -78,7 +79,7 @@ export const config = {
    */
   serversMcpCliConfig(): string[] {
     const v = read<unknown>('servers.mcpCliConfig', false);
-    if (v === true) return ['server_config.json'];
+    if (v === true) return [MCP_CLI_CONFIG_FILE];
     if (typeof v === 'string' && v.trim()) return [v.trim()];
     if (Array.isArray(v)) return v.filter((p): p is string => typeof p === 'string' && p.trim() !== '').map((p) => p.trim());
     return [];

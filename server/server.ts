@@ -4,43 +4,24 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import {
-  CodeActionKind,
-  ErrorCodes,
-  LSPErrorCodes,
-  ProposedFeatures,
-  ResponseError,
-  TextDocumentSyncKind,
-  TextDocuments,
-  createConnection,
-  type InitializeResult,
-} from 'vscode-languageserver/node';
+import { CodeActionKind, ProposedFeatures, TextDocumentSyncKind, TextDocuments, createConnection, type InitializeResult } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { describeIssues, sameKey } from './core/model';
 import {
-  COMMANDS,
-  CREATE_TOKEN,
-  METADATA,
-  MOVE_SECRET,
+  MetadataNotification,
   PROTOCOL_VERSION,
-  RENAME_TOKEN,
-  SETTINGS,
-  WORKSPACE_FILES,
-  createTokenParamsSchema,
-  metadataParamsSchema,
-  moveSecretCommandArgsSchema,
-  settingsParamsSchema,
-  workspaceFilesParamsSchema,
-  type CreateTokenResult,
-  type MoveSecretResult,
-  type RenameTokenResult,
+  SERVER_COMMANDS,
+  SettingsNotification,
+  WorkspaceFilesNotification,
+  receive,
+  receiveResult,
+  type Notification,
+  type RequestSender,
 } from './core/protocol';
-import { keyId } from './core/reference';
+import { errorText } from './core/errors';
 import { MAX_DISK_FILE_BYTES } from './documents';
 import { McpTokensLanguageService } from './service';
 import { MemoryKeeper } from './memory';
 import { TRIGGER_CHARACTERS } from './features/completion';
-import { parseNewKey, referenceKeyAt, renameEdit } from './features/navigation';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -49,6 +30,8 @@ let diagnosticsDelay = 150;
 const timers = new Map<string, NodeJS.Timeout>();
 let validating = 0;
 const memory = new MemoryKeeper(() => timers.size > 0 || validating > 0);
+/** The typed channel to the extension: every result is checked against its request's schema. */
+const extension: RequestSender = { send: async (request, params) => receiveResult(request, await connection.sendRequest(request.type, params)) };
 
 connection.onInitialize((params): InitializeResult => {
   const defaults = params.capabilities.textDocument?.completion?.completionList?.itemDefaults ?? [];
@@ -62,7 +45,7 @@ connection.onInitialize((params): InitializeResult => {
       documentLinkProvider: { resolveProvider: false },
       referencesProvider: true,
       renameProvider: { prepareProvider: true },
-      executeCommandProvider: { commands: [COMMANDS.createToken, COMMANDS.moveSecret] },
+      executeCommandProvider: { commands: SERVER_COMMANDS.map((c) => c.id) },
     },
     serverInfo: { name: 'mcp-tokens-language-server', version: String(PROTOCOL_VERSION) },
   };
@@ -91,7 +74,7 @@ async function validate(uri: string): Promise<void> {
     await connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
     memory.afterPass(doc.getText().length);
   } catch (e) {
-    connection.console.error(`Diagnostics failed for ${uri}: ${e instanceof Error ? e.message : String(e)}`);
+    connection.console.error(`Diagnostics failed for ${uri}: ${errorText(e)}`);
   } finally {
     validating--;
   }
@@ -124,27 +107,32 @@ documents.onDidClose((e) => {
 
 // ---- notifications from the extension ---------------------------------------------------------
 
-connection.onNotification(METADATA, (raw: unknown) => {
-  const parsed = metadataParamsSchema.safeParse(raw);
-  if (!parsed.success) return connection.console.error(`Ignored invalid token metadata: ${describeIssues(parsed.error)}`);
-  service.catalog.update(parsed.data);
+/** Handles a notification whose params passed its schema; an invalid one is logged and ignored. */
+function onNotification<P>(notification: Notification<P>, handle: (params: P) => void): void {
+  connection.onNotification(notification.type, (raw) => {
+    let params: P;
+    try {
+      params = receive(notification, raw);
+    } catch (e) {
+      return connection.console.error(`Ignored a notification: ${errorText(e)}`);
+    }
+    handle(params);
+  });
+}
+
+onNotification(MetadataNotification, (params) => {
+  service.catalog.update(params);
   revalidateAll();
 });
 
-connection.onNotification(SETTINGS, (raw: unknown) => {
-  const parsed = settingsParamsSchema.safeParse(raw);
-  if (!parsed.success) return connection.console.error(`Ignored invalid settings: ${describeIssues(parsed.error)}`);
-  diagnosticsDelay = parsed.data.diagnosticsDelay;
-  service.workspace.configure({ extraGlobs: parsed.data.extraFiles, userDirectories: parsed.data.userDirectories });
+onNotification(SettingsNotification, (params) => {
+  diagnosticsDelay = params.diagnosticsDelay;
+  service.workspace.configure({ extraGlobs: params.extraFiles, userDirectories: params.userDirectories });
   for (const doc of documents.all()) service.workspace.didOpen(doc);
   revalidateAll();
 });
 
-connection.onNotification(WORKSPACE_FILES, (raw: unknown) => {
-  const parsed = workspaceFilesParamsSchema.safeParse(raw);
-  if (!parsed.success) return connection.console.error(`Ignored invalid file list: ${describeIssues(parsed.error)}`);
-  void service.workspace.setWorkspaceFiles(parsed.data.uris, readDiskFile);
-});
+onNotification(WorkspaceFilesNotification, (params) => void service.workspace.setWorkspaceFiles(params.uris, readDiskFile));
 
 async function readDiskFile(uri: string): Promise<string | undefined> {
   if (!uri.startsWith('file:')) return undefined;
@@ -181,38 +169,11 @@ connection.onPrepareRename((p) => {
   const doc = documents.get(p.textDocument.uri);
   return doc ? service.prepareRename(doc, p.position) : null;
 });
-connection.onRenameRequest(async (p) => {
+connection.onRenameRequest((p) => {
   const doc = documents.get(p.textDocument.uri);
-  const from = doc && referenceKeyAt(service, doc, p.position);
-  if (!doc || !from) return null;
-  const to = parseNewKey(from, p.newName);
-  if (sameKey(from, to)) return { changes: {} };
-  if (service.catalog.has(from)) {
-    if (service.catalog.has(to)) throw new ResponseError(ErrorCodes.InvalidRequest, `A token ${keyId(to)} already exists.`);
-    const result = await connection.sendRequest<RenameTokenResult>(RENAME_TOKEN, { from, to });
-    if (!result?.renamed) throw new ResponseError(LSPErrorCodes.RequestFailed, result?.message ?? `The token ${keyId(from)} was not renamed.`);
-  }
-  return renameEdit(service, from, to);
+  return doc ? service.rename(doc, p.position, p.newName, extension) : null;
 });
-
-connection.onExecuteCommand(async (p) => {
-  const arg = p.arguments?.[0];
-  if (p.command === COMMANDS.createToken) {
-    const parsed = createTokenParamsSchema.safeParse(arg);
-    if (!parsed.success) throw new ResponseError(ErrorCodes.InvalidParams, describeIssues(parsed.error));
-    return connection.sendRequest<CreateTokenResult>(CREATE_TOKEN, parsed.data);
-  }
-  if (p.command === COMMANDS.moveSecret) {
-    const parsed = moveSecretCommandArgsSchema.safeParse(arg);
-    if (!parsed.success) throw new ResponseError(ErrorCodes.InvalidParams, describeIssues(parsed.error));
-    const doc = documents.get(parsed.data.uri);
-    if (!doc || doc.version !== parsed.data.version) {
-      return { moved: false, message: 'The document changed since the problem was reported; try the quick fix again.' } satisfies MoveSecretResult;
-    }
-    return connection.sendRequest<MoveSecretResult>(MOVE_SECRET, parsed.data);
-  }
-  throw new ResponseError(ErrorCodes.MethodNotFound, `Unknown command ${p.command}.`);
-});
+connection.onExecuteCommand((p) => service.executeCommand(p.command, p.arguments?.[0], extension, (uri) => documents.get(uri)?.version));
 
 documents.listen(connection);
 connection.listen();

@@ -1,8 +1,10 @@
 /**
  * The language service: the token catalog, the workspace's MCP config files and every feature,
- * without a connection. server.ts wires it to LSP; the fuzz test and the benchmark call it directly.
+ * without a connection (a facade over one module per feature in features/). server.ts wires it to
+ * LSP; the fuzz test and the benchmark call it directly. The features that need the extension (rename,
+ * the commands) take a RequestSender, the typed channel of core/protocol.ts.
  */
-import type { CodeAction, CodeActionContext, CompletionItem, CompletionList, Diagnostic, DocumentLink, Hover, Location, Position, Range } from 'vscode-languageserver/node';
+import type { CodeAction, CodeActionContext, CompletionItem, CompletionList, Diagnostic, DocumentLink, Hover, Location, Position, Range, WorkspaceEdit } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { TokenCatalog } from './catalog';
 import { McpWorkspace } from './documents';
@@ -12,7 +14,10 @@ import { complete, resolveCompletion } from './features/completion';
 import { hover } from './features/hover';
 import { computeDiagnostics } from './features/diagnostics';
 import { codeActions } from './features/codeActions';
-import { documentLinks, prepareRename, references } from './features/navigation';
+import { documentLinks, references } from './features/navigation';
+import { prepareRename, rename } from './features/rename';
+import { executeCommand } from './features/commands';
+import type { CreateTokenResult, MoveSecretResult, RequestSender } from './core/protocol';
 
 export interface LanguageServiceOptions {
   /** Run secretlint's recommended preset in diagnostics (default true). */
@@ -75,5 +80,14 @@ export class McpTokensLanguageService implements FeatureContext {
 
   prepareRename(doc: TextDocument, position: Position): { range: Range; placeholder: string } | null {
     return prepareRename(this, doc, position);
+  }
+
+  rename(doc: TextDocument, position: Position, newName: string, extension: RequestSender): Promise<WorkspaceEdit | null> {
+    return rename(this, extension, doc, position, newName);
+  }
+
+  /** Runs one of core/protocol.ts's SERVER_COMMANDS; `openVersion` is the version of an open document. */
+  executeCommand(command: string, argument: unknown, extension: RequestSender, openVersion: (uri: string) => number | undefined): Promise<CreateTokenResult | MoveSecretResult> {
+    return executeCommand(extension, command, argument, openVersion);
   }
 }

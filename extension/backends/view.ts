@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { registerCommand } from '../platform/commands';
 import { BACKEND_LABELS, type BackendId } from '../../server/core/model';
+import { escapeMarkdown } from '../../server/core/markdown';
 import type { Services } from '../services';
 import type { BackendHealth } from '../store/backend';
 import { healthSummary } from './healthText';
@@ -107,15 +108,11 @@ class BackendsProvider implements vscode.TreeDataProvider<Node>, vscode.Disposab
         : new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**${BACKEND_LABELS[h.backend]}** — ${healthSummary(h)}\n\n`);
-    if (h.cause) tip.appendMarkdown(`$(warning) ${escape(h.cause)}\n\n`);
-    if (h.fix) tip.appendMarkdown(`$(lightbulb) ${escape(h.fix)}\n\n`);
-    if (h.detail) tip.appendMarkdown(`${escape(h.detail)}\n\n`);
+    if (h.cause) tip.appendMarkdown(`$(warning) ${escapeMarkdown(h.cause)}\n\n`);
+    if (h.fix) tip.appendMarkdown(`$(lightbulb) ${escapeMarkdown(h.fix)}\n\n`);
+    if (h.detail) tip.appendMarkdown(`${escapeMarkdown(h.detail)}\n\n`);
     item.tooltip = tip;
     item.contextValue = `backend.${h.backend}.${h.healthy ? 'healthy' : 'unhealthy'}`;
     return item;
   }
-}
-
-function escape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
 }

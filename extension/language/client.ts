@@ -1,30 +1,31 @@
 /**
- * Starts the language server (dist/server.js) for MCP config files, pushes token METADATA (never
+ * Starts the language server (dist/server.js) for MCP config files, pushes token metadata (never
  * values) on every store change, and answers the server's requests that touch the store: create a
- * token, move a hard-coded secret into the store, rename a token. See server/core/protocol.ts.
+ * token, move a hard-coded secret into the store, rename a token. Every message is one declaration
+ * of server/core/protocol.ts; the params the server sends are checked with its schema (`receive`).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { describeIssues, isInternalNamespace } from '../../server/core/model';
+import { isInternalNamespace } from '../../server/core/model';
 import { MCP_FILE_NAMES, TOKEN_AWARE_USER_FILE, WORKSPACE_GLOBS } from '../../server/core/mcpFiles';
 import { SERVER_ENV, SERVER_EXEC_ARGV } from '../../server/core/launch';
 import {
-  CREATE_TOKEN,
+  CreateTokenRequest,
   EXTENSION_COMMANDS,
-  METADATA,
-  MOVE_SECRET,
-  RENAME_TOKEN,
-  SETTINGS,
-  WORKSPACE_FILES,
-  createTokenParamsSchema,
-  moveSecretParamsSchema,
-  renameTokenParamsSchema,
+  MetadataNotification,
+  MoveSecretRequest,
+  RenameTokenRequest,
+  STALE_DOCUMENT,
+  SettingsNotification,
+  WorkspaceFilesNotification,
+  receive,
+  type CreateTokenParams,
   type CreateTokenResult,
-  type MetadataParams,
+  type MoveSecretParams,
   type MoveSecretResult,
+  type RenameTokenParams,
   type RenameTokenResult,
-  type SettingsParams,
 } from '../../server/core/protocol';
 import { formatReference, keyId, parseWholeReference, type TokenKey } from '../../server/core/reference';
 import type { Services } from '../services';
@@ -98,10 +99,11 @@ class LanguageClientManager implements vscode.Disposable {
       diagnosticCollectionName: 'mcpTokens',
     };
     const client = new LanguageClient('mcpTokens.languageServer', 'MCP Tokens Language Server', serverOptions, clientOptions);
+    // Each handler receives the params its declaration's schema accepted (InvalidParams otherwise).
     this.clientDisposables.push(
-      client.onRequest(CREATE_TOKEN, (raw: unknown) => this.createToken(raw)),
-      client.onRequest(MOVE_SECRET, (raw: unknown) => this.moveSecret(raw)),
-      client.onRequest(RENAME_TOKEN, (raw: unknown) => this.renameToken(raw)),
+      client.onRequest(CreateTokenRequest.type, (raw) => this.createToken(receive(CreateTokenRequest, raw))),
+      client.onRequest(MoveSecretRequest.type, (raw) => this.moveSecret(receive(MoveSecretRequest, raw))),
+      client.onRequest(RenameTokenRequest.type, (raw) => this.renameToken(receive(RenameTokenRequest, raw))),
     );
     try {
       await client.start();
@@ -122,13 +124,13 @@ class LanguageClientManager implements vscode.Disposable {
   private pushMetadata(): void {
     const client = this.client;
     if (!client) return;
-    const params: MetadataParams = { tokens: this.s.store.list(), expiryWarningDays: this.s.config.expiryWarningDays() };
-    client.sendNotification(METADATA, params).catch((e) => this.s.log.warn(`Could not send token metadata to the language server: ${message(e)}`));
+    const params = { tokens: this.s.store.list(), expiryWarningDays: this.s.config.expiryWarningDays() };
+    client.sendNotification(MetadataNotification.type, params).catch((e) => this.s.log.warn(`Could not send token metadata to the language server: ${message(e)}`));
   }
 
   private async pushSettings(extra: readonly string[]): Promise<void> {
-    const params: SettingsParams = { extraFiles: extra, userDirectories: this.userDirectories(), diagnosticsDelay: DIAGNOSTICS_DELAY_MS };
-    await this.client?.sendNotification(SETTINGS, params).catch((e) => this.s.log.warn(`Could not send settings to the language server: ${message(e)}`));
+    const params = { extraFiles: extra, userDirectories: this.userDirectories(), diagnosticsDelay: DIAGNOSTICS_DELAY_MS };
+    await this.client?.sendNotification(SettingsNotification.type, params).catch((e) => this.s.log.warn(`Could not send settings to the language server: ${message(e)}`));
   }
 
   /** VS Code's `User` folder: global storage is `<User>/globalStorage/<extension id>`. */
@@ -162,28 +164,22 @@ class LanguageClientManager implements vscode.Disposable {
     } catch (e) {
       this.s.log.warn(`Could not list the MCP config files: ${message(e)}`);
     }
-    await client.sendNotification(WORKSPACE_FILES, { uris: [...found].slice(0, MAX_WORKSPACE_FILES) }).catch(() => undefined);
+    await client.sendNotification(WorkspaceFilesNotification.type, { uris: [...found].slice(0, MAX_WORKSPACE_FILES) }).catch(() => undefined);
   }
 
   // ---- requests from the server ----------------------------------------------------------------
 
-  private async createToken(raw: unknown): Promise<CreateTokenResult> {
-    const parsed = createTokenParamsSchema.safeParse(raw);
-    if (!parsed.success) throw new Error(`Invalid request: ${describeIssues(parsed.error)}`);
-    const { key, type, provider } = parsed.data;
+  private async createToken({ key, type, provider }: CreateTokenParams): Promise<CreateTokenResult> {
     if (isInternalNamespace(key.namespace)) throw new Error('Invalid request: an internal namespace.');
     await vscode.commands.executeCommand(EXTENSION_COMMANDS.setToken, { namespace: key.namespace, name: key.name, type, provider });
     return { created: this.s.store.has(key) };
   }
 
-  private async moveSecret(raw: unknown): Promise<MoveSecretResult> {
-    const parsed = moveSecretParamsSchema.safeParse(raw);
-    if (!parsed.success) throw new Error(`Invalid request: ${describeIssues(parsed.error)}`);
-    const p = parsed.data;
+  private async moveSecret(p: MoveSecretParams): Promise<MoveSecretResult> {
     if (isInternalNamespace(p.key.namespace)) return this.refuse('A secret cannot be moved into an internal namespace of MCP Tokens.');
     const uri = vscode.Uri.parse(p.uri);
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-    if (!doc || doc.version !== p.version) return this.refuse('The document changed since the problem was reported; try the quick fix again.');
+    if (!doc || doc.version !== p.version) return this.refuse(STALE_DOCUMENT);
     const range = new vscode.Range(p.range.start.line, p.range.start.character, p.range.end.line, p.range.end.character);
     const source = doc.getText(range);
     let value: string;
@@ -217,13 +213,11 @@ class LanguageClientManager implements vscode.Disposable {
     return { moved: false, message: text };
   }
 
-  private async renameToken(raw: unknown): Promise<RenameTokenResult> {
-    const parsed = renameTokenParamsSchema.safeParse(raw);
-    if (!parsed.success) throw new Error(`Invalid request: ${describeIssues(parsed.error)}`);
-    if (isInternalNamespace(parsed.data.from.namespace) || isInternalNamespace(parsed.data.to.namespace)) return { renamed: false, message: 'Internal entries of MCP Tokens cannot be renamed.' };
+  private async renameToken({ from, to }: RenameTokenParams): Promise<RenameTokenResult> {
+    if (isInternalNamespace(from.namespace) || isInternalNamespace(to.namespace)) return { renamed: false, message: 'Internal entries of MCP Tokens cannot be renamed.' };
     try {
-      await this.s.store.rename(parsed.data.from, parsed.data.to);
-      this.s.log.info(`Renamed ${keyId(parsed.data.from)} to ${keyId(parsed.data.to)}.`);
+      await this.s.store.rename(from, to);
+      this.s.log.info(`Renamed ${keyId(from)} to ${keyId(to)}.`);
       return { renamed: true };
     } catch (e) {
       return { renamed: false, message: message(e) };

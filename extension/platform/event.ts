@@ -1,4 +1,4 @@
-/** A minimal event emitter with the shape of `vscode.Event`, so pure modules need no `vscode` import. */
+/** Pure: a minimal event emitter with the shape of `vscode.Event`, so pure modules need no `vscode` import. */
 import { errorText } from '../../server/core/errors';
 
 export interface Disposable {

@@ -1,7 +1,7 @@
 /**
  * A lock file beside a shared file, for writers in several processes (VS Code windows): created with
  * O_CREAT|O_EXCL (`wx`), holding `{ pid, host, nonce, time }`, removed when the work is done. No
- * `vscode`, no dependency.
+ * `vscode`, no dependency (Pure).
  *
  *  - Contention: retried with a short random backoff (2–20 ms) until `timeoutMs` (default 5 s), then
  *    LockTimeoutError naming the lock file and its holder.

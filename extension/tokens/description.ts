@@ -1,5 +1,6 @@
 /** Words and Markdown that describe a token's metadata (never its value). Pure. */
 import { BACKEND_LABELS, TOKEN_TYPE_LABELS, describeExpiry, expiryState, type TokenMetadata } from '../../server/core/model';
+import { escapeMarkdown } from '../../server/core/markdown';
 import { formatReference } from '../../server/core/reference';
 
 function when(iso: string | undefined): string {
@@ -32,10 +33,6 @@ export function detailLines(meta: TokenMetadata, now: Date): string[] {
   ];
 }
 
-function escapeMd(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
-}
-
 /** A Markdown table of the metadata, for tooltips and hovers. */
 export function markdownDescription(meta: TokenMetadata, now: Date, soonDays: number): string {
   const state = expiryState(meta, now, soonDays);
@@ -54,8 +51,8 @@ export function markdownDescription(meta: TokenMetadata, now: Date, soonDays: nu
   if (meta.oauth?.scopes?.length) rows.push(['Scopes', meta.oauth.scopes.join(' ')]);
   const warn = state === 'expired' ? '\n\n$(warning) **Expired.** Rotate or set a new value.' : state === 'soon' ? '\n\n$(clock) **Expires soon.**' : '';
   return (
-    `**${escapeMd(meta.namespace)}:${escapeMd(meta.name)}**  \n\`${formatReference(meta)}\`\n\n| | |\n|---|---|\n` +
-    rows.map(([k, v]) => `| ${k} | ${escapeMd(v)} |`).join('\n') +
+    `**${escapeMarkdown(meta.namespace)}:${escapeMarkdown(meta.name)}**  \n\`${formatReference(meta)}\`\n\n| | |\n|---|---|\n` +
+    rows.map(([k, v]) => `| ${k} | ${escapeMarkdown(v)} |`).join('\n') +
     warn
   );
 }

@@ -5,7 +5,7 @@
  */
 import { minimatch } from 'minimatch';
 import type { ReferenceForm } from './reference';
-import { USER_TOKENS_FILE, WORKSPACE_TOKENS_FILE } from './mcpConfig';
+import { MCP_CLI_CONFIG_FILE, USER_TOKENS_FILE, WORKSPACE_TOKENS_FILE } from './mcpConfig';
 
 export type McpFileKind =
   /** `.vscode/mcp.json`: VS Code starts these servers itself. */
@@ -52,7 +52,7 @@ export interface ClassifyOptions {
 }
 
 /** The file names the extension looks for (also the document selector of the language client). */
-export const MCP_FILE_NAMES = ['mcp.json', '.mcp.json', 'mcp.tokens.json', 'claude_desktop_config.json', 'server_config.json'] as const;
+export const MCP_FILE_NAMES = ['mcp.json', '.mcp.json', 'mcp.tokens.json', 'claude_desktop_config.json', MCP_CLI_CONFIG_FILE] as const;
 
 /** Token-aware server files (issue 4): one per workspace folder and one per user. */
 export const TOKEN_AWARE_WORKSPACE_FILE = WORKSPACE_TOKENS_FILE;
@@ -107,7 +107,7 @@ export function classifyMcpFile(path: string, options: ClassifyOptions = {}): Mc
   }
   if (name === '.mcp.json') return base('claude-code', 'workspace', 'Claude Code', false, false);
   if (name === 'claude_desktop_config.json') return base('claude-desktop', 'user', 'Claude Desktop', false, false);
-  if (name === 'server_config.json') {
+  if (name === MCP_CLI_CONFIG_FILE) {
     return { ...base('mcp-cli', 'workspace', 'mcp-cli', true, false), forms: ['brace'], preferredForm: 'brace', wholeValueOnly: true };
   }
   if (matchesExtra(p, options.extraGlobs ?? [])) return base('extra', 'workspace', undefined, true, false);

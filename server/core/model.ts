@@ -154,7 +154,6 @@ export const tokenIndexSchema = z.object({
   /** Recently deleted values (metadata only; the values are in the backends). Absent in older indexes. */
   trash: z.array(trashEntrySchema).optional(),
 });
-export type TokenIndex = z.infer<typeof tokenIndexSchema>;
 
 /**
  * The metadata index since version 2: one entry per token and one per trash entry, each its own key in

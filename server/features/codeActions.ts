@@ -1,12 +1,12 @@
 /**
  * Code actions: create a missing token, replace an unknown reference by a suggestion, convert
  * between `${TOKEN:...}` and `$<TOKEN:...>`, and move a hard-coded secret into the store.
- * Store changes run as commands the server executes (see protocol.ts COMMANDS).
+ * Store changes run as commands the server executes (protocol.ts SERVER_COMMANDS; features/commands.ts).
  */
 import { CodeActionKind, type CodeAction, type CodeActionContext, type Diagnostic, type Range } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { formatReference, keyId, type ReferenceForm } from '../core/reference';
-import { COMMANDS, DIAGNOSTIC_CODES, DIAGNOSTIC_SOURCE, type CreateTokenParams, type MoveSecretCommandArgs } from '../core/protocol';
+import { CreateTokenCommand, DIAGNOSTIC_CODES, DIAGNOSTIC_SOURCE, MoveSecretCommand, commandFor } from '../core/protocol';
 import type { KeyData, SecretData } from './diagnostics';
 import { referenceAt, shortPath, toRange, type FeatureContext } from './common';
 
@@ -35,13 +35,13 @@ export function codeActions(ctx: FeatureContext, doc: TextDocument, range: Range
             edit: { changes: { [doc.uri]: [{ range: toRange(doc, ref.start, ref.end), newText: formatReference(s, ref.form) }] } },
           });
         }
-        const args: CreateTokenParams = { key: data.key };
+        const title = `Create token ${keyId(data.key)}…`;
         out.push({
-          title: `Create token ${keyId(data.key)}…`,
+          title,
           kind: CodeActionKind.QuickFix,
           diagnostics: [d],
           isPreferred: !data.suggestions?.length,
-          command: { title: `Create token ${keyId(data.key)}…`, command: COMMANDS.createToken, arguments: [args] },
+          command: commandFor(CreateTokenCommand, title, { key: data.key }),
         });
         break;
       }
@@ -85,7 +85,8 @@ export function codeActions(ctx: FeatureContext, doc: TextDocument, range: Range
 function moveSecretAction(doc: TextDocument, d: Diagnostic, form: ReferenceForm): CodeAction {
   const data = d.data as SecretData;
   const replacement = formatReference(data.key, form);
-  const args: MoveSecretCommandArgs = {
+  const title = `Move to MCP Tokens as ${keyId(data.key)}`;
+  const command = commandFor(MoveSecretCommand, title, {
     uri: doc.uri,
     version: doc.version,
     range: d.range,
@@ -94,12 +95,6 @@ function moveSecretAction(doc: TextDocument, d: Diagnostic, form: ReferenceForm)
     provider: data.provider,
     replacement,
     description: `Moved from ${shortPath(doc.uri)}${data.server ? ` (server ${data.server})` : ''}`.slice(0, 1024),
-  };
-  return {
-    title: `Move to MCP Tokens as ${keyId(data.key)}`,
-    kind: CodeActionKind.QuickFix,
-    diagnostics: [d],
-    isPreferred: true,
-    command: { title: `Move to MCP Tokens as ${keyId(data.key)}`, command: COMMANDS.moveSecret, arguments: [args] },
-  };
+  });
+  return { title, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: true, command };
 }

@@ -1,9 +1,10 @@
 /** What every feature receives, and helpers they share. */
-import type { Range } from 'vscode-languageserver/node';
+import type { Position, Range } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { BACKEND_LABELS, TOKEN_TYPE_LABELS, describeExpiry, type TokenMetadata } from '../core/model';
-import { findReferences, type ReferenceMatch } from '../core/reference';
+import { findReferences, type ParsedReference, type ReferenceMatch } from '../core/reference';
 import { stringAtOffset } from '../core/configScan';
+import { escapeMarkdown } from '../core/markdown';
 import { uriPath } from '../core/mcpFiles';
 import type { TokenCatalog } from '../catalog';
 import type { McpWorkspace } from '../documents';
@@ -18,6 +19,12 @@ export interface FeatureContext {
 
 export function toRange(doc: TextDocument, start: number, end: number): Range {
   return { start: doc.positionAt(start), end: doc.positionAt(end) };
+}
+
+/** The well-formed reference under `position`, if any. */
+export function parsedReferenceAt(doc: TextDocument, position: Position): ParsedReference | undefined {
+  const ref = referenceAt(doc.getText(), doc.offsetAt(position));
+  return ref?.kind === 'reference' ? ref : undefined;
 }
 
 /** The reference (well-formed or not) under `offset`, found from the current line only. */
@@ -36,11 +43,6 @@ export function referenceAt(text: string, offset: number): ReferenceMatch | unde
     }
   }
   return undefined;
-}
-
-/** Escapes text for Markdown (descriptions, names come from users). */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+!|<>~]/g, (c) => `\\${c}`).replace(/\r?\n/g, '  \n');
 }
 
 /** `.vscode/mcp.json`: the last two segments of a URI's path, for messages. */

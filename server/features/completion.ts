@@ -8,7 +8,8 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { TOKEN_TYPE_LABELS, describeExpiry, type TokenMetadata } from '../core/model';
 import { formatReference, type ReferenceForm } from '../core/reference';
 import { stringAtOffset } from '../core/configScan';
-import { escapeMarkdown, metadataMarkdown, toRange, type FeatureContext } from './common';
+import { escapeMarkdown } from '../core/markdown';
+import { metadataMarkdown, toRange, type FeatureContext } from './common';
 
 export const TRIGGER_CHARACTERS = ['$', '<', '{', ':'];
 const RETRIGGER = { title: 'Suggest', command: 'editor.action.triggerSuggest' };

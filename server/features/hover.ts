@@ -6,7 +6,8 @@ import { MarkupKind, type Hover, type Position } from 'vscode-languageserver/nod
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { formatReference, keyId } from '../core/reference';
 import { EXTENSION_COMMANDS, commandUri } from '../core/protocol';
-import { escapeMarkdown, metadataMarkdown, referenceAt, shortPath, toRange, type FeatureContext } from './common';
+import { codeSpan, escapeMarkdown } from '../core/markdown';
+import { metadataMarkdown, referenceAt, shortPath, toRange, type FeatureContext } from './common';
 
 const MAX_USERS = 10;
 
@@ -32,7 +33,7 @@ export function hover(ctx: FeatureContext, doc: TextDocument, position: Position
   }
   const users = new Map<string, string>();
   for (const { analysis, ref: r } of ctx.workspace.referencesTo(key, false)) {
-    const label = r.site.server ? `\`${escapeMarkdown(r.site.server)}\` (${escapeMarkdown(shortPath(analysis.uri))})` : escapeMarkdown(shortPath(analysis.uri));
+    const label = r.site.server ? `${codeSpan(r.site.server)} (${escapeMarkdown(shortPath(analysis.uri))})` : escapeMarkdown(shortPath(analysis.uri));
     users.set(label, label);
   }
   const list = [...users.keys()];

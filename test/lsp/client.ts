@@ -16,7 +16,16 @@ import {
   type PublishDiagnosticsParams,
   type InitializeResult,
 } from 'vscode-languageserver-protocol/node';
-import { CREATE_TOKEN, METADATA, MOVE_SECRET, RENAME_TOKEN, SETTINGS, WORKSPACE_FILES, type MetadataParams, type SettingsParams } from '../../server/core/protocol';
+import {
+  CreateTokenRequest,
+  MetadataNotification,
+  MoveSecretRequest,
+  RenameTokenRequest,
+  SettingsNotification,
+  WorkspaceFilesNotification,
+  type MetadataParams,
+  type SettingsParams,
+} from '../../server/core/protocol';
 
 export const SERVER = join(__dirname, '..', '..', 'dist', 'server.js');
 
@@ -62,7 +71,7 @@ export class TestClient {
       client.diagnostics.set(p.uri, list);
       client.wake();
     });
-    for (const method of new Set([CREATE_TOKEN, MOVE_SECRET, RENAME_TOKEN, ...Object.keys(handlers)])) {
+    for (const method of new Set([CreateTokenRequest.method, MoveSecretRequest.method, RenameTokenRequest.method, ...Object.keys(handlers)])) {
       conn.onRequest(method, (params: unknown) => {
         client.requests.push({ method, params });
         client.wake();
@@ -95,15 +104,15 @@ export class TestClient {
   }
 
   async settings(p: Partial<SettingsParams> = {}): Promise<void> {
-    await this.conn.sendNotification(SETTINGS, { extraFiles: [], userDirectories: [], diagnosticsDelay: 0, ...p });
+    await this.conn.sendNotification(SettingsNotification.type, { extraFiles: [], userDirectories: [], diagnosticsDelay: 0, ...p });
   }
 
   async metadata(p: MetadataParams): Promise<void> {
-    await this.conn.sendNotification(METADATA, p);
+    await this.conn.sendNotification(MetadataNotification.type, p);
   }
 
   async workspaceFiles(uris: string[]): Promise<void> {
-    await this.conn.sendNotification(WORKSPACE_FILES, { uris });
+    await this.conn.sendNotification(WorkspaceFilesNotification.type, { uris });
   }
 
   async open(uri: string, text: string, version = 1): Promise<void> {

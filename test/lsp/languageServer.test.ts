@@ -12,7 +12,16 @@ import { pathToFileURL } from 'node:url';
 import type { CodeAction, CompletionItem, CompletionList, Diagnostic, DocumentLink, Hover, Location, MarkupContent, Range, WorkspaceEdit } from 'vscode-languageserver-protocol/node';
 import { TestClient } from './client';
 import { SERVER_ENV, SERVER_EXEC_ARGV } from '../../server/core/launch';
-import { COMMANDS, CREATE_TOKEN, DIAGNOSTIC_CODES, MOVE_SECRET, RENAME_TOKEN, type MoveSecretParams, type RenameTokenParams } from '../../server/core/protocol';
+import {
+  CreateTokenCommand,
+  CreateTokenRequest,
+  DIAGNOSTIC_CODES,
+  MoveSecretCommand,
+  MoveSecretRequest,
+  RenameTokenRequest,
+  type MoveSecretParams,
+  type RenameTokenParams,
+} from '../../server/core/protocol';
 import type { TokenMetadata } from '../../server/core/model';
 
 const DAY = 86_400_000;
@@ -105,15 +114,15 @@ describe('language server over LSP (bundled dist/server.js)', () => {
     writeFileSync(diskPath, '{ "mcpServers": { "claude": { "command": "x", "env": { "T": "$<TOKEN:bearer:github>" } } } }\n');
     diskUri = pathToFileURL(diskPath).toString();
     c = await TestClient.start({
-      [MOVE_SECRET]: (p) => {
+      [MoveSecretRequest.method]: (p) => {
         moved.push(p as MoveSecretParams);
         return { moved: true };
       },
-      [RENAME_TOKEN]: (p) => {
+      [RenameTokenRequest.method]: (p) => {
         renamed.push(p as RenameTokenParams);
         return renameAnswer;
       },
-      [CREATE_TOKEN]: () => ({ created: true }),
+      [CreateTokenRequest.method]: () => ({ created: true }),
     });
     await c.initialize();
     await c.settings();
@@ -132,7 +141,7 @@ describe('language server over LSP (bundled dist/server.js)', () => {
       const r = await other.initialize();
       assert.deepEqual(r.capabilities.completionProvider?.triggerCharacters, ['$', '<', '{', ':']);
       assert.equal(r.capabilities.textDocumentSync && typeof r.capabilities.textDocumentSync === 'object' && r.capabilities.textDocumentSync.change, 2);
-      assert.deepEqual(r.capabilities.executeCommandProvider?.commands, [COMMANDS.createToken, COMMANDS.moveSecret]);
+      assert.deepEqual(r.capabilities.executeCommandProvider?.commands, [CreateTokenCommand.id, MoveSecretCommand.id]);
       assert.deepEqual(r.capabilities.renameProvider, { prepareProvider: true });
     } finally {
       await other.stop();
@@ -293,7 +302,8 @@ describe('language server over LSP (bundled dist/server.js)', () => {
     for (const expected of ['| Type | Bearer token |', '| Namespace | `bearer` |', '| Backend | VS Code SecretStorage |', '| Provider | github |', '| Created | 2026-01-02 03:04 UTC |', '| Updated | 2026-02-03 04:05 UTC |', '| Expires | no expiry |', '| Last used | never |', 'GitHub PAT for \\*MCP\\*']) {
       assert.ok(md.includes(expected), `hover has ${expected}:\n${md}`);
     }
-    assert.match(md, /Used by `remote` \(\.vscode\/mcp\.tokens\.json\)\./);
+    // The path is escaped Markdown (server/core/markdown.ts): it renders as `.vscode/mcp.tokens.json`.
+    assert.match(md, /Used by `remote` \(\\\.vscode\/mcp\\\.tokens\\\.json\)\./);
     assert.ok(md.includes('command:mcpTokens.revealToken?' + encodeURIComponent(JSON.stringify([{ namespace: 'bearer', name: 'github' }]))));
     assert.ok(md.includes('command:mcpTokens.rotateToken?'));
     assert.ok(md.includes('command:mcpTokens.copyReference?'));
@@ -309,7 +319,7 @@ describe('language server over LSP (bundled dist/server.js)', () => {
     const move = actions.find((a) => a.title.startsWith('Move to MCP Tokens'))!;
     assert.equal(move.title, 'Move to MCP Tokens as bearer:github-2');
     assert.equal(move.isPreferred, true);
-    assert.equal(move.command!.command, COMMANDS.moveSecret);
+    assert.equal(move.command!.command, MoveSecretCommand.id);
     const result = await c.request<{ moved: boolean }>('workspace/executeCommand', { command: move.command!.command, arguments: move.command!.arguments });
     assert.deepEqual(result, { moved: true });
     assert.equal(moved.length, 1);
@@ -325,7 +335,7 @@ describe('language server over LSP (bundled dist/server.js)', () => {
     });
     assert.ok(!JSON.stringify(moved[0]).includes(GHP), 'the literal does not travel in the request');
     // A stale version is refused by the server without bothering the extension.
-    const stale = await c.request<{ moved: boolean; message?: string }>('workspace/executeCommand', { command: COMMANDS.moveSecret, arguments: [{ ...(move.command!.arguments![0] as object), version: 1 }] });
+    const stale = await c.request<{ moved: boolean; message?: string }>('workspace/executeCommand', { command: MoveSecretCommand.id, arguments: [{ ...(move.command!.arguments![0] as object), version: 1 }] });
     assert.equal(stale.moved, false);
     assert.equal(moved.length, 1);
   });
@@ -339,7 +349,7 @@ describe('language server over LSP (bundled dist/server.js)', () => {
     const create = actions.find((a) => a.title === 'Create token bearer:githb…')!;
     const created = await c.request('workspace/executeCommand', { command: create.command!.command, arguments: create.command!.arguments });
     assert.deepEqual(created, { created: true });
-    assert.deepEqual(c.requests.find((r) => r.method === CREATE_TOKEN)?.params, { key: { namespace: 'bearer', name: 'githb' } });
+    assert.deepEqual(c.requests.find((r) => r.method === CreateTokenRequest.method)?.params, { key: { namespace: 'bearer', name: 'githb' } });
 
     const brace = byCode(diagnostics, DIAGNOSTIC_CODES.braceInVsCodeFile)[0];
     const conv = await c.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri: vscodeUri }, range: brace.range, context: { diagnostics: [brace] } });

@@ -5,21 +5,15 @@
  *    neither `vscode` nor the language server/client libraries, directly or through the files they import;
  *  - the language server (`server/**`) never imports `vscode` and never reaches into `extension/`;
  *  - the extension reaches into the server only through `server/core/`.
+ * The compiler enforces the same rules through the tsconfig projects (boundaries.compile.test.ts);
+ * this scan also catches what a type checker lets through (`require('vscode')`, a bare `import 'vscode'`).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as ts from 'typescript';
-
-const root = join(__dirname, '..', '..');
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((e) => {
-    const p = join(dir, e);
-    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
+import { claimsPurity, root, sources } from './support/boundaries';
 
 /** The module specifiers a file imports (static imports, re-exports, dynamic imports, require). */
 function importsOf(file: string): string[] {
@@ -45,12 +39,6 @@ function forbiddenChain(file: string, forbidden: RegExp, seen = new Set<string>(
     if (chain) return [relative(root, file), ...chain];
   }
   return undefined;
-}
-
-/** An extension module is pure when its header comment says so. */
-function claimsPurity(file: string): boolean {
-  const header = /^\s*\/\*\*([\s\S]*?)\*\//.exec(readFileSync(file, 'utf8'));
-  return !!header && /\bPure\b/.test(header[1]);
 }
 
 test('the pure core and every module that says it is pure reach neither vscode nor the language server libraries', () => {

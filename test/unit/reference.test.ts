@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  convertReferences,
   findReferences,
   formatReference,
   keyId,
@@ -10,7 +9,6 @@ import {
   parseKeyId,
   parseReferences,
   parseWholeReference,
-  substituteReferences,
 } from '../../server/core/reference';
 
 describe('reference grammar', () => {
@@ -77,16 +75,17 @@ describe('reference grammar', () => {
     assert.equal(parseWholeReference('$<TOKEN:a:b>$<TOKEN:a:c>'), undefined);
   });
 
-  it('substitutes known references and reports missing ones', () => {
-    const r = substituteReferences('A=$<TOKEN:a:b> B=${TOKEN:c:d} C=$<TOKEN:x:y>', (k) => (k.namespace === 'x' ? undefined : `<${keyId(k)}>`));
-    assert.equal(r.text, 'A=<a:b> B=<c:d> C=$<TOKEN:x:y>');
-    assert.deepEqual(r.missing.map((m) => keyId(m)), ['x:y']);
-    assert.equal(r.replaced.length, 2);
-  });
-
-  it('converts between the two forms', () => {
-    assert.equal(convertReferences('x ${TOKEN:a:b} y', 'angle'), 'x $<TOKEN:a:b> y');
-    assert.equal(convertReferences('$<TOKEN:a:b>', 'brace'), '${TOKEN:a:b}');
+  it('finds every reference of a text in order, both forms, each with its exact span', () => {
+    // (Was a test of substituteReferences, which nothing used; the language server and the runtime read references through findReferences.)
+    const text = 'A=$<TOKEN:a:b> B=${TOKEN:c:d} C=$<TOKEN:x> D=$<TOKEN:x:y>';
+    const found = findReferences(text);
+    assert.deepEqual(found.map((m) => [m.kind, m.form, text.slice(m.start, m.end)]), [
+      ['reference', 'angle', '$<TOKEN:a:b>'],
+      ['reference', 'brace', '${TOKEN:c:d}'],
+      ['malformed', 'angle', '$<TOKEN:x>'],
+      ['reference', 'angle', '$<TOKEN:x:y>'],
+    ]);
+    assert.deepEqual(found.flatMap((m) => (m.kind === 'reference' ? [keyId(m)] : [])), ['a:b', 'c:d', 'x:y']);
   });
 
   it('validates segments and key ids', () => {
