@@ -1,4 +1,5 @@
 /** Builds the TokenStore with every backend available in this window. */
+import { errorText } from '../../server/core/errors';
 import * as vscode from 'vscode';
 import type { Config } from '../config';
 import type { BackendId } from '../../server/core/model';
@@ -32,7 +33,7 @@ export function createTokenStore(context: vscode.ExtensionContext, config: Confi
  */
 function watchConsistency(store: TokenStore, config: Config, log: vscode.LogOutputChannel, registry: BackendRegistry): vscode.Disposable[] {
   const rediscover = (ids?: BackendId[]) => () =>
-    void store.discover(ids).catch((e) => log.warn(`Discovery after a settings change failed: ${e instanceof Error ? e.message : String(e)}`));
+    void store.discover(ids).catch((e) => log.warn(`Discovery after a settings change failed: ${errorText(e)}`));
   return [
     store.onDidFindDamage(async (damage) => {
       const newer = damage.filter((d) => d.reason === 'newer').length;
@@ -46,7 +47,7 @@ function watchConsistency(store: TokenStore, config: Config, log: vscode.LogOutp
           await store.rebuild();
           void vscode.window.showInformationMessage('The token metadata was rebuilt from the backends.');
         } catch (e) {
-          void vscode.window.showErrorMessage(`Could not rebuild the token metadata: ${e instanceof Error ? e.message : String(e)}`);
+          void vscode.window.showErrorMessage(`Could not rebuild the token metadata: ${errorText(e)}`);
         }
       }
     }),

@@ -8,6 +8,7 @@
  * The native module is loaded lazily, on first use: if it is missing or broken only this backend is
  * unavailable, and health() says why. No `vscode` import.
  */
+import { errorText } from '../../server/core/errors';
 import { isInternalNamespace, type TokenMetadata } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
 import { BackendError, type BackendHealth, type DiscoveredToken, type ExternalOAuthGrant, type SecretBackend, type SettingsSection } from '../store/backend';
@@ -266,7 +267,7 @@ export class KeyringBackend implements SecretBackend {
       } catch (e) {
         // The keyring itself is unusable (no service, locked, no module): report it once.
         if (found.length === 0 && e instanceof BackendError && !e.retryable) throw e;
-        this.options.log?.('warn', `Keyring: could not check ${keyId(d)} from mcp-cli's registry: ${e instanceof Error ? e.message : String(e)}`);
+        this.options.log?.('warn', `Keyring: could not check ${keyId(d)} from mcp-cli's registry: ${errorText(e)}`);
         continue;
       }
       if (text === null) continue;
@@ -295,7 +296,7 @@ export class KeyringBackend implements SecretBackend {
         ...base,
         available: false,
         healthy: false,
-        cause: `The native keyring module (@napi-rs/keyring) could not be loaded: ${e instanceof Error ? e.message : String(e)}`,
+        cause: `The native keyring module (@napi-rs/keyring) could not be loaded: ${errorText(e)}`,
         fix: 'Reinstall the extension for this platform; until then, use SecretStorage or Vault.',
       };
     }
@@ -372,7 +373,7 @@ export class KeyringBackend implements SecretBackend {
       if (this.reportedUnparsable === this.options.registry?.path) return;
       this.reportedUnparsable = this.options.registry?.path;
     }
-    this.options.log?.('warn', `Keyring: could not ${op} ${keyId(key)} in mcp-cli's registry (${this.options.registry?.path}): ${e instanceof Error ? e.message : String(e)}. mcp-cli will not list it until the next change.`);
+    this.options.log?.('warn', `Keyring: could not ${op} ${keyId(key)} in mcp-cli's registry (${this.options.registry?.path}): ${errorText(e)}. mcp-cli will not list it until the next change.`);
   }
 
   private load(): KeyringModule {
@@ -399,7 +400,7 @@ export class KeyringBackend implements SecretBackend {
     try {
       mod = this.load();
     } catch (e) {
-      throw new BackendError(this.id, `OS keyring is unavailable: the native module could not be loaded (${e instanceof Error ? e.message : String(e)}).`);
+      throw new BackendError(this.id, `OS keyring is unavailable: the native module could not be loaded (${errorText(e)}).`);
     }
     return new mod.AsyncEntry(service, mcpCliAccount(key), this.entryOptions());
   }
@@ -419,7 +420,7 @@ export class KeyringBackend implements SecretBackend {
       attempts: 3,
       baseDelayMs: this.options.retryDelayMs ?? 150,
       retryable: (e) => e instanceof BackendError && e.retryable,
-      onRetry: (n, e) => this.options.log?.('info', `Keyring: retrying a read of ${keyId(key)} (attempt ${n + 1}): ${e instanceof Error ? e.message : String(e)}`),
+      onRetry: (n, e) => this.options.log?.('info', `Keyring: retrying a read of ${keyId(key)} (attempt ${n + 1}): ${errorText(e)}`),
     });
   }
 }

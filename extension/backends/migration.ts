@@ -5,6 +5,7 @@
  * a backend fails part-way, nothing is lost: every token is either still in its source or verified in
  * the target, and `resumeMigration` finishes the job. Pure: the journal storage is injected.
  */
+import { errorText } from '../../server/core/errors';
 import { z } from 'zod';
 import { backendIdSchema, nameSchema, namespaceSchema, type BackendId, type TokenMetadata } from '../../server/core/model';
 import { keyId, type TokenKey } from '../../server/core/reference';
@@ -131,7 +132,7 @@ async function run(
         }
       } catch (e) {
         item.status = 'failed';
-        item.note = (e instanceof Error ? e.message : String(e)).slice(0, 1000);
+        item.note = errorText(e).slice(0, 1000);
         failed.push({ ...key, reason: item.note });
       }
     }

@@ -5,6 +5,7 @@
  * beside them, one entry per token (METADATA_LAYOUT in server/core/model.ts; the old single index
  * `mcpTokens/v1/index` is kept as it was). Discovery lists the value keys (SecretStorage.keys()).
  */
+import { errorText } from '../../server/core/errors';
 import type * as vscode from 'vscode';
 import { METADATA_LAYOUT, TRASH_NAMESPACE, type TokenMetadata } from '../../server/core/model';
 import { keyId, parseKeyId, type TokenKey } from '../../server/core/reference';
@@ -85,7 +86,7 @@ export class SecretStorageBackend implements SecretBackend, Disposable {
         available: true,
         active: true,
         healthy: false,
-        cause: `VS Code SecretStorage failed: ${e instanceof Error ? e.message : String(e)}`,
+        cause: `VS Code SecretStorage failed: ${errorText(e)}`,
         fix: 'On Linux, make sure a Secret Service (gnome-keyring or KWallet) is running and unlocked, or set "password-store" in argv.json.',
       };
     }
@@ -99,7 +100,7 @@ export class SecretStorageBackend implements SecretBackend, Disposable {
     try {
       return await work();
     } catch (e) {
-      throw new BackendError(this.id, `VS Code SecretStorage could not ${op} a value: ${e instanceof Error ? e.message : String(e)}`, true);
+      throw new BackendError(this.id, `VS Code SecretStorage could not ${op} a value: ${errorText(e)}`, true);
     }
   }
 }
@@ -139,7 +140,7 @@ export class SecretStorageIndex implements MetadataStorage, Disposable {
     try {
       return await work();
     } catch (e) {
-      throw new BackendError('secretStorage', `VS Code SecretStorage could not ${op} the token metadata: ${e instanceof Error ? e.message : String(e)}`, true);
+      throw new BackendError('secretStorage', `VS Code SecretStorage could not ${op} the token metadata: ${errorText(e)}`, true);
     }
   }
 }

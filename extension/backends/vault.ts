@@ -15,6 +15,7 @@
  * Credentials (Vault token, AppRole secret_id) come from SecretStorage through `credentials`, or
  * from VAULT_TOKEN; never from settings. A token with a TTL is renewed before it ends. No `vscode`.
  */
+import { errorText } from '../../server/core/errors';
 import createVaultClient from 'node-vault';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -347,7 +348,7 @@ export class VaultBackend implements SecretBackend {
       try {
         fields = await this.readFields(r, key, undefined);
       } catch (e) {
-        this.options.log?.('warn', `Vault: could not read ${keyId(key)} while listing: ${e instanceof Error ? e.message : String(e)}`);
+        this.options.log?.('warn', `Vault: could not read ${keyId(key)} while listing: ${errorText(e)}`);
         continue;
       }
       if (fields === undefined) continue;
@@ -369,7 +370,7 @@ export class VaultBackend implements SecretBackend {
     try {
       r = this.resolve();
     } catch (e) {
-      return { ...base, available: false, healthy: false, cause: e instanceof Error ? e.message : String(e), fix: 'Set "mcpTokens.vault.address" (or VAULT_ADDR) to use Vault.' };
+      return { ...base, available: false, healthy: false, cause: errorText(e), fix: 'Set "mcpTokens.vault.address" (or VAULT_ADDR) to use Vault.' };
     }
     const where = `${r.address}${r.namespace ? ` (namespace ${r.namespace})` : ''}, ${r.settings.mount}/${r.prefix}`;
     const unconfirmed = this.unconfirmed(r);

@@ -3,6 +3,7 @@
  * with the cause and the fix as child rows and in the tooltip, and how many tokens it holds.
  * Health checks run only while the view is visible (a keyring check may show an unlock prompt).
  */
+import { errorText } from '../../server/core/errors';
 import * as vscode from 'vscode';
 import { registerCommand } from '../platform/commands';
 import { BACKEND_LABELS, type BackendId } from '../../server/core/model';
@@ -64,7 +65,7 @@ class BackendsProvider implements vscode.TreeDataProvider<Node>, vscode.Disposab
       await this.s.store.ready();
       this.health = await this.s.store.health();
     } catch (e) {
-      this.s.log.warn(`Could not check the backends: ${e instanceof Error ? e.message : String(e)}`);
+      this.s.log.warn(`Could not check the backends: ${errorText(e)}`);
     }
   }
 

@@ -119,3 +119,18 @@ test('no feature folder imports another feature folder; platform/ and store/ imp
   // The allow-list holds only crossings that still exist (remove an entry once it is fixed).
   assert.deepEqual(KNOWN_FEATURE_CROSSINGS.filter((c) => !found.includes(c)), []);
 });
+
+/** Shared building blocks are used, not restated: each has one home and no inline copy elsewhere. */
+const ONE_HOME: readonly { readonly what: string; readonly pattern: RegExp; readonly home: string }[] = [
+  { what: 'error text', pattern: /instanceof Error \? \w+\.message : String\(/, home: 'server/core/errors.ts' },
+  { what: 'Markdown escaping', pattern: /function escape\w*Markdown|function \w*[eE]scapeMd\b/, home: 'server/core/markdown.ts' },
+];
+
+test('error text and Markdown escaping are written once (their home module), used everywhere else', () => {
+  const files = [...sources(join(root, 'extension')), ...sources(join(root, 'server'))];
+  for (const { what, pattern, home } of ONE_HOME) {
+    assert.ok(pattern.test(readFileSync(join(root, home), 'utf8')), `${home} defines ${what}`);
+    const copies = files.map((f) => relative(root, f)).filter((f) => f !== home && pattern.test(readFileSync(join(root, f), 'utf8')));
+    assert.deepEqual(copies, [], `${what} restated outside ${home}`);
+  }
+});
