@@ -31,10 +31,17 @@ export interface SecretData {
   readonly server?: string;
 }
 
-export async function computeDiagnostics(ctx: FeatureContext, analysis: Analysis, secretlint?: SecretlintScanner): Promise<Diagnostic[]> {
+/**
+ * Every diagnostic of the document. When secretlint has values it has not seen yet (a document just
+ * opened: seconds for a large one), `early` first receives everything without secretlint's findings,
+ * so the editor shows the references' diagnostics at once; the result then adds secretlint's.
+ */
+export async function computeDiagnostics(ctx: FeatureContext, analysis: Analysis, secretlint?: SecretlintScanner, early?: (diagnostics: Diagnostic[]) => unknown): Promise<Diagnostic[]> {
   const out = referenceDiagnostics(ctx, analysis);
   const candidates = secretCandidates(analysis);
-  const extra = secretlint ? await secretlint.scan(candidates.map((s) => s.raw)) : undefined;
+  const values = candidates.map((s) => s.raw);
+  if (early && secretlint && !secretlint.cached(values)) await early([...out, ...secretDiagnostics(ctx, analysis, candidates)]);
+  const extra = secretlint ? await secretlint.scan(values) : undefined;
   out.push(...secretDiagnostics(ctx, analysis, candidates, extra));
   return out;
 }
