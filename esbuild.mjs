@@ -1,5 +1,7 @@
-// Bundles the extension host and the language server into dist/. `--production` minifies and drops
-// source maps; `--watch` rebuilds on change. The native keyring module is not bundled here: the
+// Bundles the extension host, the language server and the mcp-tokens launcher into dist/.
+// `--production` minifies and drops source maps; `--watch` rebuilds on change. `--launcher-only
+// --outdir=DIR` builds only the launcher, into DIR/cli/ with the keyring module in DIR/node_modules
+// (the launcher tests build their own copy this way, with the same options as dist/). The native keyring module is not bundled here: the
 // package script (scripts/package.ts) puts the binary of each target platform into dist/native/.
 //
 // dist/ holds, besides extension.js and server.js, chunks that are CommonJS bundles of their own:
@@ -9,7 +11,7 @@
 //   secretlint's rule preset), required on first use: the main bundle holds a small facade per module
 //   whose properties load the chunk when first read (a call, `instanceof`, a constant), not before.
 import * as esbuild from 'esbuild';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
@@ -17,6 +19,8 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const require = createRequire(import.meta.url);
 const root = dirname(new URL(import.meta.url).pathname);
+const launcherOnly = process.argv.includes('--launcher-only');
+const out = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length) || 'dist';
 
 /** Chunk file (in dist/) → the module specifiers it serves. */
 const SHARED = {
@@ -172,7 +176,50 @@ const mainBuilds = (facades) =>
     { ...common, entryPoints: { server: 'server/server.ts' }, outdir: 'dist', plugins: [dropUnused, chunks([], facades)] },
     // The OAuth command-line client (conformance suite, debugging): one self-contained bundle in dist/cli/, not shipped in the .vsix.
     { ...common, entryPoints: { 'mcp-tokens-oauth-cli': 'extension/oauth/cli.ts' }, outdir: 'dist/cli', plugins: [dropUnused] },
+    launcherBuild('dist'),
   ].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));
+
+/**
+ * The mcp-tokens launcher (docs/launcher.md): shipped in the .vsix and as the package's `bin`. ESM,
+ * split per command: `run` loads a small part of the code, `proxy` the MCP SDK, Vault its client only
+ * when configured; `require` is given to the chunks for the CommonJS dependencies and the native
+ * module. The keyring module stays external: in a package the launcher unpacks dist/native/ as the
+ * extension does (extension/backends/keyringNative.ts); in a checkout or an `npm install -g` it loads
+ * `@napi-rs/keyring` from node_modules.
+ */
+const launcherBuild = (outdir) => ({
+  ...common,
+  entryPoints: { 'mcp-tokens': 'extension/cli.ts' },
+  outdir: join(outdir, 'cli'),
+  external: ['vscode', '@napi-rs/keyring'],
+  format: 'esm',
+  splitting: true,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  plugins: [dropUnused],
+  banner: { js: "import { createRequire as __mcpTokensCreateRequire } from 'node:module'; const require = __mcpTokensCreateRequire(import.meta.url);" },
+});
+
+/** For `--launcher-only` copies outside the checkout: the keyring package and its platform binary beside them. */
+function copyNative(outdir) {
+  const pkgJson = require.resolve('@napi-rs/keyring/package.json');
+  const to = join(outdir, 'node_modules', '@napi-rs', 'keyring');
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(dirname(to), { recursive: true });
+  cpSync(dirname(pkgJson), to, { recursive: true });
+  for (const dep of Object.keys(require(pkgJson).optionalDependencies ?? {})) {
+    const depDir = join('node_modules', dep);
+    if (existsSync(depDir)) cpSync(depDir, join(outdir, 'node_modules', dep), { recursive: true });
+  }
+}
+
+if (launcherOnly) {
+  rmSync(join(out, 'cli'), { recursive: true, force: true });
+  await esbuild.build(launcherBuild(out));
+  copyNative(out);
+  chmodSync(join(out, 'cli', 'mcp-tokens.mjs'), 0o755);
+  process.exit(0);
+}
 
 if (!watch) rmSync('dist', { recursive: true, force: true });
 // Shared chunks first (the lazy chunks require them when their facades are built), then the lazy
@@ -186,4 +233,5 @@ if (watch) {
   for (const b of main) await (await esbuild.context(b)).watch();
 } else {
   await Promise.all(main.map((b) => esbuild.build(b)));
+  chmodSync(join('dist', 'cli', 'mcp-tokens.mjs'), 0o755);
 }

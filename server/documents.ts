@@ -28,6 +28,16 @@ export interface Analysis {
 
 export type ParsedReferenceSite = ParsedReference & ReferenceSite;
 
+/**
+ * How long diagnostics wait after an edit of a document of `length` code units: a pass costs about
+ * 1 ms per 16 K characters here, so a small file is checked almost at once (25 ms: the keystrokes of
+ * one word still make one pass), a large one waits up to `max` (the client's setting, 150 ms) so that
+ * fast typing does not queue passes.
+ */
+export function diagnosticsDelayFor(length: number, max: number): number {
+  return Math.max(0, Math.min(max, Math.round(25 + length / 16384)));
+}
+
 /** Files above this size are not read from disk (open documents are always analysed). */
 export const MAX_DISK_FILE_BYTES = 8 * 1024 * 1024;
 
@@ -37,6 +47,9 @@ export class McpWorkspace {
   private readonly open = new Map<string, Analysis>();
   private readonly openDocs = new Map<string, TextDocument>();
   private readonly disk = new Map<string, Analysis>();
+  /** The workspace files last listed, and how to read one (an open document's file is read again when it closes). */
+  private listed = new Set<string>();
+  private read: ((uri: string) => Promise<string | undefined>) | undefined;
 
   configure(options: ClassifyOptions): void {
     this.options = options;
@@ -75,32 +88,39 @@ export class McpWorkspace {
     return this.open.get(uri) ?? this.disk.get(uri);
   }
 
+  /** An open document replaces its file's copy from disk (one text and one scan per file, not two). */
   didOpen(doc: TextDocument): void {
     this.openDocs.set(doc.uri, doc);
+    this.disk.delete(doc.uri);
   }
 
   didClose(uri: string): void {
     this.openDocs.delete(uri);
     this.open.delete(uri);
+    if (this.listed.has(uri) && this.read) void this.readFromDisk(uri, this.read);
   }
 
   /** Replaces the set of workspace files read from disk. `read` returns undefined for unreadable files. */
   async setWorkspaceFiles(uris: readonly string[], read: (uri: string) => Promise<string | undefined>): Promise<void> {
     const wanted = new Set(uris.filter((u) => this.classify(u)));
+    this.listed = wanted;
+    this.read = read;
     for (const uri of [...this.disk.keys()]) if (!wanted.has(uri)) this.disk.delete(uri);
-    await Promise.all(
-      [...wanted].map(async (uri) => {
-        const text = await read(uri).catch(() => undefined);
-        const cls = this.classify(uri);
-        if (text === undefined || !cls) {
-          this.disk.delete(uri);
-          return;
-        }
-        const prev = this.disk.get(uri);
-        if (prev && prev.document.getText() === text) return;
-        this.disk.set(uri, makeAnalysis(TextDocument.create(uri, 'jsonc', (prev?.version ?? 0) + 1, text), cls, false));
-      }),
-    );
+    await Promise.all([...wanted].filter((uri) => !this.openDocs.has(uri)).map((uri) => this.readFromDisk(uri, read)));
+  }
+
+  private async readFromDisk(uri: string, read: (uri: string) => Promise<string | undefined>): Promise<void> {
+    const text = await read(uri).catch(() => undefined);
+    const cls = this.classify(uri);
+    // Opened meanwhile: the open document is what counts.
+    if (this.openDocs.has(uri)) return;
+    if (text === undefined || !cls) {
+      this.disk.delete(uri);
+      return;
+    }
+    const prev = this.disk.get(uri);
+    if (prev && prev.document.getText() === text) return;
+    this.disk.set(uri, makeAnalysis(TextDocument.create(uri, 'jsonc', (prev?.version ?? 0) + 1, text), cls, false));
   }
 
   /** Current analyses of every known MCP config file: open documents first, then files on disk. */

@@ -4,7 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { CodeActionKind, ProposedFeatures, TextDocumentSyncKind, TextDocuments, createConnection, type InitializeResult } from 'vscode-languageserver/node';
+import { CodeActionKind, ProposedFeatures, type Diagnostic, TextDocumentSyncKind, TextDocuments, createConnection, type InitializeResult } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   MetadataNotification,
@@ -18,7 +18,7 @@ import {
   type RequestSender,
 } from './core/protocol';
 import { errorText } from './core/errors';
-import { MAX_DISK_FILE_BYTES } from './documents';
+import { MAX_DISK_FILE_BYTES, diagnosticsDelayFor } from './documents';
 import { McpTokensLanguageService } from './service';
 import { MemoryKeeper } from './memory';
 import { TRIGGER_CHARACTERS } from './features/completion';
@@ -69,8 +69,12 @@ async function validate(uri: string): Promise<void> {
   if (!doc || !service.isMcpFile(uri)) return;
   validating++;
   try {
-    const diagnostics = await service.diagnostics(doc);
-    if (documents.get(uri)?.version !== doc.version) return; // a newer version is scheduled
+    const current = () => documents.get(uri)?.version === doc.version;
+    const publish = async (diagnostics: Diagnostic[]) => {
+      if (current()) await connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
+    };
+    const diagnostics = await service.diagnostics(doc, publish);
+    if (!current()) return; // a newer version is scheduled
     await connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
     memory.afterPass(doc.getText().length);
   } catch (e) {
@@ -94,7 +98,7 @@ documents.onDidOpen((e) => {
 });
 // Fired right after onDidOpen too: a document just opened is checked at once, edits after a pause.
 documents.onDidChangeContent((e) => {
-  schedule(e.document.uri, justOpened.delete(e.document.uri) ? 0 : diagnosticsDelay);
+  schedule(e.document.uri, justOpened.delete(e.document.uri) ? 0 : diagnosticsDelayFor(e.document.getText().length, diagnosticsDelay));
   memory.afterChange(e.document.getText().length);
 });
 documents.onDidClose((e) => {

@@ -56,11 +56,12 @@ export class McpTokensLanguageService implements FeatureContext {
     return hover(this, doc, position);
   }
 
-  async diagnostics(doc: TextDocument): Promise<Diagnostic[]> {
+  /** `early`: see computeDiagnostics (the first answer while secretlint reads values it has not seen). */
+  async diagnostics(doc: TextDocument, early?: (diagnostics: Diagnostic[]) => unknown): Promise<Diagnostic[]> {
     const analysis = this.workspace.analyze(doc);
     if (!analysis) return [];
     try {
-      return await computeDiagnostics(this, analysis, this.secretlint);
+      return await computeDiagnostics(this, analysis, this.secretlint, early);
     } finally {
       analysis.releaseCandidates();
     }

@@ -59,8 +59,14 @@ export class RegistryUnparsableError extends Error {
 
 type ReadResult = { kind: 'ok'; registry: Registry; text: string | undefined } | { kind: 'unparsable'; text: string; reason: string };
 
-const READ_ATTEMPTS = 6;
-const READ_RETRY_MS = 40;
+/**
+ * mcp-cli writes the registry in place, in several writes: a read in between sees a truncated file.
+ * An unreadable read is retried with backoff (40 ms doubling to 400 ms) for up to this long before the
+ * file counts as damaged; a busy machine can leave a writer stopped mid-file for a second or more.
+ */
+const READ_RETRY_BUDGET_MS = 2_000;
+const READ_RETRY_FIRST_MS = 40;
+const READ_RETRY_MAX_MS = 400;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -121,8 +127,10 @@ export class McpCliRegistry {
       }
     };
     let r = await once();
-    for (let i = 1; i < READ_ATTEMPTS && (r.kind === 'unparsable' || (r.text !== undefined && !r.text.trim())); i++) {
-      await sleep(READ_RETRY_MS);
+    const started = Date.now();
+    for (let wait = READ_RETRY_FIRST_MS; r.kind === 'unparsable' || (r.text !== undefined && !r.text.trim()); wait = Math.min(wait * 2, READ_RETRY_MAX_MS)) {
+      if (Date.now() - started + wait > READ_RETRY_BUDGET_MS) break;
+      await sleep(wait);
       r = await once();
     }
     return r;

@@ -43,7 +43,10 @@ function extraPatterns(globs: readonly string[]): string[] {
 export function registerLanguageClient(s: Services): void {
   const manager = new LanguageClientManager(s);
   s.context.subscriptions.push(manager);
-  void manager.start();
+  // Started right after `activate` returns, not inside it: creating the client and forking the
+  // server process cost more than the whole activation budget (50 ms).
+  const timer = setImmediate(() => void manager.start());
+  s.context.subscriptions.push({ dispose: () => clearImmediate(timer) });
 }
 
 class LanguageClientManager implements vscode.Disposable {

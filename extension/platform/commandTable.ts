@@ -11,7 +11,8 @@
  * |------------|---------------------------------------|---------------------------------------------------------------|
  * | `read`     | read metadata                         | none                                                          |
  * | `metadata` | change metadata, never a value        | none                                                          |
- * | `release`  | let a value leave the store           | a modal naming what leaves and where, every time (`Gate`)      |
+ * | `release`  | let a value leave the store           | a modal naming what leaves and where, every time (`Gate`);    |
+ * |            |                                       | Verify asks once per token and the origin it is sent to        |
  * | `destroy`  | replace or delete a value             | the old value goes to Recently Deleted first; what cannot be   |
  * |            |                                       | recovered asks with a modal, whatever the argument says        |
  *
@@ -22,7 +23,7 @@
  */
 import { z } from 'zod';
 import { AUDIT_KINDS, AUDIT_OUTCOMES } from './auditEvent';
-import { backendIdSchema, isInternalNamespace, nameSchema, namespaceSchema as anyNamespaceSchema, parseExpiryInput, setTokenArgsSchema, tokenTypeSchema } from '../../server/core/model';
+import { backendIdSchema, isInternalNamespace, nameSchema, namespaceSchema as anyNamespaceSchema, parseExpiryInput, setTokenArgsSchema, tokenTypeSchema, VERIFY_SERVICES } from '../../server/core/model';
 
 export type CommandClass = 'read' | 'metadata' | 'release' | 'destroy';
 
@@ -47,6 +48,13 @@ export const namespaceSchema = anyNamespaceSchema.refine((ns) => !isInternalName
 const key = { namespace: namespaceSchema, name: nameSchema };
 const keyArgs = z.object(key).strict();
 const keyList = z.array(z.union([z.object(key).strict(), z.string().max(300)])).max(10_000);
+/** The optional verify settings a command may give (checked as a whole with `verifySettingsSchema` by the handler). */
+const verifySettingsArgs = {
+  service: z.enum(VERIFY_SERVICES).optional(),
+  baseUrl: z.string().max(2048).optional(),
+  url: z.string().max(2048).optional(),
+  header: z.string().max(1024).optional(),
+};
 const trashId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'not a Recently Deleted entry id');
 
 /** Which audit events to show or export (`platform/audit.ts`). */
@@ -150,6 +158,13 @@ export const COMMANDS = {
   deleteTokenPermanently: spec('mcpTokens.deleteTokenPermanently', 'destroy', z.object({ id: trashId }).strict()),
   emptyRecentlyDeleted: spec('mcpTokens.emptyRecentlyDeleted', 'destroy', none),
 
+  // ---- verify -------------------------------------------------------------------------------
+  /** Sends the value to its service's identity endpoint (asks once per token and origin); settings given here are saved with the result. */
+  verifyToken: spec('mcpTokens.verifyToken', 'release', keyArgs.extend(verifySettingsArgs).strict(), true),
+  verifyAllTokens: spec('mcpTokens.verifyAllTokens', 'release', none),
+  /** Where Verify sends the token (service, enterprise base URL, generic URL and header); sends nothing. */
+  configureVerify: spec('mcpTokens.configureVerify', 'metadata', keyArgs.extend(verifySettingsArgs).strict(), true),
+
   // ---- OAuth --------------------------------------------------------------------------------
   signIn: spec(
     'mcpTokens.signIn',
@@ -208,6 +223,10 @@ export const COMMANDS = {
   useVault: spec('mcpTokens.useVault', 'release', none),
   vaultLogin: spec('mcpTokens.vaultLogin', 'destroy', z.object({ roleId: z.string().max(512).optional(), secretId: z.string().max(4096).optional() }).strict()),
   refreshBackends: spec('mcpTokens.refreshBackends', 'read', none),
+
+  // ---- launcher -----------------------------------------------------------------------------
+  /** Writes the `mcp-tokens` shim (no value involved). `directory`: where; default `~/.local/bin`. */
+  installLauncher: spec('mcpTokens.installLauncher', 'metadata', z.object({ directory: z.string().min(1).max(4096).optional() }).strict()),
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

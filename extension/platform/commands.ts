@@ -38,6 +38,9 @@ export function registerCommand<N extends CommandName>(s: Services, name: N, han
     let input: CommandInput<unknown> | undefined;
     try {
       input = parseCommandInput(spec, raw);
+      // `activate` does not wait for the token index: a command run right after startup waits for
+      // it here (a failure to load is logged at activation; handlers that need it see it themselves).
+      await s.store.ready().catch(() => undefined);
       const result = await handler(input as CommandInput<ArgsOf<N>>);
       audit(input, { result });
       return result;

@@ -4,8 +4,14 @@
  * It shows a modal dialog that names what leaves and where it goes; nothing a caller passes can skip
  * it: there is no option, flag or setting for that. The launch of an MCP server has its own gate,
  * the consent dialog of the runtime feature.
+ *
+ * One kind of release may be agreed to once: `releaseRemembered` (Verify Token sending a token to
+ * its service) remembers each agreed key (a token and the origin it goes to) in the extension's
+ * globalState, which no other extension can write, and asks again for any key not agreed to (another
+ * token, another host).
  */
 import * as vscode from 'vscode';
+import { z } from 'zod';
 import type { TokenKey } from '../../server/core/reference';
 import type { TokenStore } from '../store/tokenStore';
 import type { AuditKind, AuditTrail } from './audit';
@@ -62,12 +68,58 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/** Where the agreed keys of `releaseRemembered` live in globalState: key → when it was agreed. */
+export const REMEMBERED_STATE_KEY = 'mcpTokens.gate.remembered';
+const rememberedSchema = z.record(z.string().max(4096), z.string().max(64));
+
 export class Gate {
   constructor(
     private readonly store: TokenStore,
     private readonly log: vscode.LogOutputChannel,
     private readonly audit?: AuditTrail,
+    /** The extension's globalState (the memory of `releaseRemembered`). */
+    private readonly memory?: vscode.Memento,
   ) {}
+
+  private remembered(): Record<string, string> {
+    const parsed = rememberedSchema.safeParse(this.memory?.get(REMEMBERED_STATE_KEY) ?? {});
+    return parsed.success ? parsed.data : {};
+  }
+
+  /** True when the user agreed to the release `key` before. */
+  isRemembered(key: string): boolean {
+    return Object.hasOwn(this.remembered(), key);
+  }
+
+  /** Forgets the agreed keys `match` selects (a token was deleted or replaced). */
+  async forget(match: (key: string) => boolean): Promise<void> {
+    const all = this.remembered();
+    const kept = Object.fromEntries(Object.entries(all).filter(([k]) => !match(k)));
+    if (Object.keys(kept).length !== Object.keys(all).length) await this.memory?.update(REMEMBERED_STATE_KEY, kept);
+  }
+
+  /**
+   * Like `release`, but the question is asked only for keys the user did not agree to before: when
+   * every key in `keys` was agreed to, `work` runs at once; otherwise the modal asks (for everything
+   * `r` names), and agreeing remembers every key. Without a memory it asks every time.
+   */
+  async releaseRemembered<T>(r: Release, keys: readonly string[], work: (read: ValueReader) => Promise<T>): Promise<T | undefined> {
+    if (this.memory && keys.length && keys.every((k) => this.isRemembered(k))) {
+      this.log.info(`Allowed (agreed before): ${r.verb.toLowerCase()} ${r.what} to ${r.to}.`);
+      return work(this.reader());
+    }
+    return this.release(r, async (read) => {
+      if (this.memory) {
+        const at = new Date().toISOString();
+        await this.memory.update(REMEMBERED_STATE_KEY, { ...this.remembered(), ...Object.fromEntries(keys.map((k) => [k, at])) });
+      }
+      return work(read);
+    });
+  }
+
+  private reader(): ValueReader {
+    return { value: (k) => this.store.getValue(k), previous: (k) => this.store.getPreviousValue(k) };
+  }
 
   /**
    * Notes a refusal for the audit trail: inside a command, its one event says "denied" (commands.ts
@@ -97,7 +149,7 @@ export class Gate {
     }
     this.log.info(`Allowed: ${r.verb.toLowerCase()} ${r.what} to ${r.to}.`);
     this.refused(kind, `${r.verb.toLowerCase()} ${r.what} to ${r.to}`, true);
-    return work({ value: (k) => this.store.getValue(k), previous: (k) => this.store.getPreviousValue(k) });
+    return work(this.reader());
   }
 
   /**

@@ -13,6 +13,9 @@ import { ServerFiles, userServersFile } from './files';
 import { McpRuntime, PROVIDER_ID } from './provider';
 import { moveServer, MoveServerError } from './moveServer';
 import { registerServersView } from './view';
+import { LauncherGate } from './launcherAccess';
+import { askLauncherConsent } from './launcherPrompt';
+import type { LauncherAccess } from '../platform/launcherAccess';
 import { WORKSPACE_TOKENS_FILE } from '../../server/core/mcpConfig';
 
 const USER_FILE_TEMPLATE = `{
@@ -24,11 +27,14 @@ const USER_FILE_TEMPLATE = `{
 `;
 
 
-export function registerMcpRuntime(s: Services): McpRuntime {
+/** The runtime, and what it offers the launcher's channel (handed to it by `activate`). */
+export function registerMcpRuntime(s: Services): { runtime: McpRuntime; launcherAccess: LauncherAccess } {
   const files = new ServerFiles(s);
   const consent = new ConsentStore(s.context.globalState);
   const runtime = new McpRuntime(s, files, consent);
   s.context.subscriptions.push(files, consent, runtime);
+  // The launcher's channel (extension/launcher) reaches consent, values and audit through this.
+  const launcherAccess = new LauncherGate({ store: s.store, consent, audit: s.audit, prompt: askLauncherConsent, ensureFresh: (key, name) => s.oauth.ensureFresh(key, { name }), log: s.log });
 
   const lm = vscode.lm as Partial<typeof vscode.lm>;
   if (typeof lm.registerMcpServerDefinitionProvider === 'function') {
@@ -86,7 +92,7 @@ export function registerMcpRuntime(s: Services): McpRuntime {
   hookAllowedServers(s, consent);
 
   registerServersView(s, runtime);
-  return runtime;
+  return { runtime, launcherAccess };
 }
 
 /** Adds "Allowed servers" children under each token in the Tokens view. */

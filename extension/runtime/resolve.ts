@@ -36,8 +36,25 @@ export type Segment =
 
 const VARIABLE = /\$\{([A-Za-z/][A-Za-z0-9_]*)(?::([^}]*))?\}/g;
 
+/**
+ * The last scans, by text: a start scans each string of its entry for its needs, its plan and its
+ * fingerprint; the Servers view scans the same entries again on every refresh. Segments are never
+ * changed by their users (readonly), so they are shared. Bounded: cleared when it reaches the limit.
+ */
+const scans = new Map<string, readonly Segment[]>();
+const MAX_SCANS = 2000;
+
 /** Splits `text` into literal text, token references and variables. */
-export function scan(text: string): Segment[] {
+export function scan(text: string): readonly Segment[] {
+  let segments = scans.get(text);
+  if (segments === undefined) {
+    if (scans.size >= MAX_SCANS) scans.clear();
+    scans.set(text, (segments = scanText(text)));
+  }
+  return segments;
+}
+
+function scanText(text: string): Segment[] {
   const marks: { start: number; end: number; seg: Segment }[] = [];
   for (const m of findReferences(text)) {
     marks.push({

@@ -401,6 +401,8 @@ export class TokenStore implements Disposable {
         hasPrevious: existing?.backend === backendId ? existing.hasPrevious : undefined,
         oauth: args.type === 'oauth' ? existing?.oauth : undefined,
         history: existing?.backend === backendId ? existing.history : undefined,
+        // Where Verify sends the token stays; the last result described the replaced value.
+        verify: existing?.verify,
         jwt: args.jwt,
       });
       const target = this.backend(backendId);
@@ -519,7 +521,7 @@ export class TokenStore implements Disposable {
     const key = keyOf(existing);
     const b = this.backend(existing.backend);
     const version = await this.addVersion(existing, current);
-    let meta = this.validate({ ...existing, ...facts, updatedAt: this.now().toISOString(), history: version.history, hasPrevious: version.history || existing.hasPrevious ? true : undefined });
+    let meta = this.validate({ ...existing, ...facts, updatedAt: this.now().toISOString(), history: version.history, hasPrevious: version.history || existing.hasPrevious ? true : undefined, lastVerified: undefined });
     try {
       await b.write(key, value, meta);
     } catch (e) {
@@ -547,7 +549,7 @@ export class TokenStore implements Disposable {
       const previous = await b.readPrevious(key);
       if (previous === undefined) throw new Error(`Token ${keyId(key)} has no previous value to restore.`);
       const current = await b.read(key);
-      const meta = this.validate({ ...existing, updatedAt: this.now().toISOString(), hasPrevious: current !== undefined });
+      const meta = this.validate({ ...existing, updatedAt: this.now().toISOString(), hasPrevious: current !== undefined, lastVerified: undefined });
       // The replaced value becomes the previous one, and is also kept in the trash: the previous slot
       // is not a safe place (the next rotation overwrites it, a Vault may drop old versions).
       const kept = await this.keepEntry('restore', [{ meta: existing, value: current }]);

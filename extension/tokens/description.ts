@@ -1,5 +1,5 @@
 /** Words and Markdown that describe a token's metadata (never its value). Pure. */
-import { BACKEND_LABELS, TOKEN_TYPE_LABELS, describeExpiry, expiryState, type TokenMetadata } from '../../server/core/model';
+import { BACKEND_LABELS, TOKEN_TYPE_LABELS, describeExpiry, expiryState, verifiedRows, type TokenMetadata } from '../../server/core/model';
 import { providerLabel } from '../../server/core/formats';
 import { jwtRows } from '../../server/core/jwt';
 import { escapeMarkdown } from '../../server/core/markdown';
@@ -14,6 +14,7 @@ export function shortDescription(meta: TokenMetadata, now: Date): string {
   const parts = [TOKEN_TYPE_LABELS[meta.type]];
   if (meta.expiresAt) parts.push(describeExpiry(meta, now));
   if (meta.oauth?.signInRequired) parts.push('sign-in required');
+  if (meta.lastVerified) parts.push(meta.lastVerified.ok ? `✓ ${meta.lastVerified.identity ?? 'verified'}` : '✗ verify failed');
   return parts.join(' · ');
 }
 
@@ -33,6 +34,7 @@ export function detailLines(meta: TokenMetadata, now: Date): string[] {
     ...(meta.hasPrevious ? ['A previous value is kept and can be restored.'] : []),
     ...(meta.oauth?.issuer ? [`OAuth issuer: ${meta.oauth.issuer}`] : []),
     ...(meta.oauth?.scopes?.length ? [`Scopes: ${meta.oauth.scopes.join(' ')}`] : []),
+    ...(meta.lastVerified ? verifiedRows(meta.lastVerified, when).map(([k, v]) => `${k}: ${v}`) : []),
   ];
 }
 
@@ -53,6 +55,7 @@ export function markdownDescription(meta: TokenMetadata, now: Date, soonDays: nu
   rows.push(...jwtRows(meta.jwt));
   if (meta.oauth?.issuer) rows.push(['Issuer', meta.oauth.issuer]);
   if (meta.oauth?.scopes?.length) rows.push(['Scopes', meta.oauth.scopes.join(' ')]);
+  if (meta.lastVerified) rows.push(...verifiedRows(meta.lastVerified, when));
   const warn = state === 'expired' ? '\n\n$(warning) **Expired.** Rotate or set a new value.' : state === 'soon' ? '\n\n$(clock) **Expires soon.**' : '';
   return (
     `**${escapeMarkdown(meta.namespace)}:${escapeMarkdown(meta.name)}**  \n\`${formatReference(meta)}\`\n\n| | |\n|---|---|\n` +

@@ -200,7 +200,11 @@ export class TokensView implements vscode.TreeDataProvider<TokenTreeElement>, To
             ? new vscode.ThemeIcon('clock', new vscode.ThemeColor('list.warningForeground'))
             : meta.oauth?.signInRequired
               ? new vscode.ThemeIcon('account', new vscode.ThemeColor('list.warningForeground'))
-              : new vscode.ThemeIcon(meta.type === 'oauth' ? 'account' : 'key');
+              : meta.lastVerified && !meta.lastVerified.ok
+                ? new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'))
+                : meta.lastVerified?.ok
+                  ? new vscode.ThemeIcon('verified', new vscode.ThemeColor('testing.iconPassed'))
+                  : new vscode.ThemeIcon(meta.type === 'oauth' ? 'account' : 'key');
       item.contextValue = `token.${meta.type}.${state}${meta.hasPrevious ? '+previous' : ''}`;
       item.accessibilityInformation = { label: `${keyId(meta)}, ${item.description}` };
       return item;

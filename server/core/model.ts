@@ -123,6 +123,66 @@ export const historyVersionSchema = z.object({
 export type HistoryVersion = z.infer<typeof historyVersionSchema>;
 
 /**
+ * The services Verify Token knows (see `extension/verify/services.ts`): each checks a token against
+ * the service's identity endpoint. `generic` takes a URL and a header template from the metadata.
+ */
+export const VERIFY_SERVICES = ['github', 'openai', 'anthropic', 'slack', 'gitlab', 'huggingface', 'generic'] as const;
+export type VerifyServiceId = (typeof VERIFY_SERVICES)[number];
+
+/** A header line whose value contains `{{value}}` once: `Authorization: Bearer {{value}}`. */
+export const VERIFY_HEADER_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}:[ \t]*[^\r\n{}]*\{\{value\}\}[^\r\n{}]*$/;
+
+/** Where Verify sends a token: its service, and for enterprise hosts a base URL (or, for `generic`, the URL and header). */
+export const verifySettingsSchema = z
+  .object({
+    service: z.enum(VERIFY_SERVICES),
+    /** The service's API root for an enterprise host, e.g. `https://ghe.example.com/api/v3`; default: the public one. */
+    baseUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+    /** `generic`: the URL a GET with the header must answer with 2xx. */
+    url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+    /** `generic`: the header carrying the value, e.g. `Authorization: Bearer {{value}}`. */
+    header: z.string().max(1024).regex(VERIFY_HEADER_PATTERN, 'The header must look like "Name: text {{value}} text".').optional(),
+  })
+  .strict()
+  .refine((v) => v.service !== 'generic' || Boolean(v.url), { message: 'The generic service needs a url.', path: ['url'] });
+export type VerifySettings = z.infer<typeof verifySettingsSchema>;
+
+/** The outcome of the last Verify: what the service said about the token (never the value). */
+export const lastVerifiedSchema = z.object({
+  at: isoDate,
+  ok: z.boolean(),
+  service: z.enum(VERIFY_SERVICES),
+  /** The origin the request went to (`https://api.github.com`). */
+  origin: z.string().max(2048),
+  /** The identity the service reported: a login, an organization, a team. */
+  identity: z.string().max(256).optional(),
+  /** The scopes the service reported for the token. */
+  scopes: z.array(z.string().max(128)).max(200).optional(),
+  /** Scopes the service said were missing (403). */
+  missingScopes: z.array(z.string().max(128)).max(200).optional(),
+  /** Why it failed, in words. */
+  reason: z.string().max(512).optional(),
+  /** The HTTP status, when there was an answer. */
+  status: z.number().int().min(100).max(599).optional(),
+});
+export type LastVerified = z.infer<typeof lastVerifiedSchema>;
+
+/** One line: "verified as octocat 3 hours ago", "verify failed: rejected (HTTP 401)". Pure. */
+export function describeVerified(v: LastVerified): string {
+  return v.ok ? `verified${v.identity ? ` as ${v.identity}` : ''}` : `verify failed${v.reason ? `: ${v.reason}` : ''}`;
+}
+
+/** The facts of a verification as label/text rows, for details, tooltips and hovers (`when` formats a date). Pure. */
+export function verifiedRows(v: LastVerified, when: (iso: string) => string): [string, string][] {
+  const rows: [string, string][] = [['Verified', `${v.ok ? 'ok' : 'failed'}, ${when(v.at)}, at ${v.origin}`]];
+  if (v.identity) rows.push(['Identity', v.identity]);
+  if (v.scopes?.length) rows.push(['Token scopes', v.scopes.join(' ')]);
+  if (v.missingScopes?.length) rows.push(['Missing scopes', v.missingScopes.join(' ')]);
+  if (!v.ok && v.reason) rows.push(['Verify failure', v.reason]);
+  return rows;
+}
+
+/**
  * What a JWT value says about itself (read by `jwt.ts` when the value is set): the header's `alg`
  * and the registered claims `iss`, `sub`, `aud`, `iat`. Never the signature or any other claim.
  * Its `exp` becomes the token's `expiresAt` unless the user gives another expiry.
@@ -152,6 +212,10 @@ export const tokenMetadataSchema = z.object({
   oauth: oauthInfoSchema.optional(),
   /** Earlier values, newest first (metadata only; the values are in the backend). */
   history: z.array(historyVersionSchema).max(1000).optional(),
+  /** Where Verify Token sends this token (service, enterprise base URL). */
+  verify: verifySettingsSchema.optional(),
+  /** The result of the last Verify Token. */
+  lastVerified: lastVerifiedSchema.optional(),
   /** Set when the value is a JWT (see jwtInfoSchema). */
   jwt: jwtInfoSchema.optional(),
 });

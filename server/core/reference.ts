@@ -164,3 +164,29 @@ function matchAt(text: string, start: number, form: ReferenceForm): ReferenceMat
   if (problem) return malformed(problem);
   return { kind: 'reference', form, start, end, namespace, name, namespaceStart: bodyStart, nameStart: bodyStart + namespace.length + 1 };
 }
+
+/**
+ * Replaces every well-formed reference in `text` by `resolve(key)` (the `mcp-tokens` launcher's
+ * arguments and environment). References for which `resolve` returns undefined are collected in
+ * `missing` and left as they are.
+ */
+export function substituteReferences(
+  text: string,
+  resolve: (key: TokenKey, ref: ParsedReference) => string | undefined,
+): { text: string; missing: ParsedReference[]; replaced: ParsedReference[] } {
+  const missing: ParsedReference[] = [];
+  const replaced: ParsedReference[] = [];
+  let out = '';
+  let last = 0;
+  for (const ref of parseReferences(text)) {
+    const value = resolve(ref, ref);
+    if (value === undefined) {
+      missing.push(ref);
+      continue;
+    }
+    out += text.slice(last, ref.start) + value;
+    last = ref.end;
+    replaced.push(ref);
+  }
+  return { text: out + text.slice(last), missing, replaced };
+}

@@ -47,6 +47,11 @@ function mayMatch(v: string): boolean {
 export class SecretlintScanner {
   private readonly cache = new Map<string, SecretFinding[]>();
 
+  /** True when `scan(values)` would answer from the cache alone (no value secretlint has not seen). */
+  cached(values: readonly string[]): boolean {
+    return values.every((v) => !mayMatch(v) || this.cache.has(v));
+  }
+
   /** Findings for each value (offsets into that value), in the order given. Never throws. */
   async scan(values: readonly string[]): Promise<SecretFinding[][]> {
     const pending: string[] = [];

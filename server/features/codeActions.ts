@@ -7,8 +7,14 @@ import { CodeActionKind, type CodeAction, type CodeActionContext, type Diagnosti
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { formatReference, keyId, type ReferenceForm } from '../core/reference';
 import { CreateTokenCommand, DIAGNOSTIC_CODES, DIAGNOSTIC_SOURCE, MoveSecretCommand, commandFor } from '../core/protocol';
-import type { KeyData, SecretData } from './diagnostics';
+import type { KeyData, SecretData, UnresolvedData } from './diagnostics';
 import { referenceAt, shortPath, toRange, type FeatureContext } from './common';
+import { wrapServerEdit } from '../core/launcherWrap';
+import type { McpFileClass } from '../core/mcpFiles';
+import { launcherCommand } from './launcherPath';
+
+/** The extension's "Move Server to MCP Tokens" command (argument `{uri, serverName}`). */
+const MOVE_SERVER_COMMAND = 'mcpTokens.moveServerToTokenFile';
 
 export function codeActions(ctx: FeatureContext, doc: TextDocument, range: Range, context: CodeActionContext): CodeAction[] {
   const cls = ctx.workspace.classify(doc.uri);
@@ -61,6 +67,9 @@ export function codeActions(ctx: FeatureContext, doc: TextDocument, range: Range
       case DIAGNOSTIC_CODES.hardCodedSecret:
         out.push(moveSecretAction(doc, d, cls.preferredForm));
         break;
+      case DIAGNOSTIC_CODES.unresolvedByClient:
+        serverActions(doc, d, cls, out);
+        break;
     }
   }
 
@@ -80,6 +89,39 @@ export function codeActions(ctx: FeatureContext, doc: TextDocument, range: Range
     }
   }
   return out;
+}
+
+/**
+ * On a reference the file's client passes on as text: run the server through the launcher (one
+ * edit of that server), and for VS Code's own mcp.json files move it to the token-aware file.
+ * Once per server, however many of its references are flagged.
+ */
+function serverActions(doc: TextDocument, d: Diagnostic, cls: McpFileClass, out: CodeAction[]): void {
+  const server = (d.data as UnresolvedData | undefined)?.server;
+  if (!server) return;
+  const wrapTitle = `Run through MCP Tokens launcher ("${server}")`;
+  if (!out.some((a) => a.title === wrapTitle)) {
+    const text = doc.getText();
+    const edit = wrapServerEdit(text, server, launcherCommand());
+    if (edit) {
+      out.push({
+        title: wrapTitle,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        isPreferred: true,
+        edit: { changes: { [doc.uri]: [{ range: toRange(doc, edit.start, edit.end), newText: edit.newText }] } },
+      });
+    }
+  }
+  const moveTitle = `Move Server to MCP Tokens ("${server}")`;
+  if ((cls.kind === 'vscode' || cls.kind === 'vscode-user') && !out.some((a) => a.title === moveTitle)) {
+    out.push({
+      title: moveTitle,
+      kind: CodeActionKind.QuickFix,
+      diagnostics: [d],
+      command: { title: moveTitle, command: MOVE_SERVER_COMMAND, arguments: [{ uri: doc.uri, serverName: server }] },
+    });
+  }
 }
 
 function moveSecretAction(doc: TextDocument, d: Diagnostic, form: ReferenceForm): CodeAction {

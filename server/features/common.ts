@@ -1,7 +1,7 @@
 /** What every feature receives, and helpers they share. */
 import type { Position, Range } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { BACKEND_LABELS, TOKEN_TYPE_LABELS, describeExpiry, type TokenMetadata } from '../core/model';
+import { BACKEND_LABELS, TOKEN_TYPE_LABELS, describeExpiry, verifiedRows, type TokenMetadata } from '../core/model';
 import { findReferences, type ParsedReference, type ReferenceMatch } from '../core/reference';
 import { jwtRows } from '../core/jwt';
 import { stringAtOffset } from '../core/configScan';
@@ -72,6 +72,7 @@ export function metadataMarkdown(meta: TokenMetadata, now: Date): string {
   rows.push(['Last used', formatDate(meta.lastUsedAt)]);
   if (meta.oauth?.signInRequired) rows.push(['OAuth', 'sign-in required']);
   for (const [k, v] of jwtRows(meta.jwt)) rows.push([k, escapeMarkdown(v)]);
+  if (meta.lastVerified) rows.push(...verifiedRows(meta.lastVerified, formatDate).map(([k, v]): [string, string] => [k, escapeMarkdown(v)]));
   const table = ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
   return meta.description ? `${table}\n\n${escapeMarkdown(meta.description)}` : table;
 }

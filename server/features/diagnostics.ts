@@ -8,6 +8,7 @@ import { expiryState, describeExpiry, type TokenType } from '../core/model';
 import { findReferences, formatReference, keyId, type TokenKey } from '../core/reference';
 import { DIAGNOSTIC_CODES, DIAGNOSTIC_SOURCE, type DiagnosticCode } from '../core/protocol';
 import { TOKEN_AWARE_USER_FILE, TOKEN_AWARE_WORKSPACE_FILE } from '../core/mcpFiles';
+import { wrappedServers } from '../core/launcherWrap';
 import { detectSecrets, mergeFindings, suggestKey, type SecretFinding } from '../core/secrets';
 import { isSecretCandidate, type StringSite } from '../core/configScan';
 import type { SecretlintScanner } from '../core/secretlintScan';
@@ -19,6 +20,10 @@ export interface KeyData {
   readonly key: TokenKey;
   readonly suggestions?: readonly TokenKey[];
 }
+/** `Diagnostic.data` of `unresolvedByClient`: the server the reference is in (the launcher quick fix wraps it). */
+export interface UnresolvedData extends KeyData {
+  readonly server?: string;
+}
 export interface SecretData {
   readonly key: TokenKey;
   readonly type: TokenType;
@@ -26,10 +31,17 @@ export interface SecretData {
   readonly server?: string;
 }
 
-export async function computeDiagnostics(ctx: FeatureContext, analysis: Analysis, secretlint?: SecretlintScanner): Promise<Diagnostic[]> {
+/**
+ * Every diagnostic of the document. When secretlint has values it has not seen yet (a document just
+ * opened: seconds for a large one), `early` first receives everything without secretlint's findings,
+ * so the editor shows the references' diagnostics at once; the result then adds secretlint's.
+ */
+export async function computeDiagnostics(ctx: FeatureContext, analysis: Analysis, secretlint?: SecretlintScanner, early?: (diagnostics: Diagnostic[]) => unknown): Promise<Diagnostic[]> {
   const out = referenceDiagnostics(ctx, analysis);
   const candidates = secretCandidates(analysis);
-  const extra = secretlint ? await secretlint.scan(candidates.map((s) => s.raw)) : undefined;
+  const values = candidates.map((s) => s.raw);
+  if (early && secretlint && !secretlint.cached(values)) await early([...out, ...secretDiagnostics(ctx, analysis, candidates)]);
+  const extra = secretlint ? await secretlint.scan(values) : undefined;
   out.push(...secretDiagnostics(ctx, analysis, candidates, extra));
   return out;
 }
@@ -45,6 +57,10 @@ export function referenceDiagnostics(ctx: FeatureContext, analysis: Analysis): D
   };
   const expiry = new Map<object, ReturnType<typeof expiryState>>();
   const tokenAwareFile = cls.scope === 'user' ? `the user-level ${TOKEN_AWARE_USER_FILE}` : TOKEN_AWARE_WORKSPACE_FILE;
+  // Servers run through the mcp-tokens launcher, which resolves the references of its env and args.
+  let wrapped: Set<string> | undefined;
+  const launcherResolves = (site: { server?: string; section?: string }) =>
+    site.server !== undefined && (site.section === 'env' || site.section === 'args') && (wrapped ??= wrappedServers(doc.getText())).has(site.server);
 
   for (const ref of analysis.scan.references) {
     if (ref.kind === 'malformed') {
@@ -66,16 +82,16 @@ export function referenceDiagnostics(ctx: FeatureContext, analysis: Analysis): D
         `VS Code reads \${...} in this file as one of its own variables: it reports ${text} as an unknown variable and passes it to the server unresolved. Use ${formatReference(key, 'angle')} and serve this server from ${tokenAwareFile}, where MCP Token Manager resolves it at launch.`,
         { key } satisfies KeyData,
       );
-    } else if (!cls.resolvesReferences && cls.client) {
+    } else if (!cls.resolvesReferences && cls.client && !launcherResolves(site)) {
       diag(
         ref.start,
         ref.end,
         DiagnosticSeverity.Warning,
         DIAGNOSTIC_CODES.unresolvedByClient,
         cls.readsVsCodeVariables
-          ? `VS Code starts the servers of this file itself and does not resolve token references: the server receives the literal text ${text}. Move the server to ${tokenAwareFile}, where MCP Token Manager resolves it at launch.`
-          : `${cls.client} starts the servers of this file without resolving token references: the server receives the literal text ${text}.`,
-        { key } satisfies KeyData,
+          ? `VS Code starts the servers of this file itself and does not resolve token references: the server receives the literal text ${text}. Move the server to ${tokenAwareFile}, where MCP Token Manager resolves it at launch, or run it through the mcp-tokens launcher (quick fix).`
+          : `${cls.client} starts the servers of this file without resolving token references: the server receives the literal text ${text}. Run it through the mcp-tokens launcher (quick fix), which resolves it at each start.`,
+        { key, server: site.server } satisfies UnresolvedData,
       );
     } else if (cls.resolvesReferences && !cls.forms.includes(ref.form)) {
       diag(

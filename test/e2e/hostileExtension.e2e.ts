@@ -3,7 +3,8 @@
  * every command that takes arguments with crafted ones: copy, export (also of hidden OAuth refresh
  * tokens), a move to a Vault it controls after pointing the setting at it, a sign-in that would send
  * a stored token as client secret to its authorization server, Vault credential replacement, and
- * every destroying command with `force`/`overwrite`, then tries to empty Recently Deleted.
+ * every destroying command with `force`/`overwrite`, then tries to empty Recently Deleted; it also
+ * points Verify Token at its own server (as the generic service, and by repointing a token's base URL).
  *
  * The user cancels every modal dialog that appears. Then: no value reached the hostile extension
  * (return values, error messages, clipboard), no export file exists, the Vault it controls received no
@@ -180,6 +181,12 @@ test('with every dialog cancelled, a hostile extension obtains no value and reac
   assert.match(attacks.find((a) => a.name === 'import decoy export, skipping the decoy')!.error ?? '', /client secret of oauth:evil2 refers to a token this import would not write/);
   for (const name of ['write a refresh token', 'delete a refresh token', 'import .env into an internal namespace']) assert.match(attacks.find((a) => a.name === name)!.error ?? '', /internal namespace/, name);
   assert.ok(asked(/Replace the token bearer:github\?/), 'a sign-in over an existing token asked');
+  // Verify: a host the user never confirmed is asked for, by name, every time; cancelled, nothing went there (received is empty above).
+  assert.ok(asked(/Send the value of bearer:github to http:\/\/127\.0\.0\.1:\d+\?/), 'verify to its host asked, naming it');
+  assert.ok(asked(/Send the value of api-key:openai to http:\/\/127\.0\.0\.1:\d+ \(OpenAI\)\?/), 'verify of the repointed token asked, naming the host');
+  assert.match(attacks.find((a) => a.name === 'verify with flags')!.error ?? '', /invalid arguments/);
+  for (const name of ['verify to its host', 'verify the repointed token']) assert.match(attacks.find((a) => a.name === name)!.error ?? '', /cancelled/, name);
+  assert.deepEqual(attacks.find((a) => a.name === 'verify all')!.result, { ok: 0, failed: 0, skipped: 2, declined: 1 });
 });
 
 test('every token the hostile extension replaced or deleted is restored from Recently Deleted with its original value', async () => {

@@ -6,15 +6,13 @@
  * client it is marked "sign-in required". Run by test/keyring/run.sh.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { OAuthUi } from '../../extension/oauth/manager';
 import { OAuthManager } from '../../extension/oauth/manager';
 import { fillTemplate, templateOf } from '../../extension/runtime/resolve';
 import { startTestOAuthServer, type TestOAuthServer } from '../oauth/fixtures/oauthServer';
-import { makeKeyringStore, python } from './support';
+import { CLIENT, makeKeyringStore, mcpCliSignedIn, python } from './support';
 
 const servers: TestOAuthServer[] = [];
 const managers: OAuthManager[] = [];
@@ -23,34 +21,12 @@ after(async () => {
   for (const s of servers) await s.close();
 });
 
-const CLIENT = 'mcp-cli-registered-app';
-
 async function oauthServer() {
   const s = await startTestOAuthServer({
     clients: [{ client_id: CLIENT, redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] }],
   });
   servers.push(s);
   return s;
-}
-
-/** Writes what `mcp-cli` leaves after an OAuth sign-in: the StoredToken, its registry line and (optionally) its client registration file. */
-function mcpCliSignedIn(name: string, access: string, refresh: string, clientFile: boolean) {
-  python(`
-import json, keyring, os, time
-stored = {"token_type": "oauth", "name": ${JSON.stringify(name)}, "data": {"access_token": ${JSON.stringify(access)}, "refresh_token": ${JSON.stringify(refresh)}, "token_type": "Bearer", "expires_in": 3600, "issued_at": time.time() - 3700, "scope": "mcp:read"}, "metadata": {"namespace": "oauth"}}
-keyring.set_password("mcp-cli", "oauth:" + ${JSON.stringify(name)}, json.dumps(stored))
-path = os.path.expanduser("~/.chuk_oauth/token_registry.json")
-os.makedirs(os.path.dirname(path), exist_ok=True)
-reg = json.load(open(path)) if os.path.exists(path) else {}
-reg["oauth:" + ${JSON.stringify(name)}] = {"name": ${JSON.stringify(name)}, "type": "oauth", "namespace": "oauth", "registered_at": time.time(), "metadata": {"expires_at": time.time() + 10}}
-with open(path, "w") as f: json.dump(reg, f)
-os.chmod(path, 0o600)
-`);
-  if (clientFile) {
-    const dir = join(homedir(), '.chuk_oauth', 'tokens');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${name}_client.json`), JSON.stringify({ client_id: CLIENT, client_secret: null, redirect_uris: ['http://127.0.0.1:8765/callback'] }), { mode: 0o600 });
-  }
 }
 
 function manager(store: ReturnType<typeof makeKeyringStore>['store'], keyring: ReturnType<typeof makeKeyringStore>['keyring'], logs: string[]) {

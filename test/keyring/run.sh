@@ -33,7 +33,7 @@ mkdir -p "$TMP/no-service/data"
 env -u DBUS_SESSION_BUS_ADDRESS HOME="$TMP/no-service" XDG_DATA_HOME="$TMP/no-service/data" \
   "$NODE" --import tsx --test --test-reporter=spec test/keyring/noService.test.ts || status=1
 
-for suite in keyring locked oauth discovery; do
+for suite in keyring locked oauth discovery launcher; do
   echo "[keyring] $suite.test.ts under dbus-run-session with gnome-keyring"
   home="$TMP/$suite"
   mkdir -p "$home/data" "$home/run"

@@ -120,6 +120,12 @@ test('no feature folder imports another feature folder; platform/ and store/ imp
   assert.deepEqual(KNOWN_FEATURE_CROSSINGS.filter((c) => !found.includes(c)), []);
 });
 
+test('the mcp-tokens launcher (its bundle entry, extension/cli.ts) reaches no vscode import, through any file', () => {
+  const entry = join(root, 'extension', 'cli.ts');
+  assert.ok(existsSync(entry));
+  assert.equal(forbiddenChain(entry, FORBIDDEN_IN_PURE)?.join(' → '), undefined);
+});
+
 /** Shared building blocks are used, not restated: each has one home and no inline copy elsewhere. */
 const ONE_HOME: readonly { readonly what: string; readonly pattern: RegExp; readonly home: string }[] = [
   { what: 'error text', pattern: /instanceof Error \? \w+\.message : String\(/, home: 'server/core/errors.ts' },

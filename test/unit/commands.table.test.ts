@@ -34,9 +34,9 @@ test('commands are registered only through platform/commands.ts', () => {
   assert.deepEqual(offenders, []);
 });
 
-test('values are read only by the gate, the server launch and the OAuth session', () => {
+test('values are read only by the gate, the server launch (provider and launcher channel), the OAuth refresh of the launcher (extension/cli.ts) and the OAuth session', () => {
   // The value-reading methods of the TokenStore, and who may call them.
-  const allowed = new Set(['extension/platform/gate.ts', 'extension/runtime/provider.ts', 'extension/oauth/session.ts', 'extension/oauth/manager.ts']);
+  const allowed = new Set(['extension/platform/gate.ts', 'extension/runtime/provider.ts', 'extension/runtime/launcherAccess.ts', 'extension/cli.ts', 'extension/oauth/session.ts', 'extension/oauth/manager.ts']);
   const readers = extensionFiles.filter((f) => !f.startsWith('extension/store/') && /\.(getValue|getPreviousValue)\(/.test(readFileSync(join(root, f), 'utf8')));
   assert.deepEqual(readers.filter((f) => !allowed.has(f)), []);
 });
@@ -53,7 +53,7 @@ test('no release command has an option that could skip its question', () => {
 
 test('destroying and releasing commands are classed as such', () => {
   const cls = (id: string) => Object.values(COMMANDS).find((c) => c.id === id)?.class;
-  for (const id of ['mcpTokens.copyToken', 'mcpTokens.exportTokens', 'mcpTokens.moveTokensToBackend', 'mcpTokens.resumeMigration', 'mcpTokens.signIn']) assert.equal(cls(id), 'release', id);
+  for (const id of ['mcpTokens.copyToken', 'mcpTokens.exportTokens', 'mcpTokens.moveTokensToBackend', 'mcpTokens.resumeMigration', 'mcpTokens.signIn', 'mcpTokens.verifyToken', 'mcpTokens.verifyAllTokens']) assert.equal(cls(id), 'release', id);
   for (const id of ['mcpTokens.setToken', 'mcpTokens.deleteToken', 'mcpTokens.clearTokens', 'mcpTokens.rotateToken', 'mcpTokens.importTokens', 'mcpTokens.signOut', 'mcpTokens.deleteTokenPermanently'])
     assert.equal(cls(id), 'destroy', id);
 });

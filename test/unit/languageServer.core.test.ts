@@ -4,12 +4,13 @@ import assert from 'node:assert/strict';
 import { classifyMcpFile, classifyUri, uriPath } from '../../server/core/mcpFiles';
 import { isSecretCandidate, scanConfig, stringAtOffset } from '../../server/core/configScan';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { McpWorkspace } from '../../server/documents';
+import { McpWorkspace, diagnosticsDelayFor } from '../../server/documents';
 import { MemoryKeeper } from '../../server/memory';
 import { detectSecrets, isSecretLikeName, looksRandom, mergeFindings, shannonEntropy, slug, suggestKey } from '../../server/core/secrets';
 import { SecretlintScanner } from '../../server/core/secretlintScan';
 import { VALID } from './support/formatSamples';
 import { TokenCatalog, closest, editDistance } from '../../server/catalog';
+import { McpTokensLanguageService } from '../../server/service';
 
 describe('classifyMcpFile', () => {
   const kind = (p: string, o = {}) => classifyMcpFile(p, o)?.kind;
@@ -135,6 +136,36 @@ describe('scanConfig', () => {
     assert.deepEqual(a.secretCandidates(), [], 'a stale analysis (the document changed in place) offers nothing');
     assert.equal(ws.analyze(newer)!.secretCandidates().length, 1);
   });
+  it('keeps one copy of a file: the open document replaces the one read from disk, which is read again on close', async () => {
+    const ws = new McpWorkspace();
+    const uri = 'file:///w/.vscode/mcp.tokens.json';
+    const onDisk = JSON.stringify({ servers: { a: { env: { T: '$<TOKEN:bearer:disk>' } } } });
+    let reads = 0;
+    const read = async () => {
+      reads++;
+      return onDisk;
+    };
+    await ws.setWorkspaceFiles([uri], read);
+    assert.equal(reads, 1);
+    assert.equal(ws.referencesTo({ namespace: 'bearer', name: 'disk' }).length, 1);
+    const doc = TextDocument.create(uri, 'jsonc', 1, JSON.stringify({ servers: { a: { env: { T: '$<TOKEN:bearer:open>' } } } }));
+    ws.didOpen(doc);
+    assert.equal(ws.referencesTo({ namespace: 'bearer', name: 'disk' }).length, 0, 'the disk copy is gone');
+    assert.equal(ws.referencesTo({ namespace: 'bearer', name: 'open' }).length, 1);
+    await ws.setWorkspaceFiles([uri], read);
+    assert.equal(reads, 1, 'an open file is not read from disk');
+    ws.didClose(uri);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(reads, 2, 'read again once closed');
+    assert.equal(ws.referencesTo({ namespace: 'bearer', name: 'disk' }).length, 1);
+    assert.equal(ws.referencesTo({ namespace: 'bearer', name: 'open' }).length, 0);
+  });
+  it('waits after an edit in proportion to the document size, at most the configured delay', () => {
+    assert.equal(diagnosticsDelayFor(0, 150), 25);
+    assert.equal(diagnosticsDelayFor(160 * 1024, 150), 35);
+    assert.equal(diagnosticsDelayFor(2.4 * 1024 * 1024, 150), 150);
+    assert.equal(diagnosticsDelayFor(1000, 10), 10, 'never more than the setting');
+  });
   it('finds the string around an offset from the line alone', () => {
     const text = '{ "a": "x$<TOKEN:", /* "no" */ "b": "y" } // "c"\n"key": 1';
     assert.deepEqual(stringAtOffset(text, text.indexOf('$<')), { start: text.indexOf('x$'), end: text.indexOf('", /*'), isKey: false });
@@ -201,6 +232,27 @@ describe('secret detection', () => {
     assert.deepEqual([b[0].ruleId, b[0].provider, `token ${slack}`.slice(b[0].start, b[0].end)], ['secretlint/slack', 'slack', slack]);
     const again = await scanner.scan([`token ${slack}`]);
     assert.equal(again[0], b, 'cached per value');
+    assert.equal(scanner.cached([`token ${slack}`, 'x']), true);
+    assert.equal(scanner.cached([`other ${slack}`]), false);
+  });
+  it('publishes the diagnostics without secretlint first while secretlint reads new values, then all of them', async () => {
+    const service = new McpTokensLanguageService();
+    service.catalog.update({ tokens: [], expiryWarningDays: 7 });
+    const slack = 'xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJabcd';
+    const text = JSON.stringify({ servers: { a: { env: { S: `token ${slack}`, T: '$<TOKEN:bearer:missing>' } } } });
+    const doc = TextDocument.create('file:///w/.vscode/mcp.tokens.json', 'jsonc', 1, text);
+    service.workspace.didOpen(doc);
+    const early: string[][] = [];
+    const codes = (ds: { code?: unknown }[]) => ds.map((d) => String(d.code)).sort();
+    const all = await service.diagnostics(doc, (ds) => early.push(codes(ds)));
+    assert.equal(early.length, 1, 'secretlint had not seen the value');
+    assert.ok(early[0].includes('unknown-namespace'), 'the references\' diagnostics come first');
+    assert.deepEqual(codes(all), ['hard-coded-secret', 'unknown-namespace']);
+    const again = TextDocument.create(doc.uri, 'jsonc', 2, text);
+    service.workspace.didOpen(again);
+    const second: unknown[] = [];
+    await service.diagnostics(again, (ds) => second.push(ds));
+    assert.equal(second.length, 0, 'nothing new for secretlint: one answer');
   });
 });
 

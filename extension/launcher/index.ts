@@ -1,0 +1,109 @@
+/**
+ * The launcher feature: the channel the `mcp-tokens` command-line launcher asks for SecretStorage
+ * tokens (channelServer.ts; consent, values and audit come from the runtime's LauncherAccess,
+ * which `activate` hands over), the pointer file the installed shim follows to this extension
+ * version, and "MCP Tokens: Install Command-Line Launcher". `registerLauncher(services, access)` is
+ * the one call `activate` makes, after `registerMcpRuntime`.
+ */
+import * as vscode from 'vscode';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { registerCommand } from '../platform/commands';
+import type { Services } from '../services';
+import type { LauncherAccess } from '../platform/launcherAccess';
+import { launcherHome, parsePointer, pointerText, POINTER_FILE, type LauncherPointer } from '../../server/core/launcherPointer';
+import { channelDir } from './channelProtocol';
+import { ChannelServer } from './channelServer';
+import { defaultShimDir, isOnPath, shimFileName, shimText, SHIM_MARKER } from './shim';
+import { errorText } from '../../server/core/errors';
+
+/** The CLI bundle inside the extension (built by esbuild.mjs). */
+export const CLI_BUNDLE = path.join('dist', 'cli', 'mcp-tokens.mjs');
+
+export function registerLauncher(s: Services, access: LauncherAccess): void {
+  const platform = process.platform;
+  const channel = new ChannelServer({
+    dir: channelDir(process.env, os.homedir(), platform),
+    platform,
+    user: safeUser(),
+    resolve: (launch, keys) => access.resolve(launch, keys),
+    log: s.log,
+  });
+  void channel.start();
+  s.context.subscriptions.push({ dispose: () => void channel.dispose() });
+
+  const pointerFile = path.join(launcherHome(process.env, os.homedir(), platform), POINTER_FILE);
+  void updatePointer(pointerFile, {}).catch((e) => s.log.warn(`Could not write the launcher pointer ${pointerFile}: ${message(e)}`));
+
+  registerCommand(s, 'installLauncher', async (input) => {
+    let dir = input.via === 'args' ? input.args.directory : undefined;
+    if (dir === undefined) {
+      const fallback = defaultShimDir(os.homedir(), platform);
+      const pick = await vscode.window.showQuickPick(
+        [
+          { label: fallback, description: isOnPath(fallback, process.env.PATH, platform) ? 'on PATH' : 'not on PATH', dir: fallback },
+          { label: 'Choose a Folder…', dir: undefined },
+        ],
+        { placeHolder: 'Where to put the mcp-tokens command' },
+      );
+      if (!pick) return undefined;
+      dir = pick.dir;
+      if (dir === undefined) {
+        const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Install Here' });
+        if (!chosen?.[0]) return undefined;
+        dir = chosen[0].fsPath;
+      }
+    }
+    if (!path.isAbsolute(dir)) throw new Error(`The folder for mcp-tokens must be an absolute path, not "${dir}".`);
+    const shim = path.join(dir, shimFileName(platform));
+    await writeShim(shim, platform);
+    await updatePointer(pointerFile, { shim });
+    const onPath = isOnPath(dir, process.env.PATH, platform);
+    s.log.info(`Installed the mcp-tokens launcher at ${shim} (${onPath ? 'on PATH' : 'not on PATH'}).`);
+    void vscode.window.showInformationMessage(
+      onPath
+        ? `Installed mcp-tokens at ${shim}. Its folder is on your PATH: MCP clients can run "mcp-tokens".`
+        : `Installed mcp-tokens at ${shim}. Its folder is not on your PATH: add ${dir} to PATH, or use the full path in MCP client configs.`,
+    );
+    return { path: shim, onPath };
+  });
+
+  /** Rewrites the pointer: this extension version's bundle and runtime, keeping the installed shim. */
+  async function updatePointer(file: string, patch: Partial<LauncherPointer>): Promise<void> {
+    const old = parsePointer(await fs.readFile(file, 'utf8').catch(() => ''));
+    const next: LauncherPointer = {
+      node: process.execPath,
+      electron: !!process.versions.electron,
+      bundle: s.context.asAbsolutePath(CLI_BUNDLE),
+      shim: patch.shim ?? old.shim,
+    };
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, pointerText(next), { mode: 0o600 });
+    await fs.rename(tmp, file);
+  }
+}
+
+/** Writes the shim; a file there that is not one of ours is left alone. */
+async function writeShim(file: string, platform: NodeJS.Platform): Promise<void> {
+  const existing = await fs.readFile(file, 'utf8').catch(() => undefined);
+  if (existing !== undefined && !existing.includes(SHIM_MARKER)) {
+    throw new Error(`${file} exists and was not written by MCP Token Manager; remove it or pick another folder.`);
+  }
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, shimText(platform), { mode: 0o755 });
+  if (platform !== 'win32') await fs.chmod(file, 0o755);
+}
+
+function safeUser(): string | undefined {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
+function message(e: unknown): string {
+  return errorText(e);
+}
