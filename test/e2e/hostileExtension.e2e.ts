@@ -9,7 +9,8 @@
  * The user cancels every modal dialog that appears. Then: no value reached the hostile extension
  * (return values, error messages, clipboard), no export file exists, the Vault it controls received no
  * write, its HTTP server received no request at all, every dialog named what would leave and where,
- * and every token's original value can still be restored from Recently Deleted.
+ * and every token's original value can still be restored (a replaced value from its History, a deleted
+ * token from Recently Deleted).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -189,32 +190,35 @@ test('with every dialog cancelled, a hostile extension obtains no value and reac
   assert.deepEqual(attacks.find((a) => a.name === 'verify all')!.result, { ok: 0, failed: 0, skipped: 2, declined: 1 });
 });
 
-test('every token the hostile extension replaced or deleted is restored from Recently Deleted with its original value', async () => {
+test('every token the hostile extension replaced or deleted is restored with its original value (History, Recently Deleted)', async () => {
   const deleted = await vs.runCommand<Deleted[]>('mcpTokens.listRecentlyDeleted');
-  assert.ok(deleted.length >= 3, `Recently Deleted holds the destroyed values (${deleted.length})`);
+  assert.ok(deleted.length >= 1, `Recently Deleted holds the deleted tokens (${deleted.length})`);
   assert.ok(deleted.every((d) => !JSON.stringify(d).includes(HOSTILE_VALUE)), 'metadata only');
   assert.equal((await vs.driver.config('mcpTokens', 'recentlyDeleted.days'))?.globalValue, 0, 'the hostile extension could write the setting…');
+  type Listed = { namespace: string; name: string; history?: { id: string; replacedAt: string }[] };
+  const versionsOf = async (namespace: string, name: string) =>
+    ((await vs.runCommand<Listed[]>('mcpTokens.listTokens', { noUi: true })).find((t) => t.namespace === namespace && t.name === name)?.history ?? [])
+      .slice()
+      .sort((a, b) => a.replacedAt.localeCompare(b.replacedAt));
+  /** Replaced values are versions in the token's History (oldest first: the first one replaced is the user's). */
+  const fromHistory = async (namespace: string, name: string, original: string): Promise<boolean> => {
+    for (const v of await versionsOf(namespace, name)) {
+      await vs.runCommand('mcpTokens.restoreTokenVersion', { namespace, name, id: v.id });
+      if ((await copyValue({ namespace, name })) === original) return true;
+    }
+    return false;
+  };
   for (const [id, original] of Object.entries(TOKENS)) {
     const [namespace, name] = id.split(':');
-    // Oldest first: the first value the hostile extension destroyed is the user's.
+    let restored = (await vs.runCommand<Listed[]>('mcpTokens.listTokens', { noUi: true })).some((t) => t.namespace === namespace && t.name === name) && (await fromHistory(namespace, name, original));
+    // A deleted token is in Recently Deleted (with its History); oldest first.
     const candidates = deleted.filter((d) => d.namespace === namespace && d.name === name).sort((a, b) => a.deletedAt.localeCompare(b.deletedAt));
-    let restored = false;
     for (const c of candidates) {
-      const meta = await vs.runCommand<{ hasPrevious?: boolean }>('mcpTokens.restoreDeletedToken', { id: c.id });
-      if ((await copyValue({ namespace, name })) === original) {
-        restored = true;
-        break;
-      }
-      // A rotation keeps the value it replaced as the previous one, restored with its token.
-      if (meta.hasPrevious) {
-        await vs.runCommand('mcpTokens.restorePreviousToken', { namespace, name });
-        if ((await copyValue({ namespace, name })) === original) {
-          restored = true;
-          break;
-        }
-      }
+      if (restored) break;
+      await vs.runCommand('mcpTokens.restoreDeletedToken', { id: c.id });
+      restored = (await copyValue({ namespace, name })) === original || (await fromHistory(namespace, name, original));
     }
-    assert.ok(restored, `${id} is restorable (${candidates.length} entries)`);
+    assert.ok(restored, `${id} is restorable (${candidates.length} Recently Deleted entries)`);
   }
   // …but a retention below one day is not honoured: nothing was purged.
   assert.ok((await vs.runCommand<Deleted[]>('mcpTokens.listRecentlyDeleted')).length > 0);
