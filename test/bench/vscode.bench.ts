@@ -20,7 +20,8 @@
  * dist/mcp-token-manager.vsix; `node test/run.mjs bench` builds and copies it). On a shared machine
  * run it under the e2e lock (docs/testing.md).
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { EXTENSION_ID, launch, type VSCode } from '../e2e/harness';
 import { childPidsWith } from '../e2e/harness/processes';
 import { config, tokens } from './language-server.bench';
@@ -46,6 +47,24 @@ function memory(pid: number | undefined): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (f: string) => Number(new RegExp(`${f}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/**
+ * How the language server process runs in this VS Code: its executable (the Node.js the extension
+ * host forks with), the arguments, and the launch environment of server/core/launch.ts, from /proc.
+ */
+function processFacts(pid: number | undefined): string {
+  if (pid === undefined) return 'not found';
+  const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((e) => /^(MALLOC_|NODE_OPTIONS=|ELECTRON_RUN_AS_NODE=)/.test(e));
+  let exe = '?';
+  try {
+    exe = readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    // not ours to read
+  }
+  const version = exe === '?' ? '?' : spawnSync(exe, ['-p', 'process.version + " V8 " + process.versions.v8'], { encoding: 'utf8', env: { ELECTRON_RUN_AS_NODE: '1', PATH: process.env.PATH } }).stdout.trim();
+  return `${exe} (${version}); argv ${args.slice(1).map((a) => a.replace(/^.*\/dist\//, 'dist/')).join(' ')}; env ${env.join(' ') || 'none of MALLOC_*/NODE_OPTIONS'}`;
 }
 
 /**
@@ -129,6 +148,7 @@ async function main(): Promise<void> {
       { path: TOKEN_FILE, ours: false, message: 'duplicate', line: dupLine },
     ]);
     const ourServer = childPidsWith(extHost, 'server.js')[0];
+    const serverFacts = processFacts(ourServer);
     await new Promise((r) => setTimeout(r, 3000));
     const [openJsonPlain] = await watch(vs, PLAIN_FILE, [{ path: PLAIN_FILE, ours: false, message: 'duplicate', line: dupLine }]);
     const jsonServer = childPidsWith(extHost, 'jsonServerMain')[0];
@@ -177,6 +197,7 @@ async function main(): Promise<void> {
     rows.push(['language server RSS 3 s after the open (MB)', afterOpen.rss.toFixed(1), '']);
     rows.push(['language server RSS 3 s after the edits (MB)', settled.rss.toFixed(1), '']);
     rows.push(['language server peak RSS, VmHWM (MB)', settled.peak.toFixed(1), 'whole life of the process']);
+    rows.push(['language server process', '', serverFacts]);
     rows.push(['VS Code JSON server RSS / peak (MB)', `${jsonMem.rss.toFixed(0)}`, `peak ${jsonMem.peak.toFixed(0)}`]);
 
     const idle = Math.max(afterOpen.rss, settled.rss);
