@@ -3,9 +3,9 @@
  * Holds the open documents (kept up to date by the server's TextDocuments) and the workspace's
  * other MCP config files (read from disk), which "find references", rename and hovers look at.
  */
-import { TextDocument } from 'vscode-languageserver-textdocument';
+import { TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import { classifyUri, type ClassifyOptions, type McpFileClass } from './core/mcpFiles';
-import { scanConfig, type ReferenceSite, type ScanResult, type StringSite } from './core/configScan';
+import { EditSpan, flattenChunks, rescanChunks, scanChunks, type ChunkedScan, type ReferenceSite, type ScanResult } from './core/configScan';
 import { keyId, type ParsedReference, type TokenKey } from './core/reference';
 
 export interface Analysis {
@@ -13,15 +13,17 @@ export interface Analysis {
   readonly version: number;
   readonly document: TextDocument;
   readonly cls: McpFileClass;
-  /** References and servers (`scan.strings` is empty: see `secretCandidates`). */
-  readonly scan: ScanResult;
   /**
-   * The string values that may hold a hard-coded secret. Kept from the analysis' scan until
-   * `releaseCandidates` (the server calls it after a diagnostics pass: they are ~30,000 objects in
-   * a 5,000-server file and nothing else needs them); scanned again when asked for after that.
+   * The document as chunks (one per server entry): each chunk's possible hard-coded secrets
+   * (`strings`, candidates only) until the diagnostics have what they need from them (then they are
+   * dropped: ~30,000 objects in a 5,000-server file), its references and its name. A new version
+   * re-scans only the chunks its edits touched and shares the others with the previous one.
    */
-  secretCandidates(): readonly StringSite[];
-  releaseCandidates(): void;
+  readonly chunks: ChunkedScan;
+  /** Whether `chunks` came from re-scanning only what the edits since the previous analysis touched. */
+  readonly incremental: boolean;
+  /** References and servers with document offsets (`scan.strings` is empty), built on first use. */
+  readonly scan: ScanResult;
   /** Well-formed references by `namespace:name`. */
   readonly byKey: ReadonlyMap<string, readonly ParsedReferenceSite[]>;
 }
@@ -41,7 +43,18 @@ export function diagnosticsDelayFor(length: number, max: number): number {
 /** Files above this size are not read from disk (open documents are always analysed). */
 export const MAX_DISK_FILE_BYTES = 8 * 1024 * 1024;
 
+/** The edits of an open document since its last analysis, as one span (undefined: a full-text change, or unknown). */
+interface EditLog {
+  readonly document: TextDocument;
+  /** The version the span starts from. */
+  readonly from: number;
+  span: EditSpan | undefined;
+  /** False after a change that is not a range edit: the next analysis scans everything. */
+  valid: boolean;
+}
+
 export class McpWorkspace {
+  private readonly edits = new Map<string, EditLog>();
   private options: ClassifyOptions = {};
   private readonly classes = new Map<string, McpFileClass | null>();
   private readonly open = new Map<string, Analysis>();
@@ -57,7 +70,7 @@ export class McpWorkspace {
     this.open.clear();
     for (const [uri, a] of [...this.disk]) {
       const cls = this.classify(uri);
-      if (cls) this.disk.set(uri, makeAnalysis(a.document, cls, false));
+      if (cls) this.disk.set(uri, makeAnalysis(a.document, cls, 'none'));
       else this.disk.delete(uri);
     }
   }
@@ -72,14 +85,47 @@ export class McpWorkspace {
     return c ?? undefined;
   }
 
-  /** The analysis of `doc` at its current version (scanned once per version). */
+  /**
+   * Applies an LSP `didChange` to an open document (what the server's document sync calls), and
+   * remembers where it changed, so that the next analysis re-scans only that part.
+   */
+  update(doc: TextDocument, changes: readonly TextDocumentContentChangeEvent[], version: number): TextDocument {
+    let log = this.edits.get(doc.uri);
+    const analysed = this.open.get(doc.uri);
+    if (!log || log.document !== doc) {
+      log = { document: doc, from: analysed?.document === doc ? analysed.version : -1, span: undefined, valid: analysed?.document === doc && analysed.version === doc.version };
+      this.edits.set(doc.uri, log);
+    }
+    for (const change of changes) {
+      if ('range' in change) {
+        // Offsets before this change (TextDocument.update applies the changes one after the other, too).
+        const a = doc.offsetAt(change.range.start);
+        const b = doc.offsetAt(change.range.end);
+        const [start, end] = a <= b ? [a, b] : [b, a];
+        log.span = log.span ? log.span.add(start, end, change.text.length) : EditSpan.of(start, end, change.text.length);
+        doc = TextDocument.update(doc, [change], version);
+      } else {
+        log.valid = false;
+        doc = TextDocument.update(doc, [change], version);
+      }
+    }
+    if (doc !== log.document) this.edits.delete(doc.uri);
+    return doc;
+  }
+
+  /** The analysis of `doc` at its current version (scanned once per version; only the edited part when the edits are known). */
   analyze(doc: TextDocument): Analysis | undefined {
     const cached = this.open.get(doc.uri);
     if (cached && cached.version === doc.version && cached.document === doc) return cached;
     const cls = this.classify(doc.uri);
     if (!cls) return undefined;
-    const a = makeAnalysis(doc, cls);
-    if (this.openDocs.has(doc.uri)) this.open.set(doc.uri, a);
+    const log = this.edits.get(doc.uri);
+    const prev = cached && log && log.valid && log.document === doc && cached.document === doc && log.from === cached.version ? { chunks: cached.chunks, span: log.span } : undefined;
+    const a = makeAnalysis(doc, cls, 'candidates', prev);
+    if (this.openDocs.has(doc.uri)) {
+      this.open.set(doc.uri, a);
+      this.edits.set(doc.uri, { document: doc, from: a.version, span: undefined, valid: true });
+    }
     return a;
   }
 
@@ -97,6 +143,7 @@ export class McpWorkspace {
   didClose(uri: string): void {
     this.openDocs.delete(uri);
     this.open.delete(uri);
+    this.edits.delete(uri);
     if (this.listed.has(uri) && this.read) void this.readFromDisk(uri, this.read);
   }
 
@@ -120,7 +167,7 @@ export class McpWorkspace {
     }
     const prev = this.disk.get(uri);
     if (prev && prev.document.getText() === text) return;
-    this.disk.set(uri, makeAnalysis(TextDocument.create(uri, 'jsonc', (prev?.version ?? 0) + 1, text), cls, false));
+    this.disk.set(uri, makeAnalysis(TextDocument.create(uri, 'jsonc', (prev?.version ?? 0) + 1, text), cls, 'none'));
   }
 
   /** Current analyses of every known MCP config file: open documents first, then files on disk. */
@@ -152,32 +199,40 @@ export class McpWorkspace {
   }
 }
 
-/** `keepCandidates`: false for files read from disk, which get no diagnostics. */
-function makeAnalysis(document: TextDocument, cls: McpFileClass, keepCandidates = true): Analysis {
-  const full = scanConfig(document.getText(), { strings: 'candidates' });
-  const scan: ScanResult = { strings: [], servers: full.servers, references: full.references, complete: full.complete };
+/**
+ * `strings`: `candidates` for open documents (their diagnostics need them), `none` for files read
+ * from disk (no diagnostics). `prev`: the previous analysis' chunks and the edits since (one span),
+ * when they are known: then only what the edits touched is scanned again.
+ */
+function makeAnalysis(document: TextDocument, cls: McpFileClass, strings: 'candidates' | 'none', prev?: { chunks: ChunkedScan; span: EditSpan | undefined }): Analysis {
+  const text = document.getText();
+  let chunks: ChunkedScan | undefined;
+  if (prev && !prev.span && prev.chunks.length === text.length) chunks = prev.chunks; // a version without a change
+  else if (prev?.span) chunks = rescanChunks(prev.chunks, text, prev.span, { strings });
+  const incremental = chunks !== undefined;
+  chunks ??= scanChunks(text, { strings });
   const version = document.version;
-  let candidates: readonly StringSite[] | undefined = keepCandidates ? full.strings : undefined;
+  let scan: ScanResult | undefined;
   let byKey: Map<string, ParsedReferenceSite[]> | undefined;
-  return {
+  const result: Analysis = {
     uri: document.uri,
     version,
     document,
     cls,
-    scan,
-    secretCandidates(): readonly StringSite[] {
-      if (candidates) return candidates;
-      // TextDocument.update changes the document in place: a stale analysis has nothing to offer.
-      return document.version === version ? scanConfig(document.getText(), { strings: 'candidates' }).strings : [];
-    },
-    releaseCandidates(): void {
-      candidates = undefined;
+    chunks,
+    incremental,
+    get scan(): ScanResult {
+      if (!scan) {
+        const flat = flattenChunks(chunks);
+        scan = { strings: [], servers: flat.servers, references: flat.references, complete: true };
+      }
+      return scan;
     },
     /** Built on first use (references, rename, hover): diagnostics do not need it. */
     get byKey(): ReadonlyMap<string, readonly ParsedReferenceSite[]> {
       if (!byKey) {
         byKey = new Map();
-        for (const r of scan.references) {
+        for (const r of result.scan.references) {
           if (r.kind !== 'reference') continue;
           const id = keyId(r);
           let list = byKey.get(id);
@@ -188,4 +243,5 @@ function makeAnalysis(document: TextDocument, cls: McpFileClass, keepCandidates 
       return byKey;
     },
   };
+  return result;
 }

@@ -24,8 +24,10 @@ import { MemoryKeeper } from './memory';
 import { TRIGGER_CHARACTERS } from './features/completion';
 
 const connection = createConnection(ProposedFeatures.all);
-const documents = new TextDocuments(TextDocument);
 const service = new McpTokensLanguageService({ completionItemDefaults: false });
+// Edits go through the workspace, which remembers where each version changed: the next analysis
+// re-scans only the server entries an edit touched (documents.ts, core/configScan.ts rescanChunks).
+const documents = new TextDocuments<TextDocument>({ create: TextDocument.create, update: (doc, changes, version) => service.workspace.update(doc, changes, version) });
 let diagnosticsDelay = 150;
 const timers = new Map<string, NodeJS.Timeout>();
 let validating = 0;

@@ -60,11 +60,7 @@ export class McpTokensLanguageService implements FeatureContext {
   async diagnostics(doc: TextDocument, early?: (diagnostics: Diagnostic[]) => unknown): Promise<Diagnostic[]> {
     const analysis = this.workspace.analyze(doc);
     if (!analysis) return [];
-    try {
-      return await computeDiagnostics(this, analysis, this.secretlint, early);
-    } finally {
-      analysis.releaseCandidates();
-    }
+    return computeDiagnostics(this, analysis, this.secretlint, early);
   }
 
   codeActions(doc: TextDocument, range: Range, context: CodeActionContext): CodeAction[] {

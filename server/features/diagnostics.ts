@@ -4,13 +4,13 @@
  * wrong form or a partial value in mcp-cli files, and hard-coded secrets.
  */
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver/node';
-import { expiryState, describeExpiry, type TokenType } from '../core/model';
+import { expiryState, describeExpiry, type TokenMetadata, type TokenType } from '../core/model';
 import { findReferences, formatReference, keyId, type TokenKey } from '../core/reference';
 import { DIAGNOSTIC_CODES, DIAGNOSTIC_SOURCE, type DiagnosticCode } from '../core/protocol';
 import { TOKEN_AWARE_USER_FILE, TOKEN_AWARE_WORKSPACE_FILE } from '../core/mcpFiles';
-import { wrappedServers } from '../core/launcherWrap';
 import { detectSecrets, mergeFindings, suggestKey, type SecretFinding } from '../core/secrets';
-import { isSecretCandidate, type StringSite } from '../core/configScan';
+import { isSecretCandidate, type ScanChunk, type StringSite } from '../core/configScan';
+import type { McpFileClass } from '../core/mcpFiles';
 import type { SecretlintScanner } from '../core/secretlintScan';
 import type { Analysis } from '../documents';
 import { toRange, type FeatureContext } from './common';
@@ -31,38 +31,151 @@ export interface SecretData {
   readonly server?: string;
 }
 
+/** A diagnostic at offsets relative to its chunk; `meta`: an expiry check made at each pass (it depends on the time). */
+interface ChunkDiagnostic {
+  readonly start: number;
+  readonly end: number;
+  readonly severity: DiagnosticSeverity;
+  readonly code: DiagnosticCode;
+  readonly message: string;
+  readonly data?: unknown;
+}
+interface ExpiryCheck {
+  readonly start: number;
+  readonly end: number;
+  readonly key: TokenKey;
+  readonly meta: TokenMetadata;
+}
+/** A hard-coded secret found in a chunk (offsets relative to it); its suggested key is chosen for the whole document. */
+interface ChunkFinding {
+  readonly start: number;
+  readonly end: number;
+  readonly finding: SecretFinding;
+  readonly server?: string;
+  readonly key?: string;
+  readonly section?: string;
+}
+
+/**
+ * What a pass keeps on each chunk (`ScanChunk.facts`), reused while the chunk is: its reference
+ * diagnostics for one catalog version, file class and launcher state; its hard-coded secrets.
+ */
+interface ChunkFacts {
+  refs?: { catalog: number; cls: McpFileClass; wrapped: boolean; items: (ChunkDiagnostic | ExpiryCheck)[] };
+  secrets?: readonly ChunkFinding[];
+}
+
+const factsOf = (chunk: ScanChunk): ChunkFacts => (chunk.facts ??= {}) as ChunkFacts;
+const NO_STRINGS: readonly StringSite[] = [];
+
 /**
  * Every diagnostic of the document. When secretlint has values it has not seen yet (a document just
  * opened: seconds for a large one), `early` first receives everything without secretlint's findings,
  * so the editor shows the references' diagnostics at once; the result then adds secretlint's.
+ * Each chunk (server entry) keeps what the pass found in it (`ChunkFacts`): after an edit only the
+ * chunks the edit touched are examined again; what depends on the whole document (the suggested
+ * keys, which count up across it) and on the time (expiry) is redone at every pass.
  */
 export async function computeDiagnostics(ctx: FeatureContext, analysis: Analysis, secretlint?: SecretlintScanner, early?: (diagnostics: Diagnostic[]) => unknown): Promise<Diagnostic[]> {
   const out = referenceDiagnostics(ctx, analysis);
-  const candidates = secretCandidates(analysis);
-  const values = candidates.map((s) => s.raw);
-  if (early && secretlint && !secretlint.cached(values)) await early([...out, ...secretDiagnostics(ctx, analysis, candidates)]);
+  const { chunks } = analysis.chunks;
+  // The chunks without secrets yet: their candidates, detected now, with secretlint's findings added below.
+  const pending: { index: number; candidates: StringSite[] }[] = [];
+  const values: string[] = [];
+  chunks.forEach((chunk, index) => {
+    if (factsOf(chunk).secrets) return;
+    const candidates = chunk.strings.filter(isSecretCandidate);
+    pending.push({ index, candidates });
+    for (const c of candidates) values.push(c.raw);
+  });
+  const found = (candidates: readonly StringSite[], extra?: readonly (readonly SecretFinding[])[]) => chunkFindings(candidates, extra);
+  if (early && secretlint && !secretlint.cached(values)) {
+    const sync = new Map(pending.map((p) => [p.index, found(p.candidates)]));
+    await early([...out, ...secretDiagnostics(ctx, analysis, (i) => sync.get(i) ?? factsOf(chunks[i]).secrets ?? [])]);
+  }
   const extra = secretlint ? await secretlint.scan(values) : undefined;
-  out.push(...secretDiagnostics(ctx, analysis, candidates, extra));
+  let at = 0;
+  for (const p of pending) {
+    const chunk = chunks[p.index];
+    const facts = factsOf(chunk);
+    facts.secrets ??= found(p.candidates, extra?.slice(at, at + p.candidates.length));
+    at += p.candidates.length;
+    chunk.strings = NO_STRINGS; // what the candidates had to say is in `facts.secrets` now
+  }
+  out.push(...secretDiagnostics(ctx, analysis, (i) => factsOf(chunks[i]).secrets ?? []));
+  return out;
+}
+
+/** The hard-coded secrets of a chunk's candidates (`extra[i]`: secretlint's findings for `candidates[i]`). */
+function chunkFindings(candidates: readonly StringSite[], extra?: readonly (readonly SecretFinding[])[]): ChunkFinding[] {
+  const out: ChunkFinding[] = [];
+  candidates.forEach((site, i) => {
+    let findings = detectSecrets(site.raw, { section: site.section, key: site.key, prevArg: site.prevArg });
+    const more = extra?.[i];
+    if (more?.length) findings = mergeFindings([...findings, ...more]);
+    if (!findings.length) return;
+    const localRefs = site.raw.includes('$') ? findReferences(site.raw) : [];
+    for (const f of findings) {
+      // A finding overlapping a reference is the reference itself, not a literal.
+      if (localRefs.some((r) => r.start < f.end && r.end > f.start)) continue;
+      out.push({ start: site.start + f.start, end: site.start + f.end, finding: f, server: site.server, key: site.key, section: site.section });
+    }
+  });
   return out;
 }
 
 /** Everything except hard-coded secrets (synchronous). */
 export function referenceDiagnostics(ctx: FeatureContext, analysis: Analysis): Diagnostic[] {
   const { document: doc, cls } = analysis;
-  const { catalog } = ctx;
+  const { chunks, starts } = analysis.chunks;
   const now = ctx.now();
   const out: Diagnostic[] = [];
-  const diag = (start: number, end: number, severity: DiagnosticSeverity, code: DiagnosticCode, message: string, data?: unknown): void => {
-    out.push({ range: toRange(doc, start, end), severity, code, source: DIAGNOSTIC_SOURCE, message, data });
-  };
   const expiry = new Map<object, ReturnType<typeof expiryState>>();
-  const tokenAwareFile = cls.scope === 'user' ? `the user-level ${TOKEN_AWARE_USER_FILE}` : TOKEN_AWARE_WORKSPACE_FILE;
   // Servers run through the mcp-tokens launcher, which resolves the references of its env and args.
   let wrapped: Set<string> | undefined;
-  const launcherResolves = (site: { server?: string; section?: string }) =>
-    site.server !== undefined && (site.section === 'env' || site.section === 'args') && (wrapped ??= wrappedServers(doc.getText())).has(site.server);
+  if (!cls.resolvesReferences && cls.client) {
+    wrapped = new Set();
+    for (const c of chunks) if (c.wrapped && c.server) wrapped.add(c.server.name);
+  }
+  chunks.forEach((chunk, i) => {
+    if (!chunk.references.length) return;
+    const isWrapped = !!(wrapped && chunk.server && wrapped.has(chunk.server.name));
+    const facts = factsOf(chunk);
+    let refs = facts.refs;
+    if (!refs || refs.catalog !== ctx.catalog.version || refs.cls !== cls || refs.wrapped !== isWrapped) {
+      refs = facts.refs = { catalog: ctx.catalog.version, cls, wrapped: isWrapped, items: chunkReferenceDiagnostics(ctx, cls, chunk, isWrapped) };
+    }
+    const base = starts[i];
+    for (const item of refs.items) {
+      if ('message' in item) {
+        out.push({ range: toRange(doc, base + item.start, base + item.end), severity: item.severity, code: item.code, source: DIAGNOSTIC_SOURCE, message: item.message, data: item.data });
+        continue;
+      }
+      const { meta, key } = item;
+      let state = expiry.get(meta);
+      if (state === undefined) expiry.set(meta, (state = expiryState(meta, now, ctx.catalog.expiryWarningDays)));
+      const range = () => toRange(doc, base + item.start, base + item.end);
+      if (state === 'expired') {
+        out.push({ range: range(), severity: DiagnosticSeverity.Warning, code: DIAGNOSTIC_CODES.expired, source: DIAGNOSTIC_SOURCE, message: `Token ${keyId(key)} ${describeExpiry(meta, now)}: rotate it.`, data: { key } satisfies KeyData });
+      } else if (state === 'soon') {
+        out.push({ range: range(), severity: DiagnosticSeverity.Information, code: DIAGNOSTIC_CODES.expiringSoon, source: DIAGNOSTIC_SOURCE, message: `Token ${keyId(key)} ${describeExpiry(meta, now)}.`, data: { key } satisfies KeyData });
+      }
+    }
+  });
+  return out;
+}
 
-  for (const ref of analysis.scan.references) {
+/** A chunk's reference diagnostics at offsets relative to it; the expiry of existing tokens is left to each pass. */
+function chunkReferenceDiagnostics(ctx: FeatureContext, cls: McpFileClass, chunk: ScanChunk, launcherResolvesHere: boolean): (ChunkDiagnostic | ExpiryCheck)[] {
+  const { catalog } = ctx;
+  const out: (ChunkDiagnostic | ExpiryCheck)[] = [];
+  const diag = (start: number, end: number, severity: DiagnosticSeverity, code: DiagnosticCode, message: string, data?: unknown): void => {
+    out.push({ start, end, severity, code, message, data });
+  };
+  const tokenAwareFile = cls.scope === 'user' ? `the user-level ${TOKEN_AWARE_USER_FILE}` : TOKEN_AWARE_WORKSPACE_FILE;
+  const launcherResolves = (site: { server?: string; section?: string }) => launcherResolvesHere && site.server !== undefined && (site.section === 'env' || site.section === 'args');
+
+  for (const ref of chunk.references) {
     if (ref.kind === 'malformed') {
       diag(ref.start, ref.end, DiagnosticSeverity.Error, DIAGNOSTIC_CODES.malformed, ref.message);
       continue;
@@ -142,24 +255,19 @@ export function referenceDiagnostics(ctx: FeatureContext, analysis: Analysis): D
       );
       continue;
     }
-    let state = expiry.get(meta);
-    if (state === undefined) expiry.set(meta, (state = expiryState(meta, now, catalog.expiryWarningDays)));
-    if (state === 'expired') {
-      diag(ref.start, ref.end, DiagnosticSeverity.Warning, DIAGNOSTIC_CODES.expired, `Token ${keyId(key)} ${describeExpiry(meta, now)}: rotate it.`, { key } satisfies KeyData);
-    } else if (state === 'soon') {
-      diag(ref.start, ref.end, DiagnosticSeverity.Information, DIAGNOSTIC_CODES.expiringSoon, `Token ${keyId(key)} ${describeExpiry(meta, now)}.`, { key } satisfies KeyData);
-    }
+    if (meta.expiresAt) out.push({ start: ref.start, end: ref.end, key, meta });
   }
   return out;
 }
 
-/** String values that may hold a hard-coded secret: env, headers, args and url of a server. */
-export function secretCandidates(analysis: Analysis): StringSite[] {
-  return analysis.secretCandidates().filter(isSecretCandidate);
-}
-
-export function secretDiagnostics(ctx: FeatureContext, analysis: Analysis, candidates: readonly StringSite[], extra?: readonly (readonly SecretFinding[])[]): Diagnostic[] {
+/**
+ * The hard-coded secrets' diagnostics, in document order (`findingsOf(i)`: chunk i's). The suggested
+ * keys count up across the document (`bearer:github`, `bearer:github-2`, …), so they are chosen here,
+ * at every pass, not per chunk.
+ */
+export function secretDiagnostics(ctx: FeatureContext, analysis: Analysis, findingsOf: (chunk: number) => readonly ChunkFinding[]): Diagnostic[] {
   const doc = analysis.document;
+  const { chunks, starts } = analysis.chunks;
   const out: Diagnostic[] = [];
   const taken = new Set<string>();
   const isTaken = (k: TokenKey) => taken.has(keyId(k)) || ctx.catalog.has(k);
@@ -178,29 +286,21 @@ export function secretDiagnostics(ctx: FeatureContext, analysis: Analysis, candi
     return key;
   };
 
-  candidates.forEach((site, i) => {
-    let findings = detectSecrets(site.raw, { section: site.section, key: site.key, prevArg: site.prevArg });
-    const more = extra?.[i];
-    if (more?.length) findings = mergeFindings([...findings, ...more]);
-    if (!findings.length) return;
-    const localRefs = site.raw.includes('$') ? findReferences(site.raw) : [];
-    for (const f of findings) {
-      // A finding overlapping a reference is the reference itself, not a literal.
-      if (localRefs.some((r) => r.start < f.end && r.end > f.start)) continue;
-      const start = site.start + f.start;
-      const end = site.start + f.end;
-      const key = suggest(f, { server: site.server, key: site.key });
+  for (let i = 0; i < chunks.length; i++) {
+    const base = starts[i];
+    for (const { start, end, finding: f, server, key: name, section } of findingsOf(i)) {
+      const key = suggest(f, { server, key: name });
       taken.add(keyId(key));
-      const where = site.key ? `${site.section} ${site.key}` : site.section;
+      const where = name ? `${section} ${name}` : section;
       out.push({
-        range: toRange(doc, start, end),
+        range: toRange(doc, base + start, base + end),
         severity: DiagnosticSeverity.Warning,
         code: DIAGNOSTIC_CODES.hardCodedSecret,
         source: DIAGNOSTIC_SOURCE,
-        message: `Hard-coded ${f.label} in ${where} of server "${site.server}": move it to MCP Tokens and reference it as ${formatReference(key, analysis.cls.preferredForm)}.`,
-        data: { key, type: f.type, provider: f.provider, server: site.server } satisfies SecretData,
+        message: `Hard-coded ${f.label} in ${where} of server "${server}": move it to MCP Tokens and reference it as ${formatReference(key, analysis.cls.preferredForm)}.`,
+        data: { key, type: f.type, provider: f.provider, server } satisfies SecretData,
       });
     }
-  });
+  }
   return out;
 }

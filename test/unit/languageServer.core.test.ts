@@ -117,24 +117,26 @@ describe('scanConfig', () => {
     const many = scanConfig(JSON.stringify({ servers: { a: { env: { API_TOKEN: 'x'.repeat(9) } }, b: { env: { API_TOKEN: 'y'.repeat(9) } } } }), { strings: 'candidates' });
     assert.deepEqual(many.strings.map((x) => [x.server, x.key]), [['a', 'API_TOKEN'], ['b', 'API_TOKEN']]);
   });
-  it('releases an analysis\' secret candidates after use and scans them again on demand', () => {
-    const ws = new McpWorkspace();
+  it('drops a chunk\'s secret candidates once a diagnostics pass found its secrets, and re-scans only the edited chunk', async () => {
+    const service = new McpTokensLanguageService({ secretlint: false });
     const uri = 'file:///w/.vscode/mcp.tokens.json';
-    const doc = TextDocument.create(uri, 'jsonc', 1, JSON.stringify({ servers: { a: { env: { GITHUB_TOKEN: 'ghp_' + 'a1'.repeat(18) } } } }));
-    ws.didOpen(doc);
-    const a = ws.analyze(doc)!;
+    const text = JSON.stringify({ servers: { a: { env: { GITHUB_TOKEN: 'ghp_' + 'a1'.repeat(18) } }, b: { env: { T: '$<TOKEN:x:y>' } } } }, null, 2);
+    const doc = TextDocument.create(uri, 'jsonc', 1, text);
+    service.workspace.didOpen(doc);
+    const a = service.workspace.analyze(doc)!;
     assert.deepEqual(a.scan.strings, [], 'the cached analysis keeps references and servers only');
-    const first = a.secretCandidates();
-    assert.equal(first.length, 1);
-    assert.equal(a.secretCandidates(), first, 'kept until released');
-    a.releaseCandidates();
-    const again = a.secretCandidates();
-    assert.notEqual(again, first);
-    assert.deepEqual(again.map((x) => [x.raw, x.start, x.key]), first.map((x) => [x.raw, x.start, x.key]));
-    const newer = TextDocument.update(doc, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: ' ' }], 2);
-    a.releaseCandidates();
-    assert.deepEqual(a.secretCandidates(), [], 'a stale analysis (the document changed in place) offers nothing');
-    assert.equal(ws.analyze(newer)!.secretCandidates().length, 1);
+    const entry = a.chunks.chunks.find((c) => c.server?.name === 'a')!;
+    assert.equal(entry.strings.length, 1, 'the candidate, until the pass');
+    const first = await service.diagnostics(doc);
+    assert.equal(entry.strings.length, 0, 'dropped after the pass');
+    // An edit in server b: a re-scans nothing of a, and its secret is still reported.
+    const at = text.indexOf('$<TOKEN:x:y>');
+    service.workspace.update(doc, [{ range: { start: doc.positionAt(at), end: doc.positionAt(at) }, text: 'z' }], 2);
+    const b = service.workspace.analyze(doc)!;
+    assert.equal(b.incremental, true);
+    assert.ok(b.chunks.chunks.includes(entry), 'the unchanged chunk is shared');
+    const second = await service.diagnostics(doc);
+    assert.deepEqual(second.map((d) => d.code), first.map((d) => d.code));
   });
   it('keeps one copy of a file: the open document replaces the one read from disk, which is read again on close', async () => {
     const ws = new McpWorkspace();
