@@ -24,20 +24,22 @@ export interface Analysis {
   readonly incremental: boolean;
   /** References and servers with document offsets (`scan.strings` is empty), built on first use. */
   readonly scan: ScanResult;
-  /** Well-formed references by `namespace:name`. */
-  readonly byKey: ReadonlyMap<string, readonly ParsedReferenceSite[]>;
+  /** The well-formed references to `key`, with document offsets (found in the chunks on first use; no copy of the other references). */
+  referencesOf(key: TokenKey): readonly ParsedReferenceSite[];
 }
 
 export type ParsedReferenceSite = ParsedReference & ReferenceSite;
 
 /**
- * How long diagnostics wait after an edit of a document of `length` code units: a pass costs about
- * 1 ms per 16 K characters here, so a small file is checked almost at once (25 ms: the keystrokes of
- * one word still make one pass), a large one waits up to `max` (the client's setting, 150 ms) so that
- * fast typing does not queue passes.
+ * How long diagnostics wait after an edit of a document of `length` code units. A pass after an edit
+ * re-analyses only the server entries the edit touched, but still walks every chunk and publishes
+ * every diagnostic: about 1 ms per 64 K characters here (15–25 ms for the benchmark's 2.4 MB file).
+ * So a small file is checked almost at once (25 ms: the keystrokes of one word still make one pass)
+ * and a large one waits a little longer, at most `max` (the client's setting, 150 ms), so that fast
+ * typing does not queue passes.
  */
 export function diagnosticsDelayFor(length: number, max: number): number {
-  return Math.max(0, Math.min(max, Math.round(25 + length / 16384)));
+  return Math.max(0, Math.min(max, Math.round(25 + length / 65536)));
 }
 
 /** Files above this size are not read from disk (open documents are always analysed). */
@@ -191,9 +193,8 @@ export class McpWorkspace {
   /** Every well-formed reference to `key` in the workspace's MCP config files. */
   referencesTo(key: TokenKey, fresh = true): { analysis: Analysis; ref: ParsedReferenceSite }[] {
     const out: { analysis: Analysis; ref: ParsedReferenceSite }[] = [];
-    const id = keyId(key);
     for (const analysis of fresh ? this.allAnalyses() : this.latestAnalyses()) {
-      for (const ref of analysis.byKey.get(id) ?? []) out.push({ analysis, ref });
+      for (const ref of analysis.referencesOf(key)) out.push({ analysis, ref });
     }
     return out;
   }
@@ -213,7 +214,7 @@ function makeAnalysis(document: TextDocument, cls: McpFileClass, strings: 'candi
   chunks ??= scanChunks(text, { strings });
   const version = document.version;
   let scan: ScanResult | undefined;
-  let byKey: Map<string, ParsedReferenceSite[]> | undefined;
+  const byKey = new Map<string, ParsedReferenceSite[]>();
   const result: Analysis = {
     uri: document.uri,
     version,
@@ -228,19 +229,23 @@ function makeAnalysis(document: TextDocument, cls: McpFileClass, strings: 'candi
       }
       return scan;
     },
-    /** Built on first use (references, rename, hover): diagnostics do not need it. */
-    get byKey(): ReadonlyMap<string, readonly ParsedReferenceSite[]> {
-      if (!byKey) {
-        byKey = new Map();
-        for (const r of result.scan.references) {
-          if (r.kind !== 'reference') continue;
-          const id = keyId(r);
-          let list = byKey.get(id);
-          if (!list) byKey.set(id, (list = []));
-          list.push(r);
+    /** Per key, on first use (references, rename, hover "used by"): diagnostics do not need it. */
+    referencesOf(key: TokenKey): readonly ParsedReferenceSite[] {
+      const id = keyId(key);
+      let list = byKey.get(id);
+      if (list) return list;
+      list = [];
+      chunks.chunks.forEach((c, i) => {
+        const base = chunks.starts[i];
+        for (const r of c.references) {
+          if (r.kind !== 'reference' || r.namespace !== key.namespace || r.name !== key.name) continue;
+          const site = { ...r.site, start: r.site.start + base, end: r.site.end + base };
+          list!.push({ ...r, start: r.start + base, end: r.end + base, namespaceStart: r.namespaceStart + base, nameStart: r.nameStart + base, site });
         }
-      }
-      return byKey;
+      });
+      if (byKey.size > 256) byKey.clear();
+      byKey.set(id, list);
+      return list;
     },
   };
   return result;

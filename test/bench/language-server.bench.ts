@@ -107,19 +107,21 @@ const fmt = (ms: number) => (ms < 1 ? ms.toFixed(3) : ms < 100 ? ms.toFixed(2) :
  * The language service bundled and minified exactly as esbuild.mjs bundles dist/server.js for
  * production (tsx's on-the-fly transform keeps function names, which costs time in hot paths).
  */
-function loadBundledService(): typeof Service {
+function loadBundledService(): { McpTokensLanguageService: typeof Service; TextDocument: typeof TextDocument } {
   const dir = mkdtempSync(join(tmpdir(), 'mcp-tokens-bench-'));
   try {
     const outfile = join(dir, 'service.js');
-    buildSync({ entryPoints: [join(__dirname, '..', '..', 'server', 'service.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, mainFields: ['module', 'main'], logLevel: 'error' });
-    return (require(outfile) as { McpTokensLanguageService: typeof Service }).McpTokensLanguageService;
+    // With the bundle's own TextDocument: the server's document sync updates only documents it created.
+    const contents = "export { McpTokensLanguageService } from './server/service'; export { TextDocument } from 'vscode-languageserver-textdocument';";
+    buildSync({ stdin: { contents, resolveDir: join(__dirname, '..', '..'), loader: 'ts' }, outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, mainFields: ['module', 'main'], logLevel: 'error' });
+    return require(outfile) as { McpTokensLanguageService: typeof Service; TextDocument: typeof TextDocument };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 async function main(): Promise<void> {
-  const McpTokensLanguageService = loadBundledService();
+  const { McpTokensLanguageService, TextDocument: BundledDocument } = loadBundledService();
   const text = config();
   const meta = tokens();
   const uri = 'file:///bench/.vscode/mcp.tokens.json';
@@ -157,6 +159,17 @@ async function main(): Promise<void> {
     live = TextDocument.update(live, [{ range: { start: editAt, end: i % 2 ? { ...editAt, character: editAt.character + 1 } : editAt }, text: i % 2 ? '' : '9' }], live.version + 1);
     service.workspace.didOpen(live);
     await service.diagnostics(live);
+  });
+  // The same edits through the server's document sync (McpWorkspace.update, which remembers where
+  // each version changed): the incremental pass re-analyses only the edited server entry.
+  let synced = BundledDocument.create(uri, 'jsonc', ++version, text);
+  service.workspace.didOpen(synced);
+  await service.diagnostics(synced);
+  let incrementalPasses = 0;
+  const incremental = await measure(30, async (i) => {
+    synced = service.workspace.update(synced, [{ range: { start: editAt, end: i % 2 ? { ...editAt, character: editAt.character + 1 } : editAt }, text: i % 2 ? '' : '9' }], synced.version + 1);
+    await service.diagnostics(synced);
+    if (service.workspace.analyze(synced)?.incremental) incrementalPasses++;
   });
 
   // Live heap the language service holds for the document (document, scan, caches), after GC.
@@ -202,11 +215,15 @@ async function main(): Promise<void> {
   // .vsix) and started exactly as extension/language/client.ts starts it: fork + IPC, with the
   // flags and environment of server/core/launch.ts.
   execFileSync(process.execPath, ['esbuild.mjs', '--production'], { cwd: join(__dirname, '..', '..'), stdio: 'ignore' });
-  const client = await TestClient.startLikeExtension({ execArgv: SERVER_EXEC_ARGV, env: SERVER_ENV });
-  const rss = (): number => {
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${client.proc.pid}/status`, 'utf8'));
+  // MCP_TOKENS_BENCH_SERVER_NODE: the Node.js to run the server on (code-server's Node 24, VS Code's Electron with ELECTRON_RUN_AS_NODE).
+  const serverNode = process.env.MCP_TOKENS_BENCH_SERVER_NODE || undefined;
+  const client = await TestClient.startLikeExtension({ execArgv: SERVER_EXEC_ARGV, env: SERVER_ENV, execPath: serverNode });
+  const statusMb = (field: string): number => {
+    const m = new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(readFileSync(`/proc/${client.proc.pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : NaN;
   };
+  const rss = () => statusMb('VmRSS');
+  let peak = NaN;
   let rssIdle = NaN;
   let rssOpen = NaN;
   let rssOpenIdle = NaN;
@@ -238,6 +255,7 @@ async function main(): Promise<void> {
     rssEdits = rss();
     await new Promise((r) => setTimeout(r, 2000));
     rssSettled = rss();
+    peak = statusMb('VmHWM');
   } catch (e) {
     console.error(`LSP measurement failed: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
@@ -264,6 +282,7 @@ async function main(): Promise<void> {
       fmt(diagnostics.p95),
       `≤ 3× parse: wall p50 ${(diagnostics.p50 / parse.p50).toFixed(2)}× ${diagnostics.p50 <= 3 * parse.p50 ? 'PASS' : 'FAIL'}; CPU p50 ${fmt(diagnostics.cpu50)} ms = ${(diagnostics.cpu50 / parse.cpu50).toFixed(2)}×`,
     ],
+    ['incremental pass after the same edit (document sync)', fmt(incremental.p50), fmt(incremental.p95), `${incrementalPasses}/30 incremental; CPU p50 ${fmt(incremental.cpu50)} ms = ${(incremental.cpu50 / parse.cpu50).toFixed(2)}× parse`],
     ['  first pass, secretlint cache cold', fmt(cold), '', `${coldDiagnostics.length} diagnostics`],
     [`completion after $<TOKEN: (${nsItems} items)`, fmt(completionNs.p50), fmt(completionNs.p95), `p95 ≤ 5 ms: ${completionNs.p95 <= 5 ? 'PASS' : 'FAIL'}; ≥ 10× faster than peer: ${peerComplete.p50 / completionNs.p50 >= 10 ? 'PASS' : 'FAIL'} (${(peerComplete.p50 / completionNs.p50).toFixed(0)}×)`],
     [`completion after $<TOKEN:bearer: (${nameItems} items)`, fmt(completionName.p50), fmt(completionName.p95), `p95 ≤ 5 ms: ${completionName.p95 <= 5 ? 'PASS' : 'FAIL'}`],
@@ -280,6 +299,7 @@ async function main(): Promise<void> {
     ['LSP: server RSS, document open, idle (MB)', mb(rssOpenIdle), '', `≤ 80 MB: ${rssOpenIdle <= 80 ? 'PASS' : 'FAIL'}`],
     ['LSP: server RSS after 20 edits, last pass (MB)', mb(rssEdits), '', 'peak while typing'],
     ['LSP: server RSS 2 s after typing (MB)', mb(rssSettled), '', `≤ 80 MB: ${rssSettled <= 80 ? 'PASS' : 'FAIL'}`],
+    ['LSP: server peak RSS over its life, VmHWM (MB)', mb(peak), '', `${serverNode ?? process.execPath} (${serverNode ? 'MCP_TOKENS_BENCH_SERVER_NODE' : 'this Node.js'})`],
   ];
   const w = [Math.max(...rows.map((r) => r[0].length)), 9, 9];
   console.log(`\n${'measure'.padEnd(w[0])} | ${'p50 ms'.padStart(w[1])} | ${'p95 ms'.padStart(w[2])} | target`);

@@ -55,8 +55,8 @@ export class TestClient {
    * `{ module, transport: TransportKind.ipc, options: { execArgv, env } }`: `child_process.fork`
    * with `--node-ipc --clientProcessId=<pid>`, messages over the IPC channel.
    */
-  static async startLikeExtension(options: { execArgv: readonly string[]; env: Readonly<Record<string, string>> }, handlers: Handlers = {}): Promise<TestClient> {
-    const proc = fork(SERVER, ['--node-ipc', `--clientProcessId=${process.pid}`], { execArgv: [...options.execArgv], env: { ...process.env, ...options.env }, silent: true });
+  static async startLikeExtension(options: { execArgv: readonly string[]; env: Readonly<Record<string, string>>; execPath?: string }, handlers: Handlers = {}): Promise<TestClient> {
+    const proc = fork(SERVER, ['--node-ipc', `--clientProcessId=${process.pid}`], { execArgv: [...options.execArgv], env: { ...process.env, ...options.env }, silent: true, execPath: options.execPath });
     proc.stdout!.resume(); // the language client shows it in its output channel
     const conn = createProtocolConnection(new IPCMessageReader(proc), new IPCMessageWriter(proc));
     return TestClient.connect(proc, conn, handlers);

@@ -164,8 +164,9 @@ describe('scanConfig', () => {
   });
   it('waits after an edit in proportion to the document size, at most the configured delay', () => {
     assert.equal(diagnosticsDelayFor(0, 150), 25);
-    assert.equal(diagnosticsDelayFor(160 * 1024, 150), 35);
-    assert.equal(diagnosticsDelayFor(2.4 * 1024 * 1024, 150), 150);
+    assert.equal(diagnosticsDelayFor(160 * 1024, 150), 28);
+    assert.equal(diagnosticsDelayFor(2.4 * 1024 * 1024, 150), 63);
+    assert.equal(diagnosticsDelayFor(16 * 1024 * 1024, 150), 150);
     assert.equal(diagnosticsDelayFor(1000, 10), 10, 'never more than the setting');
   });
   it('finds the string around an offset from the line alone', () => {
