@@ -158,8 +158,9 @@ function walk(text: string, options: ScanOptions, from: number, frames: Frame[],
   const intern = (n: string): string => {
     const known = names.get(n);
     if (known !== undefined) return known;
-    if (names.size < 10_000) names.set(n, n);
-    return n;
+    const copy = detach(n);
+    if (names.size < 10_000) names.set(copy, copy);
+    return copy;
   };
   let prevArg: string | undefined;
   const scanner = createScanner(text, true);
@@ -179,7 +180,7 @@ function walk(text: string, options: ScanOptions, from: number, frames: Frame[],
     const closed = length >= 2 && text.charCodeAt(offset + length - 1) === 34 /* " */ && !escapedAt(text, offset + length - 1, offset + 1);
     const start = offset + 1;
     const end = closed ? offset + length - 1 : offset + length;
-    const raw = text.slice(start, end);
+    let raw = text.slice(start, end);
     const root = frames.length > 0 && typeof frames[0].key === 'string' && !frames[0].isArray ? frames[0].key : undefined;
     let server: string | undefined;
     let section: Section | undefined;
@@ -199,6 +200,11 @@ function walk(text: string, options: ScanOptions, from: number, frames: Frame[],
       }
     }
     const hasDollar = raw.indexOf('$') >= 0;
+    if (hasDollar) {
+      // Kept with its references for as long as the chunk.
+      raw = detach(raw);
+      if (argPrev !== undefined) argPrev = detach(argPrev);
+    }
     if (!keepAll && !hasDollar && (keepNone || server === undefined || section === undefined || !SECRET_SECTIONS.has(section) || raw.length < MIN_SECRET_LENGTH)) return;
     const base = chunk.start;
     const site: StringSite = { start: start - base, end: end - base, raw, root, server, section, key, prevArg: argPrev, literalLength: undefined };
@@ -282,12 +288,12 @@ function walk(text: string, options: ScanOptions, from: number, frames: Frame[],
           if (inBlock()) {
             const root = frames[0].key as string;
             if (boundary('entry', offset, root)) return { chunks, starts, stoppedAt: offset };
-            const property = scanner.getTokenValue();
+            const property = detach(scanner.getTokenValue());
             const closed = length >= 2 && text.charCodeAt(offset + length - 1) === 34;
             chunk.server = { name: property, root: root as 'servers' | 'mcpServers', nameStart: 1, nameEnd: (closed ? length - 1 : length) };
             top.key = property;
           } else {
-            top.key = frames.length === 2 ? scanner.getTokenValue() : intern(scanner.getTokenValue());
+            top.key = frames.length === 2 ? detach(scanner.getTokenValue()) : intern(scanner.getTokenValue());
           }
           top.expectKey = false;
         } else {
@@ -428,6 +434,16 @@ export function flattenChunks(scan: ChunkedScan): ScanResult {
 /** One pass over `text` (see walk): every string value (or only the candidates), servers and references, with document offsets. */
 export function scanConfig(text: string, options: ScanOptions = {}): ScanResult {
   return flattenChunks(scanChunks(text, options));
+}
+
+/**
+ * A copy of `s` that does not share the memory of a larger string it was sliced from. V8 keeps a
+ * slice of 13 or more characters as a view into its parent: a name or value kept from a scan would
+ * keep the whole document text of that version alive, and an incremental scan keeps chunks from
+ * many versions (one 2.4 MB text per version in the benchmark's document).
+ */
+export function detach(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
 /** True when the character at `index` is escaped by an odd run of backslashes (not before `floor`). */

@@ -8,6 +8,7 @@ import { lintSource } from '@secretlint/core';
 import { secretLintProfiler } from '@secretlint/profiler';
 import { creator as recommendedPreset } from '@secretlint/secretlint-rule-preset-recommend';
 import type { SecretFinding } from './secrets';
+import { detach } from './configScan';
 
 // secretlint's core records a `performance.mark` per rule and file in a process-wide profiler that
 // is never cleared: in a long-running server that grows without bound (a million marks after the
@@ -96,11 +97,6 @@ export class SecretlintScanner {
     // Keys are copied: a value sliced from a document would keep that whole document version alive.
     values.forEach((v, i) => this.cache.set(detach(v), hits[i].length ? hits[i] : NONE));
   }
-}
-
-/** A copy of `s` that does not share the memory of a larger string it was sliced from. */
-function detach(s: string): string {
-  return (' ' + s).slice(1);
 }
 
 function lineOf(starts: readonly number[], offset: number): number {
