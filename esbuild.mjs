@@ -42,6 +42,9 @@ const LAZY = {
     '@modelcontextprotocol/sdk/shared/auth.js',
     '@modelcontextprotocol/sdk/types.js',
     '@modelcontextprotocol/sdk/server/auth/errors.js',
+    // The launcher's `proxy` (extension/launcher/proxy.ts); they import client/auth.js and types.js above.
+    '@modelcontextprotocol/sdk/server/stdio.js',
+    '@modelcontextprotocol/sdk/client/streamableHttp.js',
   ],
   'secretlint.js': ['@secretlint/core', '@secretlint/profiler', '@secretlint/secretlint-rule-preset-recommend'],
 };
@@ -81,22 +84,23 @@ const dropUnused = {
 
 /**
  * Resolves the specifiers of other chunks (not those of `own`, the chunk being built) to the chunk
- * file beside the bundle: a shared chunk directly, a lazy one through a facade (`facades`, built by
- * `buildFacades` once the lazy chunks exist).
+ * file in dist/ (`base`: the way from the bundle's folder to dist/, `./` for dist/ itself): a shared
+ * chunk directly, a lazy one through a facade (`facades`, built by `buildFacades` once the lazy chunks
+ * exist, for the same `base`).
  */
-function chunks(own = [], facades = new Map()) {
+function chunks(own = [], facades = new Map(), base = './') {
   const specs = [...chunkOf.keys()].filter((s) => !own.includes(s));
   return {
     name: 'chunks',
     setup(build) {
       if (specs.length === 0) return;
       build.onResolve({ filter: new RegExp(`^(${specs.map(escape).join('|')})$`) }, (args) => ({ path: args.path, namespace: 'chunk' }));
-      build.onResolve({ filter: /^\.\/[\w-]+\.js$/, namespace: 'chunk' }, (args) => ({ path: args.path, external: true }));
+      build.onResolve({ filter: /^(\.\.?\/)+[\w-]+\.js$/, namespace: 'chunk' }, (args) => ({ path: args.path, external: true }));
       build.onLoad({ filter: /.*/, namespace: 'chunk' }, (args) => {
         const file = chunkOf.get(args.path);
         // A namespace object: `__esModule` so that a default import gets the module's default export.
         if (!lazySpecs.has(args.path))
-          return { contents: `module.exports = Object.defineProperty({ ...require(${JSON.stringify(`./${file}`)})[${JSON.stringify(args.path)}] }, '__esModule', { value: true });`, loader: 'js' };
+          return { contents: `module.exports = Object.defineProperty({ ...require(${JSON.stringify(`${base}${file}`)})[${JSON.stringify(args.path)}] }, '__esModule', { value: true });`, loader: 'js' };
         const facade = facades.get(args.path);
         if (!facade) throw new Error(`no facade for ${args.path} (build the lazy chunks first)`);
         return { contents: facade, loader: 'js' };
@@ -125,7 +129,7 @@ function chunkEntry(specs) {
  * The facade of each lazily loaded module, from the built chunk's real exports: a getter per export
  * (`default` too, e.g. node-vault's client factory) that requires the chunk when first read.
  */
-function buildFacades(outdir) {
+function buildFacades(outdir, base = './') {
   const facades = new Map();
   for (const [file, specs] of Object.entries(LAZY)) {
     const path = resolve(outdir, file);
@@ -133,7 +137,7 @@ function buildFacades(outdir) {
     const loaded = require(path);
     for (const spec of specs) {
       const mod = loaded[spec];
-      const load = `let m; const load = () => (m ??= require(${JSON.stringify(`./${file}`)})[${JSON.stringify(spec)}]);`;
+      const load = `let m; const load = () => (m ??= require(${JSON.stringify(`${base}${file}`)})[${JSON.stringify(spec)}]);`;
       const keys = Object.keys(mod).filter((k) => k !== '__esModule');
       facades.set(
         spec,
@@ -163,31 +167,34 @@ const common = {
   mainFields: ['module', 'main'],
 };
 
-const chunkBuilds = (group) =>
+const chunkBuilds = (group, outdir = 'dist') =>
   Object.entries(group).map(([file, specs]) => ({
     ...common,
     entryPoints: { [file.replace(/\.js$/, '')]: 'chunk-entry' },
-    outdir: 'dist',
+    outdir,
     plugins: [dropUnused, chunkEntry(specs), chunks(specs)],
   }));
-const mainBuilds = (facades) =>
+const mainBuilds = (facades, launcherFacades) =>
   [
     { ...common, entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist', external: ['vscode', '@napi-rs/keyring'], plugins: [dropUnused, chunks([], facades)] },
     { ...common, entryPoints: { server: 'server/server.ts' }, outdir: 'dist', plugins: [dropUnused, chunks([], facades)] },
     // The OAuth command-line client (conformance suite, debugging): one self-contained bundle in dist/cli/, not shipped in the .vsix.
     { ...common, entryPoints: { 'mcp-tokens-oauth-cli': 'extension/oauth/cli.ts' }, outdir: 'dist/cli', plugins: [dropUnused] },
-    launcherBuild('dist'),
+    launcherBuild('dist', launcherFacades),
   ].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));
 
 /**
  * The mcp-tokens launcher (docs/launcher.md): shipped in the .vsix and as the package's `bin`. ESM,
  * split per command: `run` loads a small part of the code, `proxy` the MCP SDK, Vault its client only
  * when configured; `require` is given to the chunks for the CommonJS dependencies and the native
- * module. The keyring module stays external: in a package the launcher unpacks dist/native/ as the
- * extension does (extension/backends/keyringNative.ts); in a checkout or an `npm install -g` it loads
+ * module. Its libraries are the extension's chunks in dist/ (zod, node-vault, the MCP SDK, …: one copy
+ * in the package), required from `../` as the extension requires them from `./`, through the same
+ * facades: so every file of the launcher sits in dist/cli/ (`chunkNames` without a folder). The keyring
+ * module stays external: in a package the launcher unpacks dist/native/ as the extension does
+ * (extension/backends/keyringNative.ts); in a checkout or an `npm install -g` it loads
  * `@napi-rs/keyring` from node_modules.
  */
-const launcherBuild = (outdir) => ({
+const launcherBuild = (outdir, facades) => ({
   ...common,
   entryPoints: { 'mcp-tokens': 'extension/cli.ts' },
   outdir: join(outdir, 'cli'),
@@ -195,8 +202,8 @@ const launcherBuild = (outdir) => ({
   format: 'esm',
   splitting: true,
   outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
-  plugins: [dropUnused],
+  chunkNames: '[name]-[hash]',
+  plugins: [dropUnused, chunks([], facades, '../')],
   banner: { js: "import { createRequire as __mcpTokensCreateRequire } from 'node:module'; const require = __mcpTokensCreateRequire(import.meta.url);" },
 });
 
@@ -213,22 +220,26 @@ function copyNative(outdir) {
   }
 }
 
+/** The chunks (shared first: the lazy chunks require them when their facades are built), into `outdir`. */
+async function buildChunks(outdir) {
+  await Promise.all(chunkBuilds(SHARED, outdir).map((b) => esbuild.build(b)));
+  await Promise.all(chunkBuilds(LAZY, outdir).map((b) => esbuild.build(b)));
+}
+
 if (launcherOnly) {
+  // The launcher with the chunks it requires (DIR/*.js), as dist/ has them.
   rmSync(join(out, 'cli'), { recursive: true, force: true });
-  await esbuild.build(launcherBuild(out));
+  await buildChunks(out);
+  await esbuild.build(launcherBuild(out, buildFacades(out, '../')));
   copyNative(out);
   chmodSync(join(out, 'cli', 'mcp-tokens.mjs'), 0o755);
   process.exit(0);
 }
 
 if (!watch) rmSync('dist', { recursive: true, force: true });
-// Shared chunks first (the lazy chunks require them when their facades are built), then the lazy
-// chunks, then the bundles that use both.
-const shared = chunkBuilds(SHARED);
-const lazy = chunkBuilds(LAZY);
-await Promise.all(shared.map((b) => esbuild.build(b)));
-await Promise.all(lazy.map((b) => esbuild.build(b)));
-const main = mainBuilds(buildFacades('dist'));
+// The chunks, then the bundles that use them.
+await buildChunks('dist');
+const main = mainBuilds(buildFacades('dist'), buildFacades('dist', '../'));
 if (watch) {
   for (const b of main) await (await esbuild.context(b)).watch();
 } else {
