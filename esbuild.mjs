@@ -5,7 +5,8 @@
 // package script (scripts/package.ts) puts the binary of each target platform into dist/native/.
 //
 // dist/ holds, besides extension.js and server.js, chunks that are CommonJS bundles of their own:
-// - shared chunks (SHARED): one copy of a library both processes use (zod, the LSP protocol, minimatch),
+// - shared chunks (SHARED): one copy of a library both processes use (zod, the LSP protocol, minimatch,
+//   jsonc-parser),
 //   required when the bundle starts;
 // - lazy chunks (LAZY): what most sessions never run (node-vault and axios, the MCP SDK's OAuth client,
 //   secretlint's rule preset), required on first use: the main bundle holds a small facade per module
@@ -13,7 +14,7 @@
 import * as esbuild from 'esbuild';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -33,6 +34,7 @@ const SHARED = {
     'vscode-languageserver-types',
   ],
   'minimatch.js': ['minimatch'],
+  'jsonc.js': ['jsonc-parser'],
 };
 const LAZY = {
   'vault-client.js': ['node-vault'],
@@ -48,6 +50,23 @@ const LAZY = {
   ],
   'secretlint.js': ['@secretlint/core', '@secretlint/profiler', '@secretlint/secretlint-rule-preset-recommend'],
 };
+/**
+ * The extension's own modules the launcher uses too (extension/cli.ts loads them: the keyring and Vault
+ * backends, the TokenStore, OAuth refresh, the audit log, the channel's wire): they and every module
+ * they import (`coreModules`, found by bundling them) are one CommonJS chunk, dist/core.js, required by
+ * extension.js at activation and by the launcher's chunks when a command first needs a backend.
+ */
+const CORE = [
+  'extension/backends/keyring.ts',
+  'extension/backends/mcpCliRegistry.ts',
+  'extension/backends/keyringNative.ts',
+  'extension/backends/vault.ts',
+  'extension/oauth/manager.ts',
+  'extension/store/memoryStore.ts',
+  'extension/store/tokenStore.ts',
+  'extension/platform/audit.ts',
+  'extension/launcher/channelProtocol.ts',
+];
 const chunkOf = new Map(Object.entries({ ...SHARED, ...LAZY }).flatMap(([file, specs]) => specs.map((s) => [s, file])));
 const lazySpecs = new Set(Object.values(LAZY).flat());
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -107,6 +126,66 @@ function chunks(own = [], facades = new Map(), base = './') {
       });
     },
   };
+}
+
+/** The source files (relative to the checkout, `/`-separated) that bundling CORE takes in: dist/core.js holds each. */
+async function coreModules(facades) {
+  const r = await esbuild.build({ ...common, entryPoints: { core: 'core-entry' }, external: ['@napi-rs/keyring'], write: false, outdir: 'dist', metafile: true, logLevel: 'silent', plugins: [dropUnused, coreEntry(CORE), chunks([], facades)] });
+  return new Set(Object.keys(r.metafile.inputs).filter((p) => !p.includes(':') && !p.startsWith('node_modules/') && /\.(ts|js|mjs|json)$/.test(p)));
+}
+
+/** dist/core.js's entry: its exports are named by source path, each the namespace of that module. */
+function coreEntry(paths) {
+  return {
+    name: 'core-entry',
+    setup(build) {
+      build.onResolve({ filter: /^core-entry$/ }, () => ({ path: 'core-entry', namespace: 'core-entry' }));
+      build.onLoad({ filter: /.*/, namespace: 'core-entry' }, () => ({
+        contents: [...paths].map((p, i) => `import * as m${i} from ${JSON.stringify(`./${p}`)};\nexport { m${i} as ${JSON.stringify(p)} };`).join('\n'),
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * Resolves an import of a module dist/core.js holds (`modules`) to that chunk (`base`: the way from the
+ * bundle's folder to dist/), so that the bundle and the chunk share one instance of each (its classes,
+ * its state) and carry one copy. For an ESM bundle (the launcher) `names` gives each module's export
+ * names: the module becomes an ESM one re-exporting them (esbuild's split ESM output imports a
+ * CommonJS module dynamically as its `default` only); none of them is reassigned after loading.
+ */
+function core(modules, base = './', names = undefined) {
+  return {
+    name: 'core',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, async (args) => {
+        if (args.namespace !== 'file' || args.pluginData?.core) return undefined;
+        const r = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { core: true } });
+        if (r.errors.length > 0 || r.external) return undefined;
+        const path = relative(root, r.path).split(sep).join('/');
+        return modules.has(path) ? { path, namespace: 'core' } : undefined;
+      });
+      build.onResolve({ filter: /^(\.\.?\/)+core\.js$/, namespace: 'core' }, (args) => ({ path: args.path, external: true }));
+      build.onLoad({ filter: /.*/, namespace: 'core' }, (args) => {
+        const ns = `require(${JSON.stringify(`${base}core.js`)})[${JSON.stringify(args.path)}]`;
+        if (names) {
+          const keys = names.get(args.path) ?? [];
+          return { contents: keys.length ? `const ns = ${ns};\nexport const { ${keys.join(', ')} } = ns;` : `${ns};\nexport {};`, loader: 'js' };
+        }
+        // The module's namespace as it is (getters: live bindings), `__esModule` so that esbuild's interop reads it as ESM.
+        return { contents: `const ns = ${ns};\nif (!ns.__esModule) Object.defineProperty(ns, '__esModule', { value: true });\nmodule.exports = ns;`, loader: 'js' };
+      });
+    },
+  };
+}
+
+/** The export names of each module of the built dist/core.js in `outdir`. */
+function coreNames(outdir) {
+  const path = resolve(outdir, 'core.js');
+  delete require.cache[path];
+  return new Map(Object.entries(require(path)).map(([p, ns]) => [p, Object.keys(ns).filter((k) => k !== '__esModule')]));
 }
 
 /** A chunk's entry: its exports are named by specifier, each the namespace of that module. */
@@ -174,13 +253,14 @@ const chunkBuilds = (group, outdir = 'dist') =>
     outdir,
     plugins: [dropUnused, chunkEntry(specs), chunks(specs)],
   }));
-const mainBuilds = (facades, launcherFacades) =>
+const coreBuild = (outdir, modules, facades) => ({ ...common, entryPoints: { core: 'core-entry' }, outdir, external: ['@napi-rs/keyring'], plugins: [dropUnused, coreEntry(modules), chunks([], facades)] });
+const mainBuilds = (facades, launcherFacades, modules) =>
   [
-    { ...common, entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist', external: ['vscode', '@napi-rs/keyring'], plugins: [dropUnused, chunks([], facades)] },
+    { ...common, entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist', external: ['vscode', '@napi-rs/keyring'], plugins: [dropUnused, core(modules), chunks([], facades)] },
     { ...common, entryPoints: { server: 'server/server.ts' }, outdir: 'dist', plugins: [dropUnused, chunks([], facades)] },
     // The OAuth command-line client (conformance suite, debugging): one self-contained bundle in dist/cli/, not shipped in the .vsix.
     { ...common, entryPoints: { 'mcp-tokens-oauth-cli': 'extension/oauth/cli.ts' }, outdir: 'dist/cli', plugins: [dropUnused] },
-    launcherBuild('dist', launcherFacades),
+    launcherBuild('dist', launcherFacades, modules),
   ].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));
 
 /**
@@ -194,7 +274,7 @@ const mainBuilds = (facades, launcherFacades) =>
  * (extension/backends/keyringNative.ts); in a checkout or an `npm install -g` it loads
  * `@napi-rs/keyring` from node_modules.
  */
-const launcherBuild = (outdir, facades) => ({
+const launcherBuild = (outdir, facades, modules) => ({
   ...common,
   entryPoints: { 'mcp-tokens': 'extension/cli.ts' },
   outdir: join(outdir, 'cli'),
@@ -203,7 +283,7 @@ const launcherBuild = (outdir, facades) => ({
   splitting: true,
   outExtension: { '.js': '.mjs' },
   chunkNames: '[name]-[hash]',
-  plugins: [dropUnused, chunks([], facades, '../')],
+  plugins: [dropUnused, core(modules, '../', coreNames(outdir)), chunks([], facades, '../')],
   banner: { js: "import { createRequire as __mcpTokensCreateRequire } from 'node:module'; const require = __mcpTokensCreateRequire(import.meta.url);" },
 });
 
@@ -220,17 +300,21 @@ function copyNative(outdir) {
   }
 }
 
-/** The chunks (shared first: the lazy chunks require them when their facades are built), into `outdir`. */
+/** The chunks (shared first: the lazy chunks require them when their facades are built, then dist/core.js), into `outdir`; returns the facades (for bundles in `outdir`) and core.js's modules. */
 async function buildChunks(outdir) {
   await Promise.all(chunkBuilds(SHARED, outdir).map((b) => esbuild.build(b)));
   await Promise.all(chunkBuilds(LAZY, outdir).map((b) => esbuild.build(b)));
+  const facades = buildFacades(outdir);
+  const modules = await coreModules(facades);
+  await esbuild.build(coreBuild(outdir, modules, facades));
+  return { facades, modules };
 }
 
 if (launcherOnly) {
   // The launcher with the chunks it requires (DIR/*.js), as dist/ has them.
   rmSync(join(out, 'cli'), { recursive: true, force: true });
-  await buildChunks(out);
-  await esbuild.build(launcherBuild(out, buildFacades(out, '../')));
+  const { modules } = await buildChunks(out);
+  await esbuild.build(launcherBuild(out, buildFacades(out, '../'), modules));
   copyNative(out);
   chmodSync(join(out, 'cli', 'mcp-tokens.mjs'), 0o755);
   process.exit(0);
@@ -238,8 +322,8 @@ if (launcherOnly) {
 
 if (!watch) rmSync('dist', { recursive: true, force: true });
 // The chunks, then the bundles that use them.
-await buildChunks('dist');
-const main = mainBuilds(buildFacades('dist'), buildFacades('dist', '../'));
+const { facades, modules } = await buildChunks('dist');
+const main = mainBuilds(facades, buildFacades('dist', '../'), modules);
 if (watch) {
   for (const b of main) await (await esbuild.context(b)).watch();
 } else {
