@@ -76,6 +76,12 @@ for (const target of ALL) {
     const facts = binaryFacts(bytes);
     assert.deepEqual(mismatches(facts, target), [], `${target}: ${JSON.stringify(facts)}`);
     assert.ok(entries.has('extension/dist/native/LICENSE.third-party.md'), 'the binary ships with its licenses');
+    // Each license text once (scripts/licenses.ts), and every crate of the table still names its text.
+    const licenses = entries.get('extension/dist/native/LICENSE.third-party.md')!.bytes.toString('utf8');
+    const crates = [...licenses.matchAll(/^\| ([\w-]+) \| (\d[\w.+-]*) \| /gm)].map((m) => `${m[1]} ${m[2]}`);
+    const usedBy = new Set([...licenses.matchAll(/^Used by: (.+)$/gm)].flatMap((m) => m[1].split(', ').map((c) => c.replace(/`/g, ''))));
+    assert.ok(crates.length > 30, `${target}: the crate table`);
+    assert.deepEqual(crates.filter((c) => !usedBy.has(c)), [], `${target}: crates without a license text`);
   });
 }
 
