@@ -155,8 +155,9 @@ function coreEntry(paths) {
  * its state) and carry one copy. For an ESM bundle (the launcher) `names` gives each module's export
  * names: the module becomes an ESM one re-exporting them (esbuild's split ESM output imports a
  * CommonJS module dynamically as its `default` only); none of them is reassigned after loading.
+ * `shared(path)` narrows which of them the bundle takes from core.js.
  */
-function core(modules, base = './', names = undefined) {
+function core(modules, base = './', names = undefined, shared = () => true) {
   return {
     name: 'core',
     setup(build) {
@@ -165,7 +166,7 @@ function core(modules, base = './', names = undefined) {
         const r = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { core: true } });
         if (r.errors.length > 0 || r.external) return undefined;
         const path = relative(root, r.path).split(sep).join('/');
-        return modules.has(path) ? { path, namespace: 'core' } : undefined;
+        return modules.has(path) && shared(path) ? { path, namespace: 'core' } : undefined;
       });
       build.onResolve({ filter: /^(\.\.?\/)+core\.js$/, namespace: 'core' }, (args) => ({ path: args.path, external: true }));
       build.onLoad({ filter: /.*/, namespace: 'core' }, (args) => {
@@ -283,7 +284,9 @@ const launcherBuild = (outdir, facades, modules) => ({
   splitting: true,
   outExtension: { '.js': '.mjs' },
   chunkNames: '[name]-[hash]',
-  plugins: [dropUnused, core(modules, '../', coreNames(outdir)), chunks([], facades, '../')],
+  // server/core/'s pure functions (reference grammar, error text, model schemas: no class, no state) stay
+  // the launcher's own, so that `run` without a reference loads neither core.js nor zod.
+  plugins: [dropUnused, core(modules, '../', coreNames(outdir), (p) => p.startsWith('extension/')), chunks([], facades, '../')],
   banner: { js: "import { createRequire as __mcpTokensCreateRequire } from 'node:module'; const require = __mcpTokensCreateRequire(import.meta.url);" },
 });
 
