@@ -135,19 +135,7 @@ async function coreModules(facades) {
 }
 
 /** dist/core.js's entry: its exports are named by source path, each the namespace of that module. */
-function coreEntry(paths) {
-  return {
-    name: 'core-entry',
-    setup(build) {
-      build.onResolve({ filter: /^core-entry$/ }, () => ({ path: 'core-entry', namespace: 'core-entry' }));
-      build.onLoad({ filter: /.*/, namespace: 'core-entry' }, () => ({
-        contents: [...paths].map((p, i) => `import * as m${i} from ${JSON.stringify(`./${p}`)};\nexport { m${i} as ${JSON.stringify(p)} };`).join('\n'),
-        resolveDir: root,
-        loader: 'js',
-      }));
-    },
-  };
-}
+const coreEntry = (paths) => chunkEntry([...paths], { id: 'core-entry', from: (p) => `./${p}` });
 
 /**
  * Resolves an import of a module dist/core.js holds (`modules`) to that chunk (`base`: the way from the
@@ -189,15 +177,15 @@ function coreNames(outdir) {
   return new Map(Object.entries(require(path)).map(([p, ns]) => [p, Object.keys(ns).filter((k) => k !== '__esModule')]));
 }
 
-/** A chunk's entry: its exports are named by specifier, each the namespace of that module. */
-function chunkEntry(specs) {
+/** A chunk's entry (`id`): its exports are named by specifier, each the namespace of that module (imported `from(specifier)`). */
+function chunkEntry(specs, { id = 'chunk-entry', from = (s) => s } = {}) {
   return {
-    name: 'chunk-entry',
+    name: id,
     setup(build) {
-      build.onResolve({ filter: /^chunk-entry$/ }, () => ({ path: 'chunk-entry', namespace: 'chunk-entry' }));
-      build.onLoad({ filter: /.*/, namespace: 'chunk-entry' }, () => ({
+      build.onResolve({ filter: new RegExp(`^${id}$`) }, () => ({ path: id, namespace: id }));
+      build.onLoad({ filter: /.*/, namespace: id }, () => ({
         // ESM imports, so that esbuild shakes what no one uses out of ESM packages (zod).
-        contents: specs.map((s, i) => `import * as m${i} from ${JSON.stringify(s)};\nexport { m${i} as ${JSON.stringify(s)} };`).join('\n'),
+        contents: specs.map((s, i) => `import * as m${i} from ${JSON.stringify(from(s))};\nexport { m${i} as ${JSON.stringify(s)} };`).join('\n'),
         resolveDir: root,
         loader: 'js',
       }));
