@@ -19,8 +19,8 @@ const WHEN: Record<string, string> = {
   'minimatch.js': 'at activation and server start (shared)',
   'jsonc.js': 'at activation and server start (shared)',
   'core.js': 'at activation; by the launcher when a command first needs a backend (shared)',
-  'vault-client.js': 'first Vault request',
-  'mcp-sdk.js': 'first OAuth sign-in or refresh',
+  'vault-client.js': 'first Vault request (extension or launcher)',
+  'mcp-sdk.js': 'first OAuth sign-in or refresh; the launcher\'s `proxy`',
   'secretlint.js': 'first secretlint scan in the language server',
 };
 
