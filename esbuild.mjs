@@ -1,6 +1,6 @@
 // Bundles the extension host, the language server and the mcp-tokens launcher into dist/.
 // `--production` minifies and drops source maps; `--watch` rebuilds on change. `--launcher-only
-// --outdir=DIR` builds only the launcher, into DIR/cli/ with the keyring module in DIR/node_modules
+// --outdir=DIR` builds only the launcher, into DIR/cli/ with the chunks it requires in DIR/ and the keyring module in DIR/node_modules
 // (the launcher tests build their own copy this way, with the same options as dist/). The native keyring module is not bundled here: the
 // package script (scripts/package.ts) puts the binary of each target platform into dist/native/.
 //
@@ -10,7 +10,9 @@
 //   required when the bundle starts;
 // - lazy chunks (LAZY): what most sessions never run (node-vault and axios, the MCP SDK's OAuth client,
 //   secretlint's rule preset), required on first use: the main bundle holds a small facade per module
-//   whose properties load the chunk when first read (a call, `instanceof`, a constant), not before.
+//   whose properties load the chunk when first read (a call, `instanceof`, a constant), not before;
+// - core.js (CORE): the extension's own modules the mcp-tokens launcher uses too, so that the package
+//   holds one copy; the launcher (dist/cli/) requires it and the chunks above from `../`.
 import * as esbuild from 'esbuild';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -316,7 +318,8 @@ if (!watch) rmSync('dist', { recursive: true, force: true });
 const { facades, modules } = await buildChunks('dist');
 const main = mainBuilds(facades, buildFacades('dist', '../'), modules);
 if (watch) {
-  for (const b of main) await (await esbuild.context(b)).watch();
+  // core.js too: extension.js takes those modules from it (a new import or export there needs a restart).
+  for (const b of [coreBuild('dist', modules, facades), ...main]) await (await esbuild.context(b)).watch();
 } else {
   await Promise.all(main.map((b) => esbuild.build(b)));
   chmodSync(join('dist', 'cli', 'mcp-tokens.mjs'), 0o755);
