@@ -123,7 +123,7 @@ class Verifier {
     const spec = SERVICES[service];
     const base = await vscode.window.showInputBox({
       title: vscode.l10n.t('{0}: base URL', title),
-      prompt: vscode.l10n.t("The API's base URL. Keep {0} for the public service, or enter your enterprise host's, e.g. {1}", spec.defaultBase, String(spec.baseExample)),
+      prompt: vscode.l10n.t("The API's base URL. Keep {0} for the public service, or enter your enterprise host's, e.g. {1}", String(spec.defaultBase), String(spec.baseExample)),
       value: same?.baseUrl ?? spec.defaultBase,
       ignoreFocusOut: true,
       validateInput: checkUrl,
