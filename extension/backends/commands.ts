@@ -24,6 +24,7 @@ import { backendRegistry } from './registry';
 import { vaultCommandHandlers } from './vaultCommands';
 import { healthIcon, healthSummary } from './healthText';
 import { ArgumentError, registerCommandGroup, type CommandInput } from '../platform/commands';
+import { sentences } from '../platform/l10n';
 import type { ArgsOf, CommandName } from '../platform/commandTable';
 
 const MIGRATION_KEY = 'mcpTokens.migrationJournal';
@@ -96,7 +97,7 @@ class BackendCommands {
       results.map((h) => ({
         label: `${healthIcon(h)} ${BACKEND_LABELS[h.backend]}`,
         description: healthSummary(h),
-        detail: h.healthy ? h.detail : [h.cause, h.fix && vscode.l10n.t('Fix: {0}', h.fix)].filter(Boolean).join(' '),
+        detail: h.healthy ? h.detail : sentences(h.cause, h.fix && vscode.l10n.t('Fix: {0}', h.fix)),
         health: h,
       })),
       { title: vscode.l10n.t('MCP Tokens: Backends'), placeHolder: vscode.l10n.t('Backend health (select one to act on it)') },
@@ -404,10 +405,9 @@ class BackendCommands {
         : vscode.l10n.t('Imported {0} tokens.', imported.length);
     this.s.log.info(`${summary}${failures.length ? ` Failed: ${failures.join('; ')}` : ''}`);
     for (const w of warnings) this.s.log.warn(`Import: ${w}`);
-    const warned = warnings.length === 1 ? vscode.l10n.t('1 problem: {0}', warnings.join(' ')) : vscode.l10n.t('{0} problems: {1}', warnings.length, warnings.join(' '));
-    const reported = warnings.length ? ` ${warned}` : '';
-    if (failures.length) void vscode.window.showErrorMessage(`${summary} ${vscode.l10n.t('{0} failed: {1}', failures.length, failures.join('; '))}${reported}`);
-    else if (reported) void vscode.window.showWarningMessage(`${summary}${reported}`);
+    const reported = warnings.length === 0 ? undefined : warnings.length === 1 ? vscode.l10n.t('1 problem: {0}', sentences(...warnings)) : vscode.l10n.t('{0} problems: {1}', warnings.length, sentences(...warnings));
+    if (failures.length) void vscode.window.showErrorMessage(sentences(summary, vscode.l10n.t('{0} failed: {1}', failures.length, failures.join('; ')), reported));
+    else if (reported) void vscode.window.showWarningMessage(sentences(summary, reported));
     else void vscode.window.showInformationMessage(summary);
     return { imported, skipped };
   }

@@ -3,6 +3,7 @@ import { errorText } from '../../server/core/errors';
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 import type { Config } from '../config';
+import { sentences } from '../platform/l10n';
 import { BACKEND_LABELS, type BackendId } from '../../server/core/model';
 import type { SecretBackend } from '../store/backend';
 import { refreshKey } from '../../server/core/oauthKeys';
@@ -74,7 +75,7 @@ function watchConsistency(store: TokenStore, config: Config, log: vscode.LogOutp
             ? vscode.l10n.t('{0} token metadata entries could not be read ({1} written by a newer version of MCP Token Manager, left as they are).', damage.length, newer)
             : vscode.l10n.t('{0} token metadata entries could not be read.', damage.length);
       const rebuild = vscode.l10n.t('Rebuild from Backends');
-      const choice = await vscode.window.showWarningMessage(`${unread} ${rest}`, rebuild);
+      const choice = await vscode.window.showWarningMessage(sentences(unread, rest), rebuild);
       if (choice === rebuild) {
         try {
           await store.rebuild();

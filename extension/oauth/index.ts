@@ -15,6 +15,7 @@ import { OAuthManager, type OAuthServerRef, type OAuthUi, type RefreshOutcome } 
 import { Leases, secretStorageLeaseStorage } from '../store/lease';
 import { ACCESS_NAMESPACE, refreshKey } from './session';
 import { inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
+import { sentences } from '../platform/l10n';
 import type { ArgsOf } from '../platform/commandTable';
 
 
@@ -248,7 +249,7 @@ export function registerOAuth(s: Services, { manager, ui }: OAuthFeature): void 
     const result = await manager.signOut(key);
     const done = vscode.l10n.t('Signed out of {0}.', keyId(key));
     const detail = result.revoked ? vscode.l10n.t('The tokens were revoked.') : result.error ? vscode.l10n.t('Revocation failed ({0}); the tokens were deleted here.', result.error) : '';
-    void vscode.window.showInformationMessage(detail ? `${done} ${detail}` : done);
+    void vscode.window.showInformationMessage(sentences(done, detail));
     return result;
   };
 

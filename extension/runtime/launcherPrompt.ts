@@ -12,12 +12,13 @@ export async function askLauncherConsent(identity: ServerIdentity, keys: readonl
     vscode.l10n.t('The mcp-tokens launcher asks for {0}. Allow?', keys.map((k) => formatReference(k)).join(', ')),
     {
       modal: true,
-      detail:
-        `${identity.target}\n\n` +
+      detail: [
+        identity.target,
         vscode.l10n.t(
           'The value goes to exactly this command line, started by the program named above. "{0}" is remembered until you revoke it under the token in the Tokens view; any change to the command, its arguments, its directory or the program that starts it asks again.',
           always,
         ),
+      ].join('\n\n'),
     },
     once,
     always,

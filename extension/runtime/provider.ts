@@ -429,12 +429,13 @@ async function askConsent(label: string, fileLabel: string, file: ServerFile, id
     vscode.l10n.t('Allow the MCP server "{0}" to use {1}?', label, keys.map((k) => formatReference(k)).join(', ')),
     {
       modal: true,
-      detail:
-        `${linked ? vscode.l10n.t('Defined in {0} (a link to {1}).', fileLabel, identity.file) : vscode.l10n.t('Defined in {0}.', fileLabel)}\n${identity.target}\n\n` +
+      detail: [
+        [linked ? vscode.l10n.t('Defined in {0} (a link to {1}).', fileLabel, identity.file) : vscode.l10n.t('Defined in {0}.', fileLabel), identity.target].join('\n'),
         vscode.l10n.t(
           'The token value is handed to exactly this launch at each start. "{0}" is remembered until you revoke it under the token in the Tokens view; any change to the command, arguments, directory, environment, environment file, URL or headers asks again.',
           always,
         ),
+      ].join('\n\n'),
     },
     once,
     always,

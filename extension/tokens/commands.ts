@@ -32,6 +32,7 @@ import type { Services } from '../services';
 import type { DeletedToken } from '../store/tokenStore';
 import { ArgumentError, errorText as message, inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf, CommandName } from '../platform/commandTable';
+import { sentences } from '../platform/l10n';
 import { detailLines, shortDescription } from './description';
 import { candidateFor, findCredentials, parseEnvFile, type CredentialCandidate } from './envImport';
 
@@ -146,7 +147,7 @@ class TokenCommands implements vscode.Disposable {
       a.jwtUnsigned ? vscode.l10n.t('The JWT is unsigned (alg: none): nothing vouches for its claims.') : '',
     ].filter(Boolean);
     const stored = vscode.l10n.t('Stored {0}.', formatReference(meta));
-    void this.announce(notes.length ? `${stored} ${notes.join(' ')}` : stored, meta);
+    void this.announce(sentences(stored, ...notes), meta);
     return meta;
   }
 
@@ -630,7 +631,7 @@ class TokenCommands implements vscode.Disposable {
       for (const p of picks) {
         const target = await vscode.window.showInputBox({
           title: vscode.l10n.t('Reference for {0}', p.candidate.variable),
-          prompt: 'namespace:name',
+          prompt: vscode.l10n.t({ message: 'namespace:name', comment: ['The form of a token key, typed by the user: translate the words only if the user may type them so'] }),
           value: keyId(p.candidate.suggested),
           validateInput: (v) => (parseKeyId(v) ? undefined : vscode.l10n.t('Enter namespace:name (letters, digits, "-", "_", ".").')),
           ignoreFocusOut: true,
@@ -659,19 +660,17 @@ class TokenCommands implements vscode.Disposable {
     }
     this.s.log.info(`Imported ${stored.length} token(s): ${stored.map((k) => keyId(k)).join(', ') || 'none'}.${skipped.length ? ` Skipped: ${skipped.join(', ')}.` : ''}`);
     for (const line of report) this.s.log.warn(`Import: ${line}`);
-    const summary = [
+    const summary = sentences(
       stored.length === 1 ? vscode.l10n.t('Imported 1 token.') : vscode.l10n.t('Imported {0} tokens.', stored.length),
       skipped.length === 0
-        ? ''
+        ? undefined
         : skipped.length === 1
           ? vscode.l10n.t('Skipped 1 that already exists: {0}.', skipped.join(', '))
           : vscode.l10n.t('Skipped {0} that already exist: {1}.', skipped.length, skipped.join(', ')),
-    ]
-      .filter(Boolean)
-      .join(' ');
+    );
     if (report.length) {
-      const problems = report.length === 1 ? vscode.l10n.t('1 problem: {0}', report.join(' ')) : vscode.l10n.t('{0} problems: {1}', report.length, report.join(' '));
-      void vscode.window.showWarningMessage(`${summary} ${problems}`, vscode.l10n.t('Show Log')).then((c) => c && this.s.log.show());
+      const problems = report.length === 1 ? vscode.l10n.t('1 problem: {0}', sentences(...report)) : vscode.l10n.t('{0} problems: {1}', report.length, sentences(...report));
+      void vscode.window.showWarningMessage(sentences(summary, problems), vscode.l10n.t('Show Log')).then((c) => c && this.s.log.show());
     } else if (!obj || stored.length) {
       void vscode.window.showInformationMessage(summary);
     }
