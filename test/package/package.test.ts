@@ -100,7 +100,7 @@ test('every package holds the same bundles, every chunk they require, and nothin
     assert.match(name, /^extension\/dist\/[\w-]+\.js$/);
     for (const m of text.matchAll(/require\("\.\/([\w-]+\.js)"\)/g)) assert.ok(entries.has(`extension/dist/${m[1]}`), `${name} requires ./${m[1]}, which is not in the package`);
   }
-  for (const must of ['extension/dist/extension.js', 'extension/dist/server.js', 'extension/dist/cli/mcp-tokens.mjs', 'extension/package.json', 'extension/package.nls.json']) assert.ok(entries.has(must), must);
+  for (const must of ['extension/dist/extension.js', 'extension/dist/server.js', 'extension/dist/cli/mcp-tokens.mjs', 'extension/package.json', 'extension/package.nls.json', 'extension/l10n/bundle.l10n.json']) assert.ok(entries.has(must), must);
   for (const name of entries.keys()) assert.doesNotMatch(name, /\.map$|\.ts$|node_modules\/|^extension\/(test|extension|server|scripts)\//, name);
 });
 
