@@ -176,11 +176,7 @@ describe('foundation in code-server', () => {
 
   test('Copy Token Value… from the tree context menu asks in a modal, copies, then clears the clipboard', async () => {
     const row = vs.page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').filter({ hasText: 'github' }).first();
-    await row.click({ button: 'right' });
-    const menuItem = vs.page.locator('.context-view .action-label, .monaco-menu .action-label').filter({ hasText: /^Copy Token Value/ }).first();
-    await menuItem.waitFor({ state: 'visible', timeout: 10_000 });
-    await vs.screenshot('context-menu');
-    await menuItem.click();
+    await vs.contextMenu(row, /^Copy Token Value/, () => vs.screenshot('context-menu'));
     const d = await vs.dialogs.waitFor(15_000, /Copy the value of bearer:github to the clipboard\?/);
     assert.match(d.detail, new RegExp(`cleared after ${CLEAR_SECONDS} seconds`));
     assert.ok(!JSON.stringify(d).includes(githubValue));

@@ -73,10 +73,7 @@ describe('history, audit trail and expiry (e2e)', { timeout: 600_000 }, () => {
 
   test('a version is restored through the tree context menu and the real dialog', async () => {
     const oldest = vs.page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').filter({ hasText: /#2 · replaced/ }).first();
-    await oldest.click({ button: 'right' });
-    const item = vs.page.locator('.context-view .action-label, .monaco-menu .action-label').filter({ hasText: /^Restore This Version/ }).first();
-    await item.waitFor({ state: 'visible', timeout: 10_000 });
-    await item.click();
+    await vs.contextMenu(oldest, /^Restore This Version/, () => vs.screenshot('version-context-menu'));
     const d = await vs.dialogs.waitFor(15_000, /Restore the value of bearer:hist with version 2/);
     assert.match(d.detail, /kept in History/);
     await vs.screenshot('restore-version-dialog');

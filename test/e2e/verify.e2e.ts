@@ -71,11 +71,7 @@ test('Verify Token from the tree asks naming the host, then the tree shows the i
   await vs.runCommand('workbench.view.extension.mcpTokens');
   await waitUntil('the github row', () => tokenRow('github'));
   const row = vs.page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').filter({ hasText: 'github' }).first();
-  await row.click({ button: 'right' });
-  const item = vs.page.locator('.context-view .action-label, .monaco-menu .action-label').filter({ hasText: /^Verify Token/ }).first();
-  await item.waitFor({ state: 'visible', timeout: 10_000 });
-  await vs.screenshot('context-menu');
-  await item.click();
+  await vs.contextMenu(row, /^Verify Token/, () => vs.screenshot('context-menu'));
   const d = await vs.dialogs.waitFor(15_000, new RegExp(`Send the value of bearer:github to ${escape(api.origin)} \\(GitHub\\)\\?`));
   assert.match(d.detail, new RegExp(`Later verifications of this token at ${escape(api.origin)} will not ask again`));
   assert.deepEqual(d.buttons.filter((b) => b === 'Verify'), ['Verify']);

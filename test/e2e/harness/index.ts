@@ -95,6 +95,8 @@ export interface VSCode {
   openActivity(title: string): Promise<void>;
   /** The body of the side-bar view whose header title is `title` (e.g. "Tokens"). */
   view(title: string): Locator;
+  /** Opens `row`'s context menu (right click) and runs the item whose label matches `item` (`onOpen` runs while the menu is open, e.g. a screenshot). */
+  contextMenu(row: Locator, item: RegExp, onOpen?: () => Promise<unknown>): Promise<void>;
   /** Rows of the tree/list views in the side bar (or only of view `title`): label, description, aria-label. */
   sideBarRows(title?: string): Promise<{ label: string; description: string; ariaLabel: string }[]>;
   /** Dismisses every notification (toasts pile up: VS Code shows at most 3). */
@@ -258,6 +260,18 @@ function pageHelpers(page: Page) {
       await page.locator(`.part.activitybar .action-item a[aria-label^="${title}"], .part.activitybar .action-item[aria-label^="${title}"]`).first().click();
     },
     view,
+    async contextMenu(row: Locator, item: RegExp, onOpen?: () => Promise<unknown>) {
+      await row.click({ button: 'right' });
+      const entry = page.locator('.context-view .action-item').filter({ has: page.locator('.action-label', { hasText: item }) }).first();
+      await entry.waitFor({ state: 'visible', timeout: 10_000 });
+      await onOpen?.();
+      // The item is picked the way the keyboard does it (focus, Enter): a mouse click that lands while
+      // the menu is still being laid out is sometimes lost (the menu stays open and nothing runs).
+      await entry.hover();
+      for (let i = 0; i < 50 && !(await entry.evaluate((e: any) => e.classList.contains('focused'))); i++) await page.waitForTimeout(50);
+      await page.keyboard.press('Enter');
+      await page.locator('.context-view .monaco-menu').first().waitFor({ state: 'hidden', timeout: 10_000 });
+    },
     async sideBarRows(title?: string) {
       const scope = title ? view(title) : page.locator('#workbench\\.parts\\.sidebar');
       return scope.locator('.monaco-list-row').evaluateAll((rows) =>
