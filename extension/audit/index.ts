@@ -124,7 +124,7 @@ async function filterOf(s: Services, input: FilterInput, title: string): Promise
   }
   if (pick.id === 'days') {
     const days = await vscode.window.showQuickPick(
-      [1, 7, 30, 90, 365].map((d) => ({ label: d === 1 ? vscode.l10n.t('Last day') : vscode.l10n.t('Last {0} days', d), days: d })),
+      [1, 7, 30, 90, 365].map((d) => ({ label: d === 1 ? vscode.l10n.t('Last 1 day') : vscode.l10n.t('Last {0} days', d), days: d })),
       { title, placeHolder: vscode.l10n.t('Events of the last…') },
     );
     return days ? { days: days.days } : undefined;
