@@ -15,6 +15,7 @@
 import { z } from 'zod';
 import type { TokenMetadata, TokenType } from '../../server/core/model';
 import { keyId, parseKeyId, type TokenKey } from '../../server/core/reference';
+import { parseJsonAs } from '../../server/core/json';
 import type { DiscoveredToken } from '../store/backend';
 
 export const MCP_CLI_SERVICE = 'mcp-cli';
@@ -149,15 +150,9 @@ function missing(field: string): never {
 }
 
 export function parseStoredToken(json: string): StoredToken {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    throw new StoredTokenError('The stored entry is not mcp-cli JSON (StoredToken).');
-  }
-  const parsed = storedTokenSchema.safeParse(raw);
-  if (!parsed.success) throw new StoredTokenError('The stored entry does not have the shape of an mcp-cli StoredToken.');
-  return parsed.data;
+  const parsed = parseJsonAs(storedTokenSchema, json);
+  if (parsed.ok) return parsed.value;
+  throw new StoredTokenError(parsed.why === 'json' ? 'The stored entry is not mcp-cli JSON (StoredToken).' : 'The stored entry does not have the shape of an mcp-cli StoredToken.');
 }
 
 /** Non-secret facts of a StoredToken (type, provider, expiry) for discovery. */

@@ -25,7 +25,7 @@ import { SecretStorageBackend } from './secretStorage';
 import { VAULT_SECRET_ID_SECRET, VAULT_SECRET_PREFIX, VAULT_TOKEN_SECRET, VaultBackend, confirmedVaultTargets, readVaultSettings } from './vault';
 
 /** What a descriptor reads of the settings. */
-export type BackendConfig = Pick<Config, 'section' | 'onDidChange'>;
+export type BackendConfig = Pick<Config, 'section' | 'onDidChange' | 'historyLimits'>;
 
 /** What a backend is created with: the extension's SecretStorage and state, its settings and log. */
 export interface BackendSetup {
@@ -123,6 +123,8 @@ const DESCRIPTORS: readonly BackendDescriptor[] = [
         },
         isActive,
         log,
+        // Each secret keeps as many KV versions as the History may list (the earlier values and the current one).
+        keepVersions: () => config.historyLimits().maxVersions + 1,
         // Only to an address (and TLS settings) the user confirmed: settings are writable by any extension.
         isConfirmed: (id) => confirmedVaultTargets(globalState).includes(id),
       });

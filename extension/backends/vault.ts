@@ -107,6 +107,11 @@ export interface VaultBackendOptions {
    * settings, so a changed address must be confirmed before the Vault token or a value goes there.
    */
   readonly isConfirmed?: (target: string) => boolean;
+  /**
+   * KV versions each secret keeps (its `max_versions` metadata), when given: the History's earlier
+   * values and the current one. Without it, the mount's setting (Vault's default: 10) applies.
+   */
+  readonly keepVersions?: () => number;
 }
 
 /** Where requests go and how they are protected: what the user confirms. */
@@ -243,6 +248,9 @@ export class VaultBackend implements SecretBackend {
   private tokenSource: 'secretStorage' | 'env' | 'approle' | undefined;
   private tokenTtl: number | undefined;
   private lastRenewal: { at: Date; ok: boolean; message?: string } | undefined;
+  /** Secret paths whose `max_versions` this session set, with the value set. */
+  private readonly keptVersions = new Map<string, number>();
+  private keepVersionsWarned = false;
 
   constructor(private readonly options: VaultBackendOptions) {}
 
@@ -254,6 +262,7 @@ export class VaultBackend implements SecretBackend {
     this.authenticated = undefined;
     this.tokenSource = undefined;
     this.tokenTtl = undefined;
+    this.keptVersions.clear();
   }
 
   dispose(): void {
@@ -281,6 +290,28 @@ export class VaultBackend implements SecretBackend {
     // A 200 that is not Vault's answer (a proxy's page, `{}`) must not count as stored.
     const parsed = kvWriteSchema.safeParse(answer);
     if (!parsed.success) throw unexpectedAnswer('write', where, answer, 'a KV v2 answer with data.version (a positive integer)');
+    await this.keepHistory(r, path);
+  }
+
+  /**
+   * Sets the secret's `max_versions` to what the History may list, once per secret and session:
+   * otherwise Vault's default of 10 (or the mount's setting) destroys versions the History still
+   * lists. A key's own `max_versions` overrides the mount's (Vault's KV v2 `config` documentation).
+   * A policy without `update` on `<mount>/metadata/…` leaves the mount's limit, with one warning: the
+   * value is stored either way.
+   */
+  private async keepHistory(r: Resolved, path: string): Promise<void> {
+    const keep = this.options.keepVersions?.();
+    if (keep === undefined || this.keptVersions.get(path) === keep) return;
+    const where = `${r.settings.mount}/metadata/${path}`;
+    try {
+      await this.request(r, 'write', where, (c) => c.write(where, { max_versions: keep }), false);
+      this.keptVersions.set(path, keep);
+    } catch (e) {
+      if (this.keepVersionsWarned) return;
+      this.keepVersionsWarned = true;
+      this.options.log?.('warn', `Could not set max_versions ${keep} on ${where} (${errorText(e)}): Vault keeps the mount's number of versions, so the History may list fewer earlier values.`);
+    }
   }
 
   async remove(key: TokenKey): Promise<void> {
@@ -301,8 +332,9 @@ export class VaultBackend implements SecretBackend {
 
   /**
    * The version history is the secret's own KV v2 versions: the store records the version a replaced
-   * value has, reads it with `?version=`, and destroys the versions it prunes. Vault itself keeps at
-   * most the mount's `max_versions` (default 10, so 9 earlier values); what it dropped is gone.
+   * value has, reads it with `?version=`, and destroys the versions it prunes. Each write sets the
+   * secret's `max_versions` to the History's limit plus the current value (`keepHistory`); where that
+   * is refused, Vault keeps the mount's number (default 10, so 9 earlier values) and what it dropped is gone.
    */
   readonly versions: BackendVersions = {
     current: async (key) => (await this.alive(key)).at(-1)?.version,

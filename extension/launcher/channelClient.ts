@@ -16,6 +16,7 @@ import {
   type ChannelAnswer,
   type ChannelRequest,
 } from './channelProtocol';
+import { parseJsonAs } from '../../server/core/json';
 
 /** What the user reads when no VS Code serves the channel. */
 export const NOT_SERVING =
@@ -101,13 +102,7 @@ export async function requestValues(req: Omit<ChannelRequest, 'v' | 'secret'>, o
       finish(new ChannelUnavailableError(gone ? NOT_SERVING : `The channel to VS Code failed (${e.code ?? e.message}).`));
     });
   });
-  let raw: unknown;
-  try {
-    raw = JSON.parse(line);
-  } catch {
-    throw new ChannelUnavailableError('The channel answer is not JSON; it was refused.');
-  }
-  const answer = answerSchema.safeParse(raw);
-  if (!answer.success) throw new ChannelUnavailableError('The channel answer does not have the expected shape; it was refused.');
-  return answer.data;
+  const answer = parseJsonAs(answerSchema, line);
+  if (answer.ok) return answer.value;
+  throw new ChannelUnavailableError(answer.why === 'json' ? 'The channel answer is not JSON; it was refused.' : 'The channel answer does not have the expected shape; it was refused.');
 }

@@ -130,18 +130,19 @@ export class OAuthManager implements Disposable {
   }
 
   /** One operation per token at a time: a second caller shares the first one's result. */
-  private once<T>(key: TokenKey, op: string, work: () => Promise<T>): Promise<T> {
+  private once<T>(key: TokenKey, op: string, work: () => Promise<T>, audit?: (work: () => Promise<T>) => Promise<T>): Promise<T> {
     const id = `${op}|${keyId(key)}`;
     const running = this.inflight.get(id) as Promise<T> | undefined;
+    // A caller that joins a running operation shares its result, and its one audit event.
     if (running) return running;
-    const p = work().finally(() => this.inflight.delete(id));
+    const p = (audit ? audit(work) : work()).finally(() => this.inflight.delete(id));
     this.inflight.set(id, p);
     return p;
   }
 
   /** Runs the browser sign-in for `key` against `server.url` and stores the tokens. */
   signIn(key: TokenKey, server: OAuthServerRef, options: SignInOptions = {}): Promise<TokenMetadata> {
-    return this.audited('sign-in', key, server, () => this.signInOnce(key, server, options), () => 'ok');
+    return this.signInOnce(key, server, options);
   }
 
   private signInOnce(key: TokenKey, server: OAuthServerRef, options: SignInOptions): Promise<TokenMetadata> {
@@ -190,7 +191,7 @@ export class OAuthManager implements Disposable {
       });
       this.log('info', `Signed in ${keyId(key)} at ${result.info.metadata.issuer} (scopes: ${meta.oauth?.scopes?.join(' ') || 'none'}).`);
       return meta;
-    });
+    }, (work) => this.audited('sign-in', key, server, work, () => 'ok'));
   }
 
   private async clientFor(meta: TokenMetadata, server?: OAuthServerRef): Promise<StoredClient | undefined> {
@@ -229,7 +230,7 @@ export class OAuthManager implements Disposable {
    * (options.leases), only one window refreshes at a time; the others wait for its result.
    */
   refresh(key: TokenKey, options: { force?: boolean; server?: OAuthServerRef } = {}): Promise<RefreshOutcome> {
-    return this.audited('refresh', key, options.server, () => this.refreshOnce(key, options), (o) => (o === 'fresh' ? undefined : o === 'refreshed' ? 'ok' : o));
+    return this.refreshOnce(key, options);
   }
 
   /** Runs `work` and records its outcome (`outcomeOf`: undefined records nothing, e.g. a token still fresh). */
@@ -255,7 +256,9 @@ export class OAuthManager implements Disposable {
       if (!options.force && !this.expiresSoon(meta)) return 'fresh';
       if (!this.options.leases) return this.refreshNow(key, options);
       return this.underLease(key, meta, this.options.leases, () => this.refreshNow(key, options));
-    });
+    }, (work) =>
+      this.audited('refresh', key, options.server, work, (o) => (o === 'fresh' ? undefined : o === 'refreshed' ? 'ok' : o)),
+    );
   }
 
   /**

@@ -2,10 +2,11 @@
  * Version history, the audit trail and expiry in a real VS Code (code-server + Chromium): a token is
  * rotated through the UI and its History children appear in the Tokens view; a version is restored
  * through the tree's context menu and the real modal; Show Audit Log filters by token (the QuickPick
- * and the document); an expired token brings the status bar item and a notification, and the item
+ * and the document); Export Audit Log writes them through the real save dialog; an expired token brings the status bar item and a notification, and the item
  * opens the Tokens view filtered to it. No value is found in any file of the run.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { launch, testSecret, type VSCode } from './harness';
 
@@ -108,6 +109,33 @@ describe('history, audit trail and expiry (e2e)', { timeout: 600_000 }, () => {
     assert.ok(!JSON.stringify(all).includes(v1) && !JSON.stringify(all).includes(other));
   });
 
+  test('Export Audit Log (palette, filter, the real save dialog) writes the filtered events as JSON lines, never a value', async () => {
+    await vs.palette('MCP Tokens: Export Audit Log…');
+    await vs.quickInput.waitOpen(/Which events/);
+    await vs.quickInput.pick(/By token/);
+    await vs.quickInput.waitOpen(/Events of which token/);
+    await vs.quickInput.pick('bearer:hist');
+    // code-server's save dialog is VS Code's simple file dialog: a quick input holding the path.
+    await vs.quickInput.waitOpen(/Export the audit log to/);
+    const suggested = /mcp-tokens-audit-\d{4}-\d\d-\d\d\.jsonl$/;
+    await waitUntil('the suggested file name', async () => suggested.test((await vs.quickInput.state()).value), 5_000).catch(async (e) => {
+      throw new Error(`${(e as Error).message}: the dialog holds ${JSON.stringify((await vs.quickInput.state()).value)}`);
+    });
+    await vs.screenshot('export-audit-save-dialog');
+    // The suggested place (the workspace folder) is taken as it is: Enter, as a user would.
+    const file = (await vs.quickInput.state()).value;
+    assert.ok(vs.dirs.workspace && file.startsWith(vs.dirs.workspace), `${file} is in the workspace folder`);
+    await vs.page.keyboard.press('Enter');
+    await waitUntil('the exported file', async () => existsSync(file));
+    await vs.notifications.waitFor(/Exported \d+ audit events? to /);
+    const text = readFileSync(file, 'utf8');
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; tokens?: string[]; outcome: string; time: string });
+    assert.ok(lines.length >= 5, text);
+    assert.ok(lines.every((e) => e.tokens?.includes('bearer:hist')), 'only the picked token');
+    assert.ok(lines.some((e) => e.kind === 'rotate') && lines.some((e) => e.kind === 'restore') && lines.some((e) => e.kind === 'copy'));
+    for (const v of [v1, v2, v3, other]) assert.ok(!text.includes(v), 'no value in the export');
+  });
+
   test('an expired token shows the status bar item and a notification; the item opens the filtered list', async () => {
     await vs.clearNotifications();
     await vs.runCommand('mcpTokens.setToken', { namespace: 'bearer', name: 'old', type: 'bearer', value: old, expiresAt: '2020-01-01T00:00:00Z' });
@@ -120,8 +148,10 @@ describe('history, audit trail and expiry (e2e)', { timeout: 600_000 }, () => {
       const names = (await rows()).map((r) => r.label);
       return names.includes('old') && !names.includes('hist') && !names.includes('unrelated');
     });
-    const message = await vs.view('Tokens').innerText();
-    assert.match(message, /Showing 1 of 3 tokens \(expired or expiring soon\)/);
+    // The view's message is drawn after its rows.
+    await waitUntil('the filter message', async () => /Showing 1 of 3 tokens \(expired or expiring soon\)/.test(await vs.view('Tokens').innerText()), 5_000).catch(async (e) => {
+      throw new Error(`${(e as Error).message}: the view shows ${JSON.stringify(await vs.view('Tokens').innerText())}`);
+    });
     await vs.screenshot('expired-filtered');
     await vs.runCommand('mcpTokens.clearFilter');
   });

@@ -1,6 +1,7 @@
 /**
  * The config reader's checks for the fuzz tests: parseMcpConfig (the provider's reader) on a
- * document in both flavors never throws, answers within SMALL_DOC_BOUND_MS, and reports spans inside
+ * document in both flavors never throws, answers within SMALL_DOC_BOUND_MS (the best of up to 4 timings
+ * of a document over it), and reports spans inside
  * the document. Used inside languageServer.fuzz.test.ts's loop, so that the reader sees the same
  * 100,000 documents as the language service.
  */
@@ -37,7 +38,14 @@ export function checkConfigReader(text: string, what: string, stats: ReaderStats
     } catch (e) {
       assert.fail(`${what}: the config reader (${flavor}) threw: ${e instanceof Error ? e.stack : String(e)}`);
     }
-    const ms = performance.now() - t0;
+    let ms = performance.now() - t0;
+    // Over the bound: timed again (the best of 3), so that a GC pause or a busy machine is not taken
+    // for a slow document; a document the reader is really slow on stays over it.
+    for (let i = 0; i < 3 && ms >= SMALL_DOC_BOUND_MS; i++) {
+      const t1 = performance.now();
+      parseMcpConfig(text, flavor);
+      ms = Math.min(ms, performance.now() - t1);
+    }
     stats.slowestMs = Math.max(stats.slowestMs, ms);
     stats.servers += parsed.servers.length;
     checkReaderSpans(text, parsed, `${what} (${flavor})`);

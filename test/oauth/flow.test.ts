@@ -12,7 +12,7 @@ import { createAuthFetch } from '../../extension/oauth/authFetch';
 import { OAuthFlowError } from '../../extension/oauth/errors';
 import { headlessBrowser } from '../../extension/oauth/headless';
 import { startLoopback } from '../../extension/oauth/loopback';
-import { OAuthManager, type OAuthUi } from '../../extension/oauth/manager';
+import { OAuthManager, type OAuthManagerOptions, type OAuthUi } from '../../extension/oauth/manager';
 import { createMemoryTokenStore } from '../../extension/store/memoryStore';
 import { clientKey, refreshKey } from '../../extension/oauth/session';
 import { startTestOAuthServer, type TestOAuthServer, type TestServerOptions } from './fixtures/oauthServer';
@@ -49,13 +49,16 @@ function ui(confirm = true, browser: (url: URL) => Promise<void> = headlessBrows
   return { ui: value, asked, notified };
 }
 
+type AuditEvent = Parameters<NonNullable<OAuthManagerOptions["audit"]>>[0];
+
 function setup(options: { confirm?: boolean; now?: () => number; browser?: (url: URL) => Promise<void> } = {}) {
   const { store, backend } = createMemoryTokenStore();
   const logs: string[] = [];
+  const audit: AuditEvent[] = [];
   const u = ui(options.confirm, options.browser);
-  const manager = new OAuthManager(store, u.ui, { now: options.now, log: (level, m) => logs.push(`${level}: ${m}`), signInTimeoutMs: 10_000 });
+  const manager = new OAuthManager(store, u.ui, { now: options.now, log: (level, m) => logs.push(`${level}: ${m}`), signInTimeoutMs: 10_000, audit: (e) => audit.push(e) });
   managers.push(manager);
-  return { store, backend, manager, logs, ...u };
+  return { store, backend, manager, logs, audit, ...u };
 }
 
 /** Asserts no stored secret value appears in any of the texts. */
@@ -73,6 +76,41 @@ async function listToolsWith(url: string, manager: OAuthManager): Promise<string
     await transport.close();
   }
 }
+
+describe('audit trail', () => {
+  test('sign-in, a refresh and a refused refresh each leave one event (kind, token, outcome, server), never a value', async () => {
+    const s = await server({ accessTtl: 120 });
+    let offset = 0;
+    const { manager, audit, backend } = setup({ now: () => Date.now() + offset, confirm: false });
+    await manager.signIn(KEY, { name: 'test', url: s.mcpUrl });
+    assert.deepEqual(audit.map((e) => [e.kind, e.outcome]), [['sign-in', 'ok']]);
+    assert.deepEqual(audit[0]!.tokens, [KEY]);
+    assert.equal(audit[0]!.actor?.server, 'test');
+
+    assert.equal(await manager.ensureFresh(KEY, { url: s.mcpUrl }), true);
+    assert.equal(audit.length, 1, 'a token still fresh is not refreshed, and nothing is recorded');
+    offset = 100_000;
+    assert.equal(await manager.ensureFresh(KEY, { url: s.mcpUrl }), true);
+    assert.deepEqual(audit.map((e) => [e.kind, e.outcome]), [['sign-in', 'ok'], ['refresh', 'ok']]);
+
+    const secrets = [...backend.values.values()];
+    s.revokeAllRefreshTokens();
+    assert.equal(await manager.refresh(KEY, { force: true }), 'sign-in-required');
+    const last = audit.at(-1)!;
+    assert.deepEqual([last.kind, last.outcome, last.reason], ['refresh', 'failed', 'sign-in-required']);
+    assert.equal(audit.length, 3);
+    assertNoSecrets(audit.map((e) => JSON.stringify(e)), secrets);
+  });
+
+  test('a sign-in refused by the authorization server is recorded as failed, with the reason', async () => {
+    const s = await server({ iss: 'wrong' });
+    const { manager, audit } = setup();
+    await assert.rejects(manager.signIn(KEY, { url: s.mcpUrl }));
+    assert.equal(audit.length, 1);
+    assert.deepEqual([audit[0]!.kind, audit[0]!.outcome], ['sign-in', 'failed']);
+    assert.match(audit[0]!.reason ?? '', /RFC 9207|iss/);
+  });
+});
 
 describe('sign-in', () => {
   test('full flow: discovery, DCR, PKCE, resource, loopback, token exchange; the token lands in the store and is accepted', async () => {

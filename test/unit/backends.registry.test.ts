@@ -26,7 +26,7 @@ const without = registryFor(backendIdsFor({}));
 
 /** Settings as a user left them: every key at its fallback. */
 const defaults: SettingsSection = { string: (_k, fallback = '') => fallback, boolean: (_k, fallback) => fallback, number: (_k, _min, _max, fallback) => fallback };
-const config: BackendConfig = { section: () => defaults, onDidChange: () => ({ dispose: () => undefined }) };
+const config: BackendConfig = { section: () => defaults, onDidChange: () => ({ dispose: () => undefined }), historyLimits: () => ({ maxVersions: 10, maxAgeDays: 90 }) };
 
 /** A store built from a registry the way createTokenStore builds it, with every token going to `to`. */
 function storeOf(registry: BackendRegistry, to: BackendId) {

@@ -7,20 +7,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TokenStore } from '../../extension/store/tokenStore';
-import { DEFAULT_VAULT_SETTINGS, VaultBackend, type VaultSettings } from '../../extension/backends/vault';
+import { DEFAULT_VAULT_SETTINGS, VaultBackend, type VaultBackendOptions, type VaultSettings } from '../../extension/backends/vault';
 import { FakeVault, ROOT_TOKEN } from '../fixtures/vault/server';
 import { MemoryBackend, MemoryIndex } from '../unit/support/memoryBackend';
 
 let vault: FakeVault;
 const backends: VaultBackend[] = [];
 
-function make(settings: Partial<VaultSettings> = {}) {
+function make(settings: Partial<VaultSettings> = {}, options: Partial<VaultBackendOptions> = {}) {
   const backend = new VaultBackend({
     settings: () => ({ ...DEFAULT_VAULT_SETTINGS, address: vault.url, timeoutMs: 2000, ...settings }),
     credentials: { getToken: async () => ROOT_TOKEN, getSecretId: async () => undefined },
     env: {},
     isActive: () => true,
     retryDelayMs: 20,
+    ...options,
   });
   backends.push(backend);
   const index = new MemoryIndex();
@@ -31,8 +32,8 @@ function make(settings: Partial<VaultSettings> = {}) {
 let limits: { maxVersions?: number; maxAgeDays?: number } = {};
 
 /** A store with a SecretStorage stand-in for `local` and Vault for the rest, with history limits. */
-function makeHistory() {
-  const { backend } = make();
+function makeHistory(options: Partial<VaultBackendOptions> = {}) {
+  const { backend } = make({}, options);
   const local = new MemoryBackend('secretStorage');
   const store = new TokenStore({ backends: [local, backend], index: new MemoryIndex(), backendFor: (ns) => (ns === 'local' ? 'secretStorage' : 'vault'), historyLimits: () => limits });
   return { backend, store, local };
@@ -131,6 +132,49 @@ describe('Trash in Vault (fake Vault, KV v2)', () => {
     assert.equal(after[0].kv, 16, 'the replaced value (version 16) is the newest version');
     const alive2 = await kvVersions(backend, key);
     assert.deepEqual(after.map((v) => v.kv), alive2.filter((n) => n !== alive2.at(-1)).reverse(), 'still matching after the restore');
+  });
+
+  it("with the extension's keepVersions (History limit + 1), Vault keeps every version the History lists, also above its default of 10", async () => {
+    for (const maxVersions of [10, 20]) {
+      limits = { maxVersions };
+      const { store, backend } = makeHistory({ keepVersions: () => maxVersions + 1 });
+      await store.ready();
+      const key = { namespace: 'team', name: `keep-${maxVersions}` };
+      await store.set({ ...key, type: 'api-key', value: 'v-0' });
+      for (let i = 1; i <= 25; i++) await store.rotate(key, `v-${i}`);
+      const alive = await kvVersions(backend, key);
+      const history = store.listHistory(key);
+      assert.equal(history.length, maxVersions, `the History holds ${maxVersions} earlier values`);
+      assert.deepEqual(history.map((v) => v.kv), alive.filter((n) => n !== alive.at(-1)).reverse(), 'and Vault holds exactly those');
+      // The oldest listed version is readable (Vault did not destroy it under its default of 10).
+      const oldest = history.at(-1)!;
+      await store.restoreVersion(key, oldest.id);
+      assert.equal(await store.getValue(key), `v-${25 - maxVersions}`);
+      // max_versions is set once per secret and session, not at every write.
+      const metadataWrites = vault.requests.filter((r) => r.method !== 'GET' && r.method !== 'DELETE' && r.method !== 'LIST' && r.path.includes('/secret/metadata/') && r.path.endsWith(`/team/keep-${maxVersions}`));
+      assert.equal(metadataWrites.length, 1, JSON.stringify(metadataWrites.map((r) => r.method)));
+    }
+  });
+
+  it('a policy without update on metadata: the value is stored, one warning names the path, Vault keeps its default', async () => {
+    const token = 'hvs.no-metadata-update';
+    vault.addToken(token, { paths: { 'secret/data/*': ['create', 'read', 'update', 'delete'], 'secret/metadata/*': ['read', 'list', 'delete'], 'secret/destroy/*': ['update'] } });
+    const warnings: string[] = [];
+    limits = { maxVersions: 20 };
+    const { store, backend } = makeHistory({
+      keepVersions: () => 21,
+      credentials: { getToken: async () => token, getSecretId: async () => undefined },
+      log: (level, m) => (level === 'warn' ? warnings.push(m) : undefined),
+    });
+    await store.ready();
+    const key = { namespace: 'team', name: 'denied-meta' };
+    await store.set({ ...key, type: 'api-key', value: 'w-0' });
+    for (let i = 1; i <= 12; i++) await store.rotate(key, `w-${i}`);
+    assert.equal(await store.getValue(key), 'w-12');
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match(warnings[0]!, /Could not set max_versions 21 on secret\/metadata\/\S*team\/denied-meta .*403/);
+    assert.ok(!warnings[0]!.includes('w-'), 'no value in the warning');
+    assert.equal((await kvVersions(backend, key)).length, 10, "Vault's default");
   });
 
   it('pruning destroys the KV versions it drops, so Vault and the History agree', async () => {
