@@ -21,6 +21,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, constants, gunzipSync } from 'node:zlib';
 import { hostTarget, type NativeManifest } from '../extension/backends/keyringNative';
 import { binaryFacts, mismatches, TARGETS } from './binaryFormat';
+import { dedupeLicenseTexts } from './licenses';
 
 const root = join(__dirname, '..');
 process.chdir(root);
@@ -127,11 +128,19 @@ function stage(native: Native | undefined, target: string): void {
   const manifest: NativeManifest = { target, binary: { file: `${native.file}.br`, triple: native.triple, version: native.version, sha256: native.sha256, size: native.size } };
   writeFileSync('dist/native/keyring.json', JSON.stringify(manifest, null, 2) + '\n');
   copyFileSync('node_modules/@napi-rs/keyring/LICENSE', 'dist/native/LICENSE');
-  if (native.licenses) writeFileSync('dist/native/LICENSE.third-party.md', native.licenses);
+  // Every crate's license, each text once (scripts/licenses.ts): the Linux binaries' file repeats the Apache License.
+  if (native.licenses) writeFileSync('dist/native/LICENSE.third-party.md', dedupeLicenseTexts(native.licenses.toString('utf8')));
 }
 
+/**
+ * README-only images are not in the package (.vscodeignore): with a `repository` in package.json vsce
+ * points the README's relative links and images at it (as the Marketplace shows them); without one
+ * they stay relative.
+ */
+const hasRepository = Boolean(JSON.parse(readFileSync('package.json', 'utf8')).repository);
+
 function vsce(target: string, out: string): void {
-  const args = ['node_modules/@vscode/vsce/vsce', 'package', '--no-dependencies', '--no-rewrite-relative-links', '--allow-missing-repository', '--out', out];
+  const args = ['node_modules/@vscode/vsce/vsce', 'package', '--no-dependencies', ...(hasRepository ? [] : ['--no-rewrite-relative-links', '--allow-missing-repository']), '--out', out];
   if (target !== 'universal') args.push('--target', target);
   run(process.execPath, args);
 }

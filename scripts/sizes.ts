@@ -17,8 +17,10 @@ const WHEN: Record<string, string> = {
   'zod.js': 'at activation and server start (shared)',
   'lsp.js': 'at activation and server start (shared)',
   'minimatch.js': 'at activation and server start (shared)',
-  'vault-client.js': 'first Vault request',
-  'mcp-sdk.js': 'first OAuth sign-in or refresh',
+  'jsonc.js': 'at activation and server start (shared)',
+  'core.js': 'at activation; by the launcher when a command first needs a backend (shared)',
+  'vault-client.js': 'first Vault request (extension or launcher)',
+  'mcp-sdk.js': 'first OAuth sign-in or refresh; the launcher\'s `proxy`',
   'secretlint.js': 'first secretlint scan in the language server',
 };
 
@@ -34,7 +36,9 @@ for (const [name, e] of [...universal].filter(([n]) => n.startsWith('extension/d
   const file = name.slice('extension/dist/'.length);
   console.log(`| \`dist/${file}\` | ${WHEN[file] ?? ''} | ${kb(e.bytes.length)} | ${kb(e.compressedSize)} |`);
 }
-const rest = [...universal].filter(([n]) => !(n.startsWith('extension/dist/') && n.endsWith('.js')));
+const launcher = [...universal].filter(([n]) => n.startsWith('extension/dist/cli/'));
+console.log(`| \`dist/cli/\` (the \`mcp-tokens\` launcher, ${launcher.length} files) | per command, in its own process | ${kb(launcher.reduce((s, [, e]) => s + e.bytes.length, 0))} | ${kb(launcher.reduce((s, [, e]) => s + e.compressedSize, 0))} |`);
+const rest = [...universal].filter(([n]) => !(n.startsWith('extension/dist/') && n.endsWith('.js')) && !n.startsWith('extension/dist/cli/'));
 console.log(`| everything else (manifest, README, media, schema, walkthrough) | | ${kb(rest.reduce((s, [, e]) => s + e.bytes.length, 0))} | ${kb(rest.reduce((s, [, e]) => s + e.compressedSize, 0))} |`);
 
 console.log('\n| Package | Keyring binary (unpacked → brotli) | .vsix |\n| --- | ---: | ---: |');
