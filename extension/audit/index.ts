@@ -72,23 +72,27 @@ export function registerAuditLog(s: Services): void {
 
   registerCommandGroup(s, {
     showAuditLog: async (input) => {
-      const filter = await filterOf(s, input, 'Show Audit Log');
+      const filter = await filterOf(s, input, vscode.l10n.t('Show Audit Log'));
       if (!filter) return undefined;
       const doc = await vscode.workspace.openTextDocument(uriOf(filter));
       await vscode.window.showTextDocument(doc, { preview: true });
       return s.audit.list(filter);
     },
     exportAuditLog: async (input) => {
-      const filter = await filterOf(s, input, 'Export Audit Log');
+      const filter = await filterOf(s, input, vscode.l10n.t('Export Audit Log'));
       if (!filter) return undefined;
       const name = `mcp-tokens-audit-${new Date().toISOString().slice(0, 10)}.jsonl`;
       const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? homedir();
-      const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(base, name)), filters: { 'JSON Lines': ['jsonl'] }, title: 'Export the audit log to' });
+      const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(base, name)), filters: { [vscode.l10n.t('JSON Lines')]: ['jsonl'] }, title: vscode.l10n.t('Export the audit log to') });
       if (!uri) return undefined;
       const events = await s.audit.list(filter);
       await fs.writeFile(uri.fsPath, auditJsonLines(events), { encoding: 'utf8', mode: 0o600 });
       s.log.info(`Exported ${events.length} audit event(s) to ${uri.fsPath}.`);
-      if (input.via === 'ui') void vscode.window.showInformationMessage(`Exported ${events.length} audit event${events.length === 1 ? '' : 's'} to ${uri.fsPath}.`);
+      if (input.via === 'ui') {
+        void vscode.window.showInformationMessage(
+          events.length === 1 ? vscode.l10n.t('Exported 1 audit event to {0}.', uri.fsPath) : vscode.l10n.t('Exported {0} audit events to {1}.', events.length, uri.fsPath),
+        );
+      }
       return { file: uri.fsPath, count: events.length };
     },
   });
@@ -102,33 +106,33 @@ async function filterOf(s: Services, input: FilterInput, title: string): Promise
   if (input.key) return { token: `${input.key.namespace}:${input.key.name}` };
   const pick = await vscode.window.showQuickPick(
     [
-      { label: '$(list-flat) All events', id: 'all' as const },
-      { label: '$(key) By token…', id: 'token' as const },
-      { label: '$(calendar) By days…', id: 'days' as const },
-      { label: '$(symbol-event) By kind…', id: 'kind' as const },
-      { label: '$(pass) By outcome…', id: 'outcome' as const },
+      { label: `$(list-flat) ${vscode.l10n.t('All events')}`, id: 'all' as const },
+      { label: `$(key) ${vscode.l10n.t('By token…')}`, id: 'token' as const },
+      { label: `$(calendar) ${vscode.l10n.t('By days…')}`, id: 'days' as const },
+      { label: `$(symbol-event) ${vscode.l10n.t('By kind…')}`, id: 'kind' as const },
+      { label: `$(pass) ${vscode.l10n.t('By outcome…')}`, id: 'outcome' as const },
     ],
-    { title, placeHolder: 'Which events?' },
+    { title, placeHolder: vscode.l10n.t('Which events?') },
   );
   if (!pick) return undefined;
   if (pick.id === 'all') return {};
   if (pick.id === 'token') {
     const logged = new Set((await s.audit.list()).flatMap((e) => e.tokens ?? []));
     const ids = [...new Set([...s.store.list().map((t) => `${t.namespace}:${t.name}`), ...logged])].sort();
-    const token = await vscode.window.showQuickPick(ids.map((id) => ({ label: id, description: logged.has(id) ? undefined : 'no events yet' })), { title, placeHolder: 'Events of which token?' });
+    const token = await vscode.window.showQuickPick(ids.map((id) => ({ label: id, description: logged.has(id) ? undefined : vscode.l10n.t('no events yet') })), { title, placeHolder: vscode.l10n.t('Events of which token?') });
     return token ? { token: token.label } : undefined;
   }
   if (pick.id === 'days') {
     const days = await vscode.window.showQuickPick(
-      [1, 7, 30, 90, 365].map((d) => ({ label: `Last ${d} day${d === 1 ? '' : 's'}`, days: d })),
-      { title, placeHolder: 'Events of the last…' },
+      [1, 7, 30, 90, 365].map((d) => ({ label: d === 1 ? vscode.l10n.t('Last 1 day') : vscode.l10n.t('Last {0} days', d), days: d })),
+      { title, placeHolder: vscode.l10n.t('Events of the last…') },
     );
     return days ? { days: days.days } : undefined;
   }
   if (pick.id === 'kind') {
-    const kind = await vscode.window.showQuickPick(AUDIT_KINDS.map((k) => ({ label: k })), { title, placeHolder: 'Events of which kind?' });
+    const kind = await vscode.window.showQuickPick(AUDIT_KINDS.map((k) => ({ label: k })), { title, placeHolder: vscode.l10n.t('Events of which kind?') });
     return kind ? { kind: kind.label } : undefined;
   }
-  const outcome = await vscode.window.showQuickPick(AUDIT_OUTCOMES.map((o) => ({ label: o })), { title, placeHolder: 'Events with which outcome?' });
+  const outcome = await vscode.window.showQuickPick(AUDIT_OUTCOMES.map((o) => ({ label: o })), { title, placeHolder: vscode.l10n.t('Events with which outcome?') });
   return outcome ? { outcome: outcome.label } : undefined;
 }

@@ -24,6 +24,7 @@ import { backendRegistry } from './registry';
 import { vaultCommandHandlers } from './vaultCommands';
 import { healthIcon, healthSummary } from './healthText';
 import { ArgumentError, registerCommandGroup, type CommandInput } from '../platform/commands';
+import { sentences } from '../platform/l10n';
 import type { ArgsOf, CommandName } from '../platform/commandTable';
 
 const MIGRATION_KEY = 'mcpTokens.migrationJournal';
@@ -32,8 +33,8 @@ type Input<N extends CommandName> = CommandInput<ArgsOf<N>>;
 
 /** Up to five keys by name, then how many more: for the gate's questions. */
 function keyList(keys: readonly TokenKey[]): string {
-  const names = keys.slice(0, 5).map(keyId).join(', ');
-  return `${keys.length} token${keys.length === 1 ? '' : 's'} (${names}${keys.length > 5 ? `, … ${keys.length - 5} more` : ''})`;
+  const names = keys.slice(0, 5).map(keyId).join(', ') + (keys.length > 5 ? `, ${vscode.l10n.t('… {0} more', keys.length - 5)}` : '');
+  return keys.length === 1 ? vscode.l10n.t('1 token ({0})', names) : vscode.l10n.t('{0} tokens ({1})', keys.length, names);
 }
 
 export function registerBackendCommands(services: Services): void {
@@ -85,7 +86,7 @@ class BackendCommands {
   /** Checks every backend; with `{ quiet: true }` only returns the results (automation). */
   async checkBackends(input: Input<'checkBackends'>): Promise<BackendHealth[]> {
     const quiet = input.via === 'args' && input.args.quiet === true;
-    const results = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Checking token backends…' }, () => this.store.health());
+    const results = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Checking token backends…') }, () => this.store.health());
     for (const h of results) {
       const line = `${BACKEND_LABELS[h.backend]}: ${healthSummary(h)}${h.cause ? ` — ${h.cause}` : ''}${h.fix ? ` Fix: ${h.fix}` : ''}${h.detail ? ` (${h.detail})` : ''}`;
       if (h.healthy || !h.available) this.s.log.info(line);
@@ -96,10 +97,10 @@ class BackendCommands {
       results.map((h) => ({
         label: `${healthIcon(h)} ${BACKEND_LABELS[h.backend]}`,
         description: healthSummary(h),
-        detail: h.healthy ? h.detail : [h.cause, h.fix && `Fix: ${h.fix}`].filter(Boolean).join(' '),
+        detail: h.healthy ? h.detail : sentences(h.cause, h.fix && vscode.l10n.t('Fix: {0}', h.fix)),
         health: h,
       })),
-      { title: 'MCP Tokens: Backends', placeHolder: 'Backend health (select one to act on it)' },
+      { title: vscode.l10n.t('MCP Tokens: Backends'), placeHolder: vscode.l10n.t('Backend health (select one to act on it)') },
     );
     if (picked && !picked.health.healthy) await this.fix(picked.health);
     return results;
@@ -118,17 +119,19 @@ class BackendCommands {
     await this.store.ready();
     const args: ArgsOf<'moveTokensToBackend'> = input.via === 'args' ? input.args : {};
     if (await loadMigration(this.journal)) {
-      const choice = await vscode.window.showWarningMessage('An earlier move of tokens was interrupted. Finish it first?', { modal: true }, 'Resume', 'Discard Journal');
-      if (choice === 'Resume') return this.resume();
-      if (choice !== 'Discard Journal') return undefined;
+      const resume = vscode.l10n.t('Resume');
+      const discard = vscode.l10n.t('Discard Journal');
+      const choice = await vscode.window.showWarningMessage(vscode.l10n.t('An earlier move of tokens was interrupted. Finish it first?'), { modal: true }, resume, discard);
+      if (choice === resume) return this.resume();
+      if (choice !== discard) return undefined;
       await this.journal.save(undefined);
     }
-    const to = args.to ?? (await this.pickBackend('Move tokens to which backend?'));
+    const to = args.to ?? (await this.pickBackend(vscode.l10n.t('Move tokens to which backend?')));
     if (!to) return undefined;
     if (!this.store.backendIds().includes(to)) throw new ArgumentError(`mcpTokens.moveTokensToBackend: the backend "${to}" is not available in this window.`);
     const health = (await this.store.health()).find((h) => h.backend === to);
     if (health && !health.healthy) {
-      throw new Error(`${BACKEND_LABELS[to]} is not usable: ${health.cause ?? 'unhealthy'} ${health.fix ?? ''}`.trim());
+      throw new Error(vscode.l10n.t('{0} is not usable: {1} {2}', BACKEND_LABELS[to], health.cause ?? vscode.l10n.t('unhealthy'), health.fix ?? '').trim());
     }
     const candidates = this.store.list().filter((t) => t.backend !== to);
     let keys: TokenKey[];
@@ -136,24 +139,24 @@ class BackendCommands {
       keys = this.storedKeys(args.keys, 'mcpTokens.moveTokensToBackend');
     } else {
       if (candidates.length === 0) {
-        void vscode.window.showInformationMessage(`Every token is already in ${BACKEND_LABELS[to]}.`);
+        void vscode.window.showInformationMessage(vscode.l10n.t('Every token is already in {0}.', BACKEND_LABELS[to]));
         return undefined;
       }
-      const picked = await this.pickTokens(candidates, `Move to ${BACKEND_LABELS[to]}`, true);
+      const picked = await this.pickTokens(candidates, vscode.l10n.t('Move to {0}', BACKEND_LABELS[to]), true);
       if (!picked?.length) return undefined;
       keys = picked;
     }
     const result = await this.s.gate.release(
       {
         verb: 'Move',
-        what: `the values of ${keyList(keys)}`,
+        what: vscode.l10n.t('the values of {0}', keyList(keys)),
         to: this.destination(to),
-        action: 'Move',
-        detail: 'They are copied there, read back, and removed from where they are now.',
+        action: vscode.l10n.t('Move'),
+        detail: vscode.l10n.t('They are copied there, read back, and removed from where they are now.'),
         automation: input.via === 'args',
       },
       async () =>
-        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Moving tokens to ${BACKEND_LABELS[to]}`, cancellable: false }, (progress) =>
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Moving tokens to {0}', BACKEND_LABELS[to]), cancellable: false }, (progress) =>
           startMigration(this.store, this.journal, keys, to, { onProgress: (done, total, key) => progress.report({ message: `${done}/${total} ${keyId(key)}`, increment: 100 / Math.max(1, total) }) }),
         ),
     );
@@ -164,14 +167,20 @@ class BackendCommands {
     await this.store.ready();
     const pending = await loadMigration(this.journal);
     if (!pending) {
-      void vscode.window.showInformationMessage('No interrupted token move to resume.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('No interrupted token move to resume.'));
       return undefined;
     }
     // The destination's settings may have changed since the move started: ask with today's address.
     const left = pending.items.filter((i) => i.status !== 'moved').map((i) => ({ namespace: i.namespace, name: i.name }));
     const result = await this.s.gate.release(
-      { verb: 'Move', what: `the values of ${keyList(left)}`, to: this.destination(pending.to), action: 'Resume Move', detail: 'This finishes a move of tokens that was interrupted.' },
-      async () => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Resuming the token move' }, () => resumeMigration(this.store, this.journal)),
+      {
+        verb: 'Move',
+        what: vscode.l10n.t('the values of {0}', keyList(left)),
+        to: this.destination(pending.to),
+        action: vscode.l10n.t('Resume Move'),
+        detail: vscode.l10n.t('This finishes a move of tokens that was interrupted.'),
+      },
+      async () => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Resuming the token move') }, () => resumeMigration(this.store, this.journal)),
     );
     return result && this.report(result);
   }
@@ -187,8 +196,14 @@ class BackendCommands {
       await vscode.commands.executeCommand('setContext', 'mcpTokens.migrationPending', pending !== undefined);
       if (!pending) return;
       const left = pending.items.filter((i) => i.status !== 'moved').length;
-      const choice = await vscode.window.showWarningMessage(`A move of ${left} token${left === 1 ? '' : 's'} to ${BACKEND_LABELS[pending.to]} was interrupted. Nothing was lost.`, 'Resume');
-      if (choice === 'Resume') await vscode.commands.executeCommand('mcpTokens.resumeMigration');
+      const resume = vscode.l10n.t('Resume');
+      const choice = await vscode.window.showWarningMessage(
+        left === 1
+          ? vscode.l10n.t('A move of 1 token to {0} was interrupted. Nothing was lost.', BACKEND_LABELS[pending.to])
+          : vscode.l10n.t('A move of {0} tokens to {1} was interrupted. Nothing was lost.', left, BACKEND_LABELS[pending.to]),
+        resume,
+      );
+      if (choice === resume) await vscode.commands.executeCommand('mcpTokens.resumeMigration');
     } catch (e) {
       this.s.log.warn(`Could not read the token move journal: ${message(e)}`);
     }
@@ -198,8 +213,9 @@ class BackendCommands {
     const text = describeMigration(result);
     this.s.log.info(`Move tokens: ${text}`);
     if (result.resumable) {
-      void vscode.window.showWarningMessage(`${text} Nothing was lost; fix the cause and resume.`, 'Resume').then((c) => {
-        if (c === 'Resume') void vscode.commands.executeCommand('mcpTokens.resumeMigration');
+      const resume = vscode.l10n.t('Resume');
+      void vscode.window.showWarningMessage(vscode.l10n.t('{0} Nothing was lost; fix the cause and resume.', text), resume).then((c) => {
+        if (c === resume) void vscode.commands.executeCommand('mcpTokens.resumeMigration');
       });
     } else {
       void vscode.window.showInformationMessage(text);
@@ -213,9 +229,9 @@ class BackendCommands {
     await this.store.ready();
     const args: ArgsOf<'exportTokens'> = input.via === 'args' ? input.args : {};
     const all = this.store.list();
-    if (all.length === 0) throw new Error('There are no tokens to export.');
+    if (all.length === 0) throw new Error(vscode.l10n.t('There are no tokens to export.'));
     // Only user-visible tokens are named; their OAuth companions come along by themselves.
-    const keys = args.keys ? this.storedKeys(args.keys, 'mcpTokens.exportTokens') : await this.pickTokens(all, 'Export which tokens?', true);
+    const keys = args.keys ? this.storedKeys(args.keys, 'mcpTokens.exportTokens') : await this.pickTokens(all, vscode.l10n.t('Export which tokens?'), true);
     if (!keys?.length) return undefined;
     const passphrase = args.passphrase ?? (await this.newPassphrase());
     if (passphrase === undefined) return undefined;
@@ -227,10 +243,16 @@ class BackendCommands {
     const tokens = await this.s.gate.release(
       {
         verb: 'Export',
-        what: `the values of ${keyList(keys)}${withCompanions.length > keys.length ? ' with their OAuth refresh tokens and client registrations' : ''}`,
-        to: `the file ${file}`,
-        action: 'Export',
-        detail: `The file is encrypted with the passphrase ${args.passphrase !== undefined ? 'that the command was given' : 'you typed'}: anyone who has both can read every value in it.`,
+        what:
+          withCompanions.length > keys.length
+            ? vscode.l10n.t('the values of {0} with their OAuth refresh tokens and client registrations', keyList(keys))
+            : vscode.l10n.t('the values of {0}', keyList(keys)),
+        to: vscode.l10n.t('the file {0}', file),
+        action: vscode.l10n.t('Export'),
+        detail:
+          args.passphrase !== undefined
+            ? vscode.l10n.t('The file is encrypted with the passphrase that the command was given: anyone who has both can read every value in it.')
+            : vscode.l10n.t('The file is encrypted with the passphrase you typed: anyone who has both can read every value in it.'),
         automation: input.via === 'args',
       },
       async (read) => {
@@ -238,7 +260,7 @@ class BackendCommands {
         for (const key of withCompanions) {
           const meta = this.store.get(key)!;
           const value = await read.value(key);
-          if (value === undefined) throw new Error(`The value of ${keyId(key)} is missing from ${BACKEND_LABELS[meta.backend]}; nothing was exported.`);
+          if (value === undefined) throw new Error(vscode.l10n.t('The value of {0} is missing from {1}; nothing was exported.', keyId(key), BACKEND_LABELS[meta.backend]));
           const previous = meta.hasPrevious ? await read.previous(key).catch(() => undefined) : undefined;
           out.push({
             namespace: meta.namespace,
@@ -257,11 +279,15 @@ class BackendCommands {
       },
     );
     if (!tokens) return undefined;
-    const text = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Encrypting the export…' }, () => encryptExport(tokens, passphrase));
+    const text = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Encrypting the export…') }, () => encryptExport(tokens, passphrase));
     await fs.writeFile(file, text, { mode: 0o600 });
     await fs.chmod(file, 0o600).catch(() => undefined);
     this.s.log.info(`Exported ${tokens.length} entr${tokens.length === 1 ? 'y' : 'ies'} to ${file} (encrypted, AES-256-GCM with a scrypt-derived key).`);
-    void vscode.window.showInformationMessage(`Exported ${keys.length} token${keys.length === 1 ? '' : 's'} to ${file}. Keep the passphrase: without it the file cannot be read.`);
+    void vscode.window.showInformationMessage(
+      keys.length === 1
+        ? vscode.l10n.t('Exported 1 token to {0}. Keep the passphrase: without it the file cannot be read.', file)
+        : vscode.l10n.t('Exported {0} tokens to {1}. Keep the passphrase: without it the file cannot be read.', keys.length, file),
+    );
     return { file, count: keys.length };
   }
 
@@ -285,20 +311,25 @@ class BackendCommands {
     const header = readExportHeader(text);
     const passphrase =
       args.passphrase ??
-      (await vscode.window.showInputBox({ title: `Import ${header.count} token${header.count === 1 ? '' : 's'} (exported ${header.createdAt})`, prompt: 'Passphrase of the export file', password: true, ignoreFocusOut: true }));
+      (await vscode.window.showInputBox({
+        title: header.count === 1 ? vscode.l10n.t('Import 1 token (exported {0})', header.createdAt) : vscode.l10n.t('Import {0} tokens (exported {1})', header.count, header.createdAt),
+        prompt: vscode.l10n.t('Passphrase of the export file'),
+        password: true,
+        ignoreFocusOut: true,
+      }));
     if (passphrase === undefined) return undefined;
     // Everything is decrypted and checked before anything is written: a wrong passphrase or a
     // changed file imports nothing.
-    const { tokens } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Decrypting…' }, () => decryptExport(text, passphrase));
+    const { tokens } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Decrypting…') }, () => decryptExport(text, passphrase));
     const problems = importProblems(tokens);
-    if (problems.length) throw new Error(`The export file cannot be imported; nothing was imported: ${problems.join('; ')}.`);
+    if (problems.length) throw new Error(vscode.l10n.t('The export file cannot be imported; nothing was imported: {0}.', problems.join('; ')));
     // Users pick tokens; the OAuth companions of those they pick come along.
     const visible = tokens.filter((t) => !isInternalNamespace(t.namespace));
     let picked = visible;
     if (!args.file) {
       const picks = await vscode.window.showQuickPick(
-        visible.map((t) => ({ label: keyId(t), description: `${t.type}${this.store.has(t) ? ' · exists here' : ''}`, picked: true, token: t })),
-        { canPickMany: true, title: 'Import which tokens?', ignoreFocusOut: true },
+        visible.map((t) => ({ label: keyId(t), description: this.store.has(t) ? vscode.l10n.t('{0} · exists here', t.type) : t.type, picked: true, token: t })),
+        { canPickMany: true, title: vscode.l10n.t('Import which tokens?'), ignoreFocusOut: true },
       );
       if (!picks?.length) return undefined;
       picked = picks.map((p) => p.token);
@@ -306,14 +337,16 @@ class BackendCommands {
     const conflicts = picked.filter((t) => this.store.has(t));
     let existing = args.existing;
     if (conflicts.length && !existing) {
+      const names = `${conflicts.slice(0, 5).map(keyId).join(', ')}${conflicts.length > 5 ? ', …' : ''}`;
+      const overwrite = vscode.l10n.t('Overwrite');
       const choice = await vscode.window.showWarningMessage(
-        `${conflicts.length} token${conflicts.length === 1 ? '' : 's'} already exist${conflicts.length === 1 ? 's' : ''} here (${conflicts.slice(0, 5).map(keyId).join(', ')}${conflicts.length > 5 ? ', …' : ''}).`,
+        conflicts.length === 1 ? vscode.l10n.t('1 token already exists here ({0}).', names) : vscode.l10n.t('{0} tokens already exist here ({1}).', conflicts.length, names),
         { modal: true },
-        'Overwrite',
-        'Skip Existing',
+        overwrite,
+        vscode.l10n.t('Skip Existing'),
       );
       if (!choice) return undefined;
-      existing = choice === 'Overwrite' ? 'overwrite' : 'skip';
+      existing = choice === overwrite ? 'overwrite' : 'skip';
     }
     const skipped = picked.filter((t) => this.store.has(t) && existing === 'skip').map(keyId);
     const written = picked.filter((t) => !skipped.includes(keyId(t)));
@@ -325,9 +358,11 @@ class BackendCommands {
       return ref && !writtenIds.has(keyId(ref));
     });
     if (dangling.length) {
-      throw new Error(`Nothing was imported: the client secret of ${dangling.map(keyId).join(', ')} refers to a token this import would not write (it exists here and is skipped, or was not picked).`);
+      throw new Error(
+        vscode.l10n.t('Nothing was imported: the client secret of {0} refers to a token this import would not write (it exists here and is skipped, or was not picked).', dangling.map(keyId).join(', ')),
+      );
     }
-    const backend = args.backend ?? (args.file ? undefined : await this.pickBackend('Import into which backend?', true));
+    const backend = args.backend ?? (args.file ? undefined : await this.pickBackend(vscode.l10n.t('Import into which backend?'), true));
     if (backend === null) return undefined;
     // Each written OAuth token comes with its own companions; a refresh token of this machine that the
     // file does not replace is retired to Recently Deleted, so an imported token never refreshes with it.
@@ -361,12 +396,18 @@ class BackendCommands {
         failures.push(`${keyId(t)}: ${message(e)}`);
       }
     }
-    const summary = `Imported ${imported.length} token${imported.length === 1 ? '' : 's'}${skipped.length ? `, skipped ${skipped.length} existing` : ''}.`;
+    const summary = skipped.length
+      ? imported.length === 1
+        ? vscode.l10n.t('Imported 1 token, skipped {0} existing.', skipped.length)
+        : vscode.l10n.t('Imported {0} tokens, skipped {1} existing.', imported.length, skipped.length)
+      : imported.length === 1
+        ? vscode.l10n.t('Imported 1 token.')
+        : vscode.l10n.t('Imported {0} tokens.', imported.length);
     this.s.log.info(`${summary}${failures.length ? ` Failed: ${failures.join('; ')}` : ''}`);
     for (const w of warnings) this.s.log.warn(`Import: ${w}`);
-    const reported = warnings.length ? ` ${warnings.length} problem${warnings.length === 1 ? '' : 's'}: ${warnings.join(' ')}` : '';
-    if (failures.length) void vscode.window.showErrorMessage(`${summary} ${failures.length} failed: ${failures.join('; ')}${reported}`);
-    else if (reported) void vscode.window.showWarningMessage(`${summary}${reported}`);
+    const reported = warnings.length === 0 ? undefined : warnings.length === 1 ? vscode.l10n.t('1 problem: {0}', sentences(...warnings)) : vscode.l10n.t('{0} problems: {1}', warnings.length, sentences(...warnings));
+    if (failures.length) void vscode.window.showErrorMessage(sentences(summary, vscode.l10n.t('{0} failed: {1}', failures.length, failures.join('; ')), reported));
+    else if (reported) void vscode.window.showWarningMessage(sentences(summary, reported));
     else void vscode.window.showInformationMessage(summary);
     return { imported, skipped };
   }
@@ -380,7 +421,7 @@ class BackendCommands {
       const h = health.find((x) => x.backend === id);
       return { label: `${h ? healthIcon(h) : ''} ${BACKEND_LABELS[id]}`, description: h ? healthSummary(h) : '', detail: h && !h.healthy ? h.cause : undefined, id };
     });
-    if (allowKeep) items.unshift({ label: '$(settings) Each namespace\'s configured backend', description: 'mcpTokens.backend.default / namespaces' });
+    if (allowKeep) items.unshift({ label: `$(settings) ${vscode.l10n.t("Each namespace's configured backend")}`, description: 'mcpTokens.backend.default / namespaces' });
     const picked = await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true });
     if (!picked) return allowKeep ? null : undefined;
     return picked.id;
@@ -396,28 +437,28 @@ class BackendCommands {
 
   private async newPassphrase(): Promise<string | undefined> {
     const first = await vscode.window.showInputBox({
-      title: 'Export passphrase',
-      prompt: 'The file is encrypted with a key derived from this passphrase (scrypt, AES-256-GCM). It cannot be recovered.',
+      title: vscode.l10n.t('Export passphrase'),
+      prompt: vscode.l10n.t('The file is encrypted with a key derived from this passphrase (scrypt, AES-256-GCM). It cannot be recovered.'),
       password: true,
       ignoreFocusOut: true,
       validateInput: (v) => passphraseProblem(v),
     });
     if (first === undefined) return undefined;
-    const second = await vscode.window.showInputBox({ title: 'Export passphrase', prompt: 'Type the passphrase again', password: true, ignoreFocusOut: true });
+    const second = await vscode.window.showInputBox({ title: vscode.l10n.t('Export passphrase'), prompt: vscode.l10n.t('Type the passphrase again'), password: true, ignoreFocusOut: true });
     if (second === undefined) return undefined;
-    if (second !== first) throw new Error('The two passphrases differ; nothing was exported.');
+    if (second !== first) throw new Error(vscode.l10n.t('The two passphrases differ; nothing was exported.'));
     return first;
   }
 
   private async saveLocation(): Promise<string | undefined> {
     const name = `mcp-tokens-${new Date().toISOString().slice(0, 10)}.${EXPORT_EXTENSION}`;
     const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? homedir();
-    const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(join(base, name)), filters: { 'MCP Tokens export': [EXPORT_EXTENSION] }, title: 'Export tokens to' });
+    const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(join(base, name)), filters: { [vscode.l10n.t('MCP Tokens export')]: [EXPORT_EXTENSION] }, title: vscode.l10n.t('Export tokens to') });
     return uri?.fsPath;
   }
 
   private async openLocation(): Promise<string | undefined> {
-    const uris = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'MCP Tokens export': [EXPORT_EXTENSION], 'All files': ['*'] }, title: 'Import tokens from' });
+    const uris = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { [vscode.l10n.t('MCP Tokens export')]: [EXPORT_EXTENSION], [vscode.l10n.t('All files')]: ['*'] }, title: vscode.l10n.t('Import tokens from') });
     return uris?.[0]?.fsPath;
   }
 }

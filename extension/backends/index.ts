@@ -3,6 +3,7 @@ import { errorText } from '../../server/core/errors';
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 import type { Config } from '../config';
+import { sentences } from '../platform/l10n';
 import { BACKEND_LABELS, type BackendId } from '../../server/core/model';
 import type { SecretBackend } from '../store/backend';
 import { refreshKey } from '../../server/core/oauthKeys';
@@ -45,7 +46,9 @@ function warnWhenChosenUnavailable(backends: readonly SecretBackend[], config: C
     for (const backend of backends.filter((b) => added.includes(b.id))) {
       const health = await backend.health().catch(() => undefined);
       if (health && !health.available) {
-        void vscode.window.showWarningMessage(`"mcpTokens.backend" now chooses ${BACKEND_LABELS[backend.id]}, which cannot be used here: ${health.cause ?? ''} ${health.fix ?? ''}`.trim());
+        void vscode.window.showWarningMessage(
+          vscode.l10n.t('"mcpTokens.backend" now chooses {0}, which cannot be used here: {1} {2}', BACKEND_LABELS[backend.id], health.cause ?? '', health.fix ?? '').trim(),
+        );
       }
     }
   }, 'backend');
@@ -62,17 +65,23 @@ function watchConsistency(store: TokenStore, config: Config, log: vscode.LogOutp
   return [
     store.onDidFindDamage(async (damage) => {
       const newer = damage.filter((d) => d.reason === 'newer').length;
-      const text =
-        `${damage.length} token metadata entr${damage.length === 1 ? 'y' : 'ies'} could not be read` +
-        (newer ? ` (${newer} written by a newer version of MCP Token Manager, left as they are)` : '') +
-        '. Nothing was overwritten, and a copy of each is kept; the tokens their backends hold are still listed.';
-      const choice = await vscode.window.showWarningMessage(text, 'Rebuild from Backends');
-      if (choice === 'Rebuild from Backends') {
+      const rest = vscode.l10n.t('Nothing was overwritten, and a copy of each is kept; the tokens their backends hold are still listed.');
+      const unread =
+        damage.length === 1
+          ? newer
+            ? vscode.l10n.t('1 token metadata entry could not be read ({0} written by a newer version of MCP Token Manager, left as they are).', newer)
+            : vscode.l10n.t('1 token metadata entry could not be read.')
+          : newer
+            ? vscode.l10n.t('{0} token metadata entries could not be read ({1} written by a newer version of MCP Token Manager, left as they are).', damage.length, newer)
+            : vscode.l10n.t('{0} token metadata entries could not be read.', damage.length);
+      const rebuild = vscode.l10n.t('Rebuild from Backends');
+      const choice = await vscode.window.showWarningMessage(sentences(unread, rest), rebuild);
+      if (choice === rebuild) {
         try {
           await store.rebuild();
-          void vscode.window.showInformationMessage('The token metadata was rebuilt from the backends.');
+          void vscode.window.showInformationMessage(vscode.l10n.t('The token metadata was rebuilt from the backends.'));
         } catch (e) {
-          void vscode.window.showErrorMessage(`Could not rebuild the token metadata: ${errorText(e)}`);
+          void vscode.window.showErrorMessage(vscode.l10n.t('Could not rebuild the token metadata: {0}', errorText(e)));
         }
       }
     }),

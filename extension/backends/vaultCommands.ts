@@ -68,14 +68,18 @@ class VaultCommands {
   /** Use HashiCorp Vault at This Address: the one question before credentials and values go to a Vault address. */
   async useVault(): Promise<BackendHealth | undefined> {
     const t = this.vaultTarget();
-    if (!t) throw new Error('No Vault address is set ("mcpTokens.vault.address" or VAULT_ADDR).');
+    if (!t) throw new Error(vscode.l10n.t('No Vault address is set ("mcpTokens.vault.address" or VAULT_ADDR).'));
     const ok = await this.s.gate.release(
       {
         verb: 'Send',
-        what: 'your Vault credentials and the values of tokens kept in Vault',
+        what: vscode.l10n.t('your Vault credentials and the values of tokens kept in Vault'),
         to: this.destination(),
-        action: 'Use This Vault',
-        detail: `TLS certificate verification is ${t.target.tlsSkipVerify ? 'OFF (mcpTokens.vault.tlsSkipVerify)' : t.target.caFile ? `on, with the CA file ${t.target.caFile}` : 'on'}. Confirm only an address you set yourself.`,
+        action: vscode.l10n.t('Use This Vault'),
+        detail: t.target.tlsSkipVerify
+          ? vscode.l10n.t('TLS certificate verification is OFF (mcpTokens.vault.tlsSkipVerify). Confirm only an address you set yourself.')
+          : t.target.caFile
+            ? vscode.l10n.t('TLS certificate verification is on, with the CA file {0}. Confirm only an address you set yourself.', t.target.caFile)
+            : vscode.l10n.t('TLS certificate verification is on. Confirm only an address you set yourself.'),
       },
       async () => true,
     );
@@ -89,20 +93,20 @@ class VaultCommands {
     const t = this.vaultTarget();
     if (!t || this.isConfirmed(t.id) || confirmedVaultTargets(this.s.context.globalState).length === 0) return;
     const choice = await vscode.window.showWarningMessage(
-      `The HashiCorp Vault settings changed to ${t.target.address}. Nothing is sent there until you confirm this address.`,
-      'Use This Vault…',
+      vscode.l10n.t('The HashiCorp Vault settings changed to {0}. Nothing is sent there until you confirm this address.', t.target.address),
+      vscode.l10n.t('Use This Vault…'),
     );
     if (choice) await vscode.commands.executeCommand('mcpTokens.useVault');
   }
 
   async setVaultToken(input: Input<'setVaultToken'>): Promise<BackendHealth | undefined> {
     const args: ArgsOf<'setVaultToken'> = input.via === 'args' ? input.args : {};
-    if (args.token !== undefined && !(await this.confirmVaultCredential('the stored Vault token'))) return undefined;
+    if (args.token !== undefined && !(await this.confirmVaultCredential(vscode.l10n.t('the stored Vault token')))) return undefined;
     const token =
       args.token ??
       (await vscode.window.showInputBox({
-        title: `Vault token for ${this.destination()}`,
-        prompt: 'The token is kept in VS Code SecretStorage, never in settings. Leave empty to remove the stored token (VAULT_TOKEN is then used if set).',
+        title: vscode.l10n.t('Vault token for {0}', this.destination()),
+        prompt: vscode.l10n.t('The token is kept in VS Code SecretStorage, never in settings. Leave empty to remove the stored token (VAULT_TOKEN is then used if set).'),
         password: true,
         ignoreFocusOut: true,
       }));
@@ -114,46 +118,51 @@ class VaultCommands {
     } else {
       await this.s.context.secrets.delete(VAULT_TOKEN_SECRET);
     }
-    return this.reportVault(token.trim() ? 'Vault token stored in SecretStorage.' : 'Stored Vault token removed.');
+    return this.reportVault(token.trim() ? vscode.l10n.t('Vault token stored in SecretStorage.') : vscode.l10n.t('Stored Vault token removed.'));
   }
 
   /** A Vault credential given by a command argument replaces the stored one, which cannot be had back: always ask. */
   private confirmVaultCredential(what: string): Promise<boolean> {
     return this.s.gate.destroy({
       what,
-      action: 'Replace',
-      detail: `A command replaces ${what} with one it was given (another extension may have called it). Tokens in Vault are then read and written with the new credential, at ${this.destination()}.`,
+      action: vscode.l10n.t('Replace'),
+      detail: vscode.l10n.t('A command replaces {0} with one it was given (another extension may have called it). Tokens in Vault are then read and written with the new credential, at {1}.', what, this.destination()),
       recoverable: false,
     });
   }
 
   async vaultLogin(input: Input<'vaultLogin'>): Promise<BackendHealth | undefined> {
     const args: ArgsOf<'vaultLogin'> = input.via === 'args' ? input.args : {};
-    if ((args.roleId !== undefined || args.secretId !== undefined) && !(await this.confirmVaultCredential('the Vault AppRole credentials'))) return undefined;
+    if ((args.roleId !== undefined || args.secretId !== undefined) && !(await this.confirmVaultCredential(vscode.l10n.t('the Vault AppRole credentials')))) return undefined;
     const settings = this.vaultSettings();
     const cfg = vscode.workspace.getConfiguration('mcpTokens');
     let roleId = args.roleId ?? settings.appRoleId;
     if (!roleId) {
-      roleId = (await vscode.window.showInputBox({ title: 'Vault AppRole', prompt: 'role_id (not secret; saved in the setting mcpTokens.vault.appRoleId)', ignoreFocusOut: true }))?.trim() ?? '';
+      roleId = (await vscode.window.showInputBox({ title: vscode.l10n.t('Vault AppRole'), prompt: vscode.l10n.t('role_id (not secret; saved in the setting mcpTokens.vault.appRoleId)'), ignoreFocusOut: true }))?.trim() ?? '';
       if (!roleId) return undefined;
     }
     if (roleId !== settings.appRoleId) await cfg.update('vault.appRoleId', roleId, vscode.ConfigurationTarget.Global);
     if (settings.authMethod !== 'approle') await cfg.update('vault.authMethod', 'approle', vscode.ConfigurationTarget.Global);
     const secretId =
       args.secretId ??
-      (await vscode.window.showInputBox({ title: `Vault AppRole for ${this.destination()}`, prompt: 'secret_id (kept in VS Code SecretStorage, never in settings)', password: true, ignoreFocusOut: true }));
+      (await vscode.window.showInputBox({
+        title: vscode.l10n.t('Vault AppRole for {0}', this.destination()),
+        prompt: vscode.l10n.t('secret_id (kept in VS Code SecretStorage, never in settings)'),
+        password: true,
+        ignoreFocusOut: true,
+      }));
     if (!secretId) return undefined;
     await this.s.context.secrets.store(VAULT_SECRET_ID_SECRET, secretId.trim());
     await this.confirmTarget();
-    return this.reportVault('AppRole secret_id stored in SecretStorage.');
+    return this.reportVault(vscode.l10n.t('AppRole secret_id stored in SecretStorage.'));
   }
 
   private async reportVault(done: string): Promise<BackendHealth | undefined> {
     this.s.log.info(done);
     const h = (await this.store.health()).find((x) => x.backend === 'vault');
     if (!h) return undefined;
-    if (h.healthy) void vscode.window.showInformationMessage(`${done} Vault is reachable and the credentials work.`);
-    else void vscode.window.showWarningMessage(`${done} Vault is not usable yet: ${h.cause ?? ''} ${h.fix ?? ''}`.trim());
+    if (h.healthy) void vscode.window.showInformationMessage(vscode.l10n.t('{0} Vault is reachable and the credentials work.', done));
+    else void vscode.window.showWarningMessage(vscode.l10n.t('{0} Vault is not usable yet: {1} {2}', done, h.cause ?? '', h.fix ?? '').trim());
     return h;
   }
 }

@@ -82,9 +82,9 @@ class BackendsProvider implements vscode.TreeDataProvider<Node>, vscode.Disposab
     }
     if (element.kind !== 'backend') return [];
     const h = element.health;
-    const rows: Node[] = [{ kind: 'info', backend: h.backend, label: `${element.count} token${element.count === 1 ? '' : 's'}`, icon: 'key' }];
+    const rows: Node[] = [{ kind: 'info', backend: h.backend, label: element.count === 1 ? vscode.l10n.t('1 token') : vscode.l10n.t('{0} tokens', element.count), icon: 'key' }];
     if (h.cause) rows.push({ kind: 'info', backend: h.backend, label: h.cause, icon: 'warning', tooltip: h.cause });
-    if (h.fix) rows.push({ kind: 'info', backend: h.backend, label: `Fix: ${h.fix}`, icon: 'lightbulb', tooltip: h.fix });
+    if (h.fix) rows.push({ kind: 'info', backend: h.backend, label: vscode.l10n.t('Fix: {0}', h.fix), icon: 'lightbulb', tooltip: h.fix });
     if (h.detail) rows.push({ kind: 'info', backend: h.backend, label: h.detail, icon: 'info', tooltip: h.detail });
     return rows;
   }

@@ -180,7 +180,7 @@ class LanguageClientManager implements vscode.Disposable {
   }
 
   private async moveSecret(p: MoveSecretParams): Promise<MoveSecretResult> {
-    if (isInternalNamespace(p.key.namespace)) return this.refuse('A secret cannot be moved into an internal namespace of MCP Tokens.');
+    if (isInternalNamespace(p.key.namespace)) return this.refuse(vscode.l10n.t('A secret cannot be moved into an internal namespace of MCP Tokens.'));
     const uri = vscode.Uri.parse(p.uri);
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (!doc || doc.version !== p.version) return this.refuse(STALE_DOCUMENT);
@@ -190,9 +190,9 @@ class LanguageClientManager implements vscode.Disposable {
     try {
       value = JSON.parse(`"${source}"`) as string; // the literal as JSON source text: decode escapes
     } catch {
-      return this.refuse('The selected text is not part of a JSON string.');
+      return this.refuse(vscode.l10n.t('The selected text is not part of a JSON string.'));
     }
-    if (!value || value.length > 65536 || /\$[<{]TOKEN:/i.test(value)) return this.refuse('There is no literal secret to move at this place.');
+    if (!value || value.length > 65536 || /\$[<{]TOKEN:/i.test(value)) return this.refuse(vscode.l10n.t('There is no literal secret to move at this place.'));
     await this.s.store.ready();
     let key: TokenKey = p.key;
     for (let n = 2; this.s.store.has(key) && n < 1000; n++) key = { namespace: p.key.namespace, name: `${p.key.name}-${n}`.slice(0, 128) };
@@ -202,14 +202,14 @@ class LanguageClientManager implements vscode.Disposable {
       const facts = assessValue(value, { provider: p.provider, type: p.type }, new Date());
       await this.s.store.set({ namespace: key.namespace, name: key.name, value, type: p.type, provider: p.provider, description: p.description, expiresAt: facts.jwtExpiresAt, jwt: facts.jwt });
     } catch (e) {
-      return this.refuse(`Could not store the secret: ${message(e)}`);
+      return this.refuse(vscode.l10n.t('Could not store the secret: {0}', message(e)));
     }
     const edit = new vscode.WorkspaceEdit();
     edit.replace(uri, range, formatReference(key, form));
     if (!(await vscode.workspace.applyEdit(edit))) {
-      return this.refuse(`The secret was stored as ${keyId(key)}, but the file could not be edited; replace it by ${formatReference(key, form)}.`);
+      return this.refuse(vscode.l10n.t('The secret was stored as {0}, but the file could not be edited; replace it by {1}.', keyId(key), formatReference(key, form)));
     }
-    void vscode.window.showInformationMessage(`Moved the secret to MCP Tokens as ${keyId(key)}. Save the file to keep the change.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Moved the secret to MCP Tokens as {0}. Save the file to keep the change.', keyId(key)));
     this.s.log.info(`Moved a hard-coded secret from ${vscode.workspace.asRelativePath(uri)} to ${keyId(key)}.`);
     return { moved: true };
   }
@@ -220,7 +220,7 @@ class LanguageClientManager implements vscode.Disposable {
   }
 
   private async renameToken({ from, to }: RenameTokenParams): Promise<RenameTokenResult> {
-    if (isInternalNamespace(from.namespace) || isInternalNamespace(to.namespace)) return { renamed: false, message: 'Internal entries of MCP Tokens cannot be renamed.' };
+    if (isInternalNamespace(from.namespace) || isInternalNamespace(to.namespace)) return { renamed: false, message: vscode.l10n.t('Internal entries of MCP Tokens cannot be renamed.') };
     try {
       await this.s.store.rename(from, to);
       this.s.log.info(`Renamed ${keyId(from)} to ${keyId(to)}.`);

@@ -42,20 +42,20 @@ export function registerLauncher(s: Services, access: LauncherAccess): void {
       const fallback = defaultShimDir(os.homedir(), platform);
       const pick = await vscode.window.showQuickPick(
         [
-          { label: fallback, description: isOnPath(fallback, process.env.PATH, platform) ? 'on PATH' : 'not on PATH', dir: fallback },
-          { label: 'Choose a Folder…', dir: undefined },
+          { label: fallback, description: isOnPath(fallback, process.env.PATH, platform) ? vscode.l10n.t('on PATH') : vscode.l10n.t('not on PATH'), dir: fallback },
+          { label: vscode.l10n.t('Choose a Folder…'), dir: undefined },
         ],
-        { placeHolder: 'Where to put the mcp-tokens command' },
+        { placeHolder: vscode.l10n.t('Where to put the mcp-tokens command') },
       );
       if (!pick) return undefined;
       dir = pick.dir;
       if (dir === undefined) {
-        const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Install Here' });
+        const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: vscode.l10n.t('Install Here') });
         if (!chosen?.[0]) return undefined;
         dir = chosen[0].fsPath;
       }
     }
-    if (!path.isAbsolute(dir)) throw new Error(`The folder for mcp-tokens must be an absolute path, not "${dir}".`);
+    if (!path.isAbsolute(dir)) throw new Error(vscode.l10n.t('The folder for mcp-tokens must be an absolute path, not "{0}".', dir));
     const shim = path.join(dir, shimFileName(platform));
     await writeShim(shim, platform);
     await updatePointer(pointerFile, { shim });
@@ -63,8 +63,8 @@ export function registerLauncher(s: Services, access: LauncherAccess): void {
     s.log.info(`Installed the mcp-tokens launcher at ${shim} (${onPath ? 'on PATH' : 'not on PATH'}).`);
     void vscode.window.showInformationMessage(
       onPath
-        ? `Installed mcp-tokens at ${shim}. Its folder is on your PATH: MCP clients can run "mcp-tokens".`
-        : `Installed mcp-tokens at ${shim}. Its folder is not on your PATH: add ${dir} to PATH, or use the full path in MCP client configs.`,
+        ? vscode.l10n.t('Installed mcp-tokens at {0}. Its folder is on your PATH: MCP clients can run "mcp-tokens".', shim)
+        : vscode.l10n.t('Installed mcp-tokens at {0}. Its folder is not on your PATH: add {1} to PATH, or use the full path in MCP client configs.', shim, dir),
     );
     return { path: shim, onPath };
   });
@@ -89,7 +89,7 @@ export function registerLauncher(s: Services, access: LauncherAccess): void {
 async function writeShim(file: string, platform: NodeJS.Platform): Promise<void> {
   const existing = await fs.readFile(file, 'utf8').catch(() => undefined);
   if (existing !== undefined && !existing.includes(SHIM_MARKER)) {
-    throw new Error(`${file} exists and was not written by MCP Token Manager; remove it or pick another folder.`);
+    throw new Error(vscode.l10n.t('{0} exists and was not written by MCP Token Manager; remove it or pick another folder.', file));
   }
   await fs.mkdir(path.dirname(file), { recursive: true });
   await fs.writeFile(file, shimText(platform), { mode: 0o755 });

@@ -15,16 +15,21 @@ import { OAuthManager, type OAuthServerRef, type OAuthUi, type RefreshOutcome } 
 import { Leases, secretStorageLeaseStorage } from '../store/lease';
 import { ACCESS_NAMESPACE, refreshKey } from './session';
 import { inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
+import { sentences } from '../platform/l10n';
 import type { ArgsOf } from '../platform/commandTable';
 
 
-const OUTCOME_TEXT: Record<RefreshOutcome, string> = {
-  refreshed: 'refreshed',
-  fresh: 'still fresh',
-  'no-refresh-token': 'has no refresh token (sign in again when it expires)',
-  'sign-in-required': 'needs a new sign-in',
-  failed: 'could not be refreshed (see the log)',
-};
+/** What a refresh did, in words ("refreshed", "still fresh"). */
+function outcomeText(outcome: RefreshOutcome): string {
+  const text: Record<RefreshOutcome, string> = {
+    refreshed: vscode.l10n.t('refreshed'),
+    fresh: vscode.l10n.t('still fresh'),
+    'no-refresh-token': vscode.l10n.t('has no refresh token (sign in again when it expires)'),
+    'sign-in-required': vscode.l10n.t('needs a new sign-in'),
+    failed: vscode.l10n.t('could not be refreshed (see the log)'),
+  };
+  return text[outcome];
+}
 
 function defaultName(url: string): string {
   try {
@@ -49,7 +54,7 @@ export function createOAuth(s: CoreServices): OAuthFeature {
     openBrowser: async (url) => {
       // Handed over as a string: VS Code then opens it exactly as given, without re-encoding the query.
       const opened = await vscode.env.openExternal(url.href as unknown as vscode.Uri);
-      if (!opened) throw new OAuthFlowError('cancelled', 'The browser was not opened; sign-in stopped.');
+      if (!opened) throw new OAuthFlowError('cancelled', vscode.l10n.t('The browser was not opened; sign-in stopped.'));
     },
     withProgress: (title, task) =>
       Promise.resolve(
@@ -60,30 +65,28 @@ export function createOAuth(s: CoreServices): OAuthFeature {
         }),
       ),
     confirmSignIn: async (key, server, reason) => {
-      const pick = await vscode.window.showInformationMessage(
-        `${reason} Sign in to ${server.name ?? server.url ?? keyId(key)} in the browser now?`,
-        'Sign In',
-      );
-      return pick === 'Sign In';
+      const signIn = vscode.l10n.t('Sign In');
+      const pick = await vscode.window.showInformationMessage(vscode.l10n.t('{0} Sign in to {1} in the browser now?', reason, server.name ?? server.url ?? keyId(key)), signIn);
+      return pick === signIn;
     },
     askClient: async (issuer) => {
       const clientId = await vscode.window.showInputBox({
-        title: 'OAuth client id',
-        prompt: `${issuer} offers no client registration. Enter the client id registered for this app (from the provider's developer settings).`,
+        title: vscode.l10n.t('OAuth client id'),
+        prompt: vscode.l10n.t("{0} offers no client registration. Enter the client id registered for this app (from the provider's developer settings).", issuer),
         ignoreFocusOut: true,
-        validateInput: (v) => (v.trim() ? undefined : 'Enter a client id.'),
+        validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Enter a client id.')),
       });
       if (!clientId) return undefined;
       const clientSecret = await vscode.window.showInputBox({
-        title: 'OAuth client secret (optional)',
-        prompt: 'Leave empty for a public client.',
+        title: vscode.l10n.t('OAuth client secret (optional)'),
+        prompt: vscode.l10n.t('Leave empty for a public client.'),
         password: true,
         ignoreFocusOut: true,
       });
       return { clientId: clientId.trim(), clientSecret: clientSecret || undefined };
     },
     notifySignInRequired: (key, message) => {
-      void vscode.window.showWarningMessage(message, 'Sign In').then((pick) => {
+      void vscode.window.showWarningMessage(message, vscode.l10n.t('Sign In')).then((pick) => {
         if (pick) void vscode.commands.executeCommand('mcpTokens.signIn', { namespace: key.namespace, name: key.name });
       });
     },
@@ -122,7 +125,7 @@ export function createOAuth(s: CoreServices): OAuthFeature {
       try {
         return await manager.ensureFresh(key, server);
       } catch (e) {
-        void vscode.window.showErrorMessage(`Sign-in for ${formatReference(key)} failed: ${safeMessage(e)}`);
+        void vscode.window.showErrorMessage(vscode.l10n.t('Sign-in for {0} failed: {1}', formatReference(key), safeMessage(e)));
         return false;
       }
     },
@@ -140,11 +143,11 @@ export function registerOAuth(s: Services, { manager, ui }: OAuthFeature): void 
     await s.store.ready();
     const items = manager.sessions.list().map((t) => ({
       label: keyId(t),
-      description: t.oauth?.signInRequired ? 'sign-in required' : t.oauth?.issuer,
+      description: t.oauth?.signInRequired ? vscode.l10n.t('sign-in required') : t.oauth?.issuer,
       key: { namespace: t.namespace, name: t.name },
     }));
     if (items.length === 0) {
-      void vscode.window.showInformationMessage('No OAuth token is stored yet. Use "MCP Tokens: Sign In to Server…" first.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('No OAuth token is stored yet. Use "MCP Tokens: Sign In to Server…" first.'));
       return undefined;
     }
     return (await vscode.window.showQuickPick(items, { placeHolder }))?.key;
@@ -154,8 +157,8 @@ export function registerOAuth(s: Services, { manager, ui }: OAuthFeature): void 
   const resolveSecret = async (value: string | undefined, url: string, automation: boolean): Promise<string | undefined> => {
     if (!value) return undefined;
     const ref = parseWholeReference(value.trim());
-    if (!ref) throw new Error('The client secret must be given as a token reference such as $<TOKEN:namespace:name>, never as a value.');
-    if (!s.store.has(ref) || isInternalNamespace(ref.namespace)) throw new Error(`The client secret reference ${formatReference(ref)} names no stored token.`);
+    if (!ref) throw new Error(vscode.l10n.t('The client secret must be given as a token reference such as $<TOKEN:namespace:name>, never as a value.'));
+    if (!s.store.has(ref) || isInternalNamespace(ref.namespace)) throw new Error(vscode.l10n.t('The client secret reference {0} names no stored token.', formatReference(ref)));
     let host = url;
     try {
       host = new URL(url).host;
@@ -165,15 +168,15 @@ export function registerOAuth(s: Services, { manager, ui }: OAuthFeature): void 
     const secret = await s.gate.release(
       {
         verb: 'Send',
-        what: `the value of ${keyId(ref)} (as OAuth client secret)`,
-        to: `the authorization server of ${host}`,
-        action: 'Send',
-        detail: `It authenticates the OAuth client at the authorization server that ${url} names in its metadata.`,
+        what: vscode.l10n.t('the value of {0} (as OAuth client secret)', keyId(ref)),
+        to: vscode.l10n.t('the authorization server of {0}', host),
+        action: vscode.l10n.t('Send'),
+        detail: vscode.l10n.t('It authenticates the OAuth client at the authorization server that {0} names in its metadata.', url),
         automation,
       },
       (read) => read.value(ref),
     );
-    if (secret === undefined) throw new OAuthFlowError('cancelled', `The client secret ${formatReference(ref)} was not sent; sign-in stopped.`);
+    if (secret === undefined) throw new OAuthFlowError('cancelled', vscode.l10n.t('The client secret {0} was not sent; sign-in stopped.', formatReference(ref)));
     return secret;
   };
 
@@ -183,10 +186,10 @@ export function registerOAuth(s: Services, { manager, ui }: OAuthFeature): void 
     let url = args.url ?? existing?.oauth?.serverUrl;
     if (!url) {
       url = await vscode.window.showInputBox({
-        title: 'Sign In to MCP Server',
-        prompt: 'The URL of the HTTP MCP server (for example https://mcp.example.com/mcp).',
+        title: vscode.l10n.t('Sign In to MCP Server'),
+        prompt: vscode.l10n.t('The URL of the HTTP MCP server (for example https://mcp.example.com/mcp).'),
         ignoreFocusOut: true,
-        validateInput: (v) => (/^https?:\/\/\S+$/.test(v.trim()) ? undefined : 'Enter an http(s) URL.'),
+        validateInput: (v) => (/^https?:\/\/\S+$/.test(v.trim()) ? undefined : vscode.l10n.t('Enter an http(s) URL.')),
       });
       if (!url) return undefined;
       url = url.trim();
@@ -194,8 +197,8 @@ export function registerOAuth(s: Services, { manager, ui }: OAuthFeature): void 
     let name = args.name;
     if (!name) {
       name = await vscode.window.showInputBox({
-        title: 'Token name',
-        prompt: 'Name of the OAuth token; reference it as $<TOKEN:oauth:name>.',
+        title: vscode.l10n.t('Token name'),
+        prompt: vscode.l10n.t('Name of the OAuth token; reference it as $<TOKEN:oauth:name>.'),
         value: defaultName(url),
         ignoreFocusOut: true,
         validateInput: (v) => {
@@ -211,12 +214,14 @@ export function registerOAuth(s: Services, { manager, ui }: OAuthFeature): void 
     const current = s.store.get(key);
     if (current && !(current.type === 'oauth' && current.oauth?.serverUrl === url)) {
       const ok = await s.gate.destroy({
-        what: `the token ${keyId(key)}`,
-        action: 'Replace',
-        detail: `It ${current.oauth?.serverUrl ? `holds a sign-in to ${current.oauth.serverUrl}` : `is a ${current.type} token`}; a sign-in to ${url} would replace it for every server that uses ${formatReference(key)}.`,
+        what: vscode.l10n.t('the token {0}', keyId(key)),
+        action: vscode.l10n.t('Replace'),
+        detail: current.oauth?.serverUrl
+          ? vscode.l10n.t('It holds a sign-in to {0}; a sign-in to {1} would replace it for every server that uses {2}.', current.oauth.serverUrl, url, formatReference(key))
+          : vscode.l10n.t('It is a {0} token; a sign-in to {1} would replace it for every server that uses {2}.', current.type, url, formatReference(key)),
         recoverable: true,
       });
-      if (!ok) throw new OAuthFlowError('cancelled', `${keyId(key)} was kept; sign-in stopped.`);
+      if (!ok) throw new OAuthFlowError('cancelled', vscode.l10n.t('{0} was kept; sign-in stopped.', keyId(key)));
     }
     const preRegistered: PreRegisteredClient | undefined = args.clientId
       ? { clientId: args.clientId, clientSecret: await resolveSecret(args.clientSecret, url, input.via === 'args'), ...(args.clientSecret?.trim() ? { clientSecretRef: args.clientSecret.trim() } : {}) }
@@ -224,35 +229,36 @@ export function registerOAuth(s: Services, { manager, ui }: OAuthFeature): void 
     const server: OAuthServerRef = { name, url, preRegistered };
     const meta = await manager.signIn(key, server);
     const reference = formatReference(key);
-    void vscode.window.showInformationMessage(`Signed in: ${reference} holds the access token for ${url}.`, 'Copy Reference').then((pick) => {
+    void vscode.window.showInformationMessage(vscode.l10n.t('Signed in: {0} holds the access token for {1}.', reference, url), vscode.l10n.t('Copy Reference')).then((pick) => {
       if (pick) void vscode.env.clipboard.writeText(reference);
     });
     return { namespace: key.namespace, name: key.name, issuer: meta.oauth?.issuer, scopes: meta.oauth?.scopes, expiresAt: meta.expiresAt };
   };
 
   const signOut = async (input: CommandInput<ArgsOf<'signOut'>>) => {
-    const key = await pickKey(input, 'Sign out of which OAuth token?');
+    const key = await pickKey(input, vscode.l10n.t('Sign out of which OAuth token?'));
     if (!key) return undefined;
     // Revocation at the authorization server cannot be undone: always asked, whatever the caller.
     const ok = await s.gate.destroy({
-      what: `of ${keyId(key)}`,
-      action: 'Sign Out',
-      detail: 'Its tokens are revoked where the server offers it and deleted here; servers using it need a new sign-in.',
+      what: vscode.l10n.t({ message: 'of {0}', args: [keyId(key)], comment: ['Completes the question "Sign Out {0}?" of the sign-out dialog; {0} is a token such as oauth:github'] }),
+      action: vscode.l10n.t('Sign Out'),
+      detail: vscode.l10n.t('Its tokens are revoked where the server offers it and deleted here; servers using it need a new sign-in.'),
       recoverable: false,
     });
     if (!ok) return undefined;
     const result = await manager.signOut(key);
-    const detail = result.revoked ? ' The tokens were revoked.' : result.error ? ` Revocation failed (${result.error}); the tokens were deleted here.` : '';
-    void vscode.window.showInformationMessage(`Signed out of ${keyId(key)}.${detail}`);
+    const done = vscode.l10n.t('Signed out of {0}.', keyId(key));
+    const detail = result.revoked ? vscode.l10n.t('The tokens were revoked.') : result.error ? vscode.l10n.t('Revocation failed ({0}); the tokens were deleted here.', result.error) : '';
+    void vscode.window.showInformationMessage(sentences(done, detail));
     return result;
   };
 
   const refreshToken = async (input: CommandInput<ArgsOf<'refreshToken'>>) => {
-    const key = await pickKey(input, 'Refresh which OAuth token?');
+    const key = await pickKey(input, vscode.l10n.t('Refresh which OAuth token?'));
     if (!key) return undefined;
     const outcome = await manager.refresh(key, { force: true });
-    if (outcome === 'sign-in-required') ui.notifySignInRequired!(key, `The refresh token of ${keyId(key)} was refused; sign in again.`);
-    else void vscode.window.showInformationMessage(`${keyId(key)} ${OUTCOME_TEXT[outcome]}.`);
+    if (outcome === 'sign-in-required') ui.notifySignInRequired!(key, vscode.l10n.t('The refresh token of {0} was refused; sign in again.', keyId(key)));
+    else void vscode.window.showInformationMessage(vscode.l10n.t('{0} {1}.', keyId(key), outcomeText(outcome)));
     return outcome;
   };
 
@@ -260,8 +266,8 @@ export function registerOAuth(s: Services, { manager, ui }: OAuthFeature): void 
     const results = await manager.refreshAll();
     const counts = new Map<RefreshOutcome, number>();
     for (const o of results.values()) counts.set(o, (counts.get(o) ?? 0) + 1);
-    const summary = [...counts].map(([o, n]) => `${n} ${OUTCOME_TEXT[o]}`).join(', ') || 'no OAuth tokens';
-    void vscode.window.showInformationMessage(`OAuth tokens: ${summary}.`);
+    const summary = [...counts].map(([o, n]) => vscode.l10n.t('{0} {1}', n, outcomeText(o))).join(', ') || vscode.l10n.t('no OAuth tokens');
+    void vscode.window.showInformationMessage(vscode.l10n.t('OAuth tokens: {0}.', summary));
     return Object.fromEntries(results);
   };
 

@@ -48,7 +48,6 @@ export interface Destruction {
 /** The audit kind of a release, by its verb. */
 const RELEASE_KINDS: Record<string, AuditKind> = { Copy: 'copy', Export: 'export', Move: 'move', Send: 'sign-in', Verify: 'verify' };
 
-const CALLER_NOTE = 'This was requested through a command with arguments: another extension may have asked for it. Cancel unless you started it.';
 
 /** Reads values; handed to a release only after the user agreed. */
 export interface ValueReader {
@@ -56,12 +55,24 @@ export interface ValueReader {
   previous(key: TokenKey): Promise<string | undefined>;
 }
 
-/** The texts of a release modal. Pure, for tests. */
+/** The texts of a release modal (`what`, `to` and `detail` come translated from the caller). */
 export function releaseText(r: Release): { message: string; detail: string } {
+  const callerNote = vscode.l10n.t('This was requested through a command with arguments: another extension may have asked for it. Cancel unless you started it.');
   return {
-    message: `${r.verb} ${r.what} to ${r.to}?`,
-    detail: [`${capitalize(r.what)} will leave MCP Tokens and go to ${r.to}.`, r.detail, r.automation ? CALLER_NOTE : undefined].filter(Boolean).join('\n\n'),
+    message: releaseQuestion(r),
+    detail: [vscode.l10n.t('{0} will leave MCP Tokens and go to {1}.', capitalize(r.what), r.to), r.detail, r.automation ? callerNote : undefined].filter(Boolean).join('\n\n'),
   };
+}
+
+/** "Copy the value of bearer:x to the clipboard?": one whole sentence per verb, for translators. */
+function releaseQuestion(r: Release): string {
+  switch (r.verb) {
+    case 'Copy': return vscode.l10n.t('Copy {0} to {1}?', r.what, r.to);
+    case 'Export': return vscode.l10n.t('Export {0} to {1}?', r.what, r.to);
+    case 'Move': return vscode.l10n.t('Move {0} to {1}?', r.what, r.to);
+    case 'Send': return vscode.l10n.t('Send {0} to {1}?', r.what, r.to);
+    default: return vscode.l10n.t('{0} {1} to {2}?', r.verb, r.what, r.to);
+  }
 }
 
 function capitalize(s: string): string {
@@ -158,8 +169,9 @@ export class Gate {
    */
   async destroy(d: Destruction): Promise<boolean> {
     if (d.recoverable && d.skipQuestion) return true;
-    const detail = [d.detail, d.recoverable ? `The old value is kept in ${d.keptIn ?? 'Recently Deleted'} in the Tokens view.` : 'This cannot be undone.'].filter(Boolean).join('\n\n');
-    const answer = await vscode.window.showWarningMessage(`${d.action} ${d.what}?`, { modal: true, detail }, d.action);
+    const kept = d.keptIn === 'History' ? vscode.l10n.t('The old value is kept in History in the Tokens view.') : vscode.l10n.t('The old value is kept in Recently Deleted in the Tokens view.');
+    const detail = [d.detail, d.recoverable ? kept : vscode.l10n.t('This cannot be undone.')].filter(Boolean).join('\n\n');
+    const answer = await vscode.window.showWarningMessage(vscode.l10n.t('{0} {1}?', d.action, d.what), { modal: true, detail }, d.action);
     if (answer !== d.action) this.refused('command', `declined: ${d.action.toLowerCase()} ${d.what}`, false);
     return answer === d.action;
   }

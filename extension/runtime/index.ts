@@ -53,7 +53,7 @@ export function registerMcpRuntime(s: Services): { runtime: McpRuntime; launcher
       const folders = vscode.workspace.workspaceFolders ?? [];
       const folder = folders.length <= 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick();
       if (!folder) {
-        if (folders.length === 0) void vscode.window.showInformationMessage('Open a folder first; the workspace servers file is .vscode/mcp.tokens.json in it.');
+        if (folders.length === 0) void vscode.window.showInformationMessage(vscode.l10n.t('Open a folder first; the workspace servers file is .vscode/mcp.tokens.json in it.'));
         return;
       }
       const uri = vscode.Uri.joinPath(folder.uri, WORKSPACE_TOKENS_FILE);
@@ -76,10 +76,10 @@ export function registerMcpRuntime(s: Services): { runtime: McpRuntime; launcher
           return k ? consent.listForToken(k).map((r) => ({ label: `${r.server}`, description: `${r.decision} · ${formatReference(k)}`, detail: `${r.target.replace(/\n/g, ' · ')} · ${r.file}`, key: k, fp: r.fingerprint })) : [];
         });
         if (picks.length === 0) {
-          void vscode.window.showInformationMessage('No server has been allowed or denied a token yet.');
+          void vscode.window.showInformationMessage(vscode.l10n.t('No server has been allowed or denied a token yet.'));
           return false;
         }
-        const pick = await vscode.window.showQuickPick(picks, { placeHolder: 'Forget the decision for…' });
+        const pick = await vscode.window.showQuickPick(picks, { placeHolder: vscode.l10n.t('Forget the decision for…') });
         if (!pick) return false;
         key = pick.key;
         fp = pick.fp;
@@ -102,9 +102,13 @@ function hookAllowedServers(s: Services, consent: ConsentStore): void {
       consent.listForToken(token).map((r) => ({
         id: `consent:${r.fingerprint}`,
         label: r.server,
-        description: r.decision === 'always' ? 'allowed' : 'denied',
+        description: r.decision === 'always' ? vscode.l10n.t('allowed') : vscode.l10n.t('denied'),
         // The launch the decision covers, as the consent dialog showed it (no value in it).
-        tooltip: `${r.decision === 'always' ? 'Allowed' : 'Denied'} on ${r.decidedAt}\n${r.target}\nFile: ${r.file}`,
+        tooltip: [
+          r.decision === 'always' ? vscode.l10n.t('Allowed on {0}', r.decidedAt) : vscode.l10n.t('Denied on {0}', r.decidedAt),
+          r.target,
+          vscode.l10n.t('File: {0}', r.file),
+        ].join('\n'),
         icon: r.decision === 'always' ? 'pass' : 'circle-slash',
         contextValue: 'consent',
         data: r.fingerprint,
@@ -153,18 +157,18 @@ async function moveServerCommand(s: Services, input: CommandInput<ArgsOf<'moveSe
   } else {
     const editor = vscode.window.activeTextEditor;
     if (!editor || !/mcp\.json$/.test(editor.document.uri.path)) {
-      void vscode.window.showInformationMessage('Open the mcp.json that defines the server, then run "Move Server to MCP Tokens" again.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Open the mcp.json that defines the server, then run "Move Server to MCP Tokens" again.'));
       return false;
     }
     uri = editor.document.uri;
     const { parseMcpConfig } = await import('../../server/core/mcpConfig');
     const names = parseMcpConfig(editor.document.getText()).servers.map((x) => x.name);
-    const pick = await vscode.window.showQuickPick(names, { placeHolder: 'Server to move to the MCP Tokens file' });
+    const pick = await vscode.window.showQuickPick(names, { placeHolder: vscode.l10n.t('Server to move to the MCP Tokens file') });
     if (!pick) return false;
     serverName = pick;
   }
   const sourceText = await readText(uri);
-  if (sourceText === undefined) throw new Error(`Cannot read ${uri.toString()}.`);
+  if (sourceText === undefined) throw new Error(vscode.l10n.t('Cannot read {0}.', uri.toString()));
   const target = moveTarget(s, uri);
   const targetText = await readText(target);
   let result;
@@ -189,7 +193,7 @@ async function moveServerCommand(s: Services, input: CommandInput<ArgsOf<'moveSe
     edit.replace(target, whole(targetText), result.target);
   }
   const ok = await vscode.workspace.applyEdit(edit, { isRefactoring: true });
-  if (!ok) throw new Error('The edit could not be applied.');
+  if (!ok) throw new Error(vscode.l10n.t('The edit could not be applied.'));
   // Save both so VS Code stops serving the server and MCP Tokens starts serving it.
   for (const u of [uri, target]) await vscode.workspace.textDocuments.find((d) => d.uri.toString() === u.toString())?.save();
   s.log.info(`Moved MCP server "${serverName}" to ${vscode.workspace.asRelativePath(target)}${result.copiedInputs.length ? ` with inputs ${result.copiedInputs.join(', ')}` : ''}.`);

@@ -5,16 +5,20 @@ import type { ServerIdentity } from './consent';
 import type { ConsentChoice } from './launcherAccess';
 
 export async function askLauncherConsent(identity: ServerIdentity, keys: readonly TokenKey[]): Promise<ConsentChoice> {
-  const once = 'Allow Once';
-  const always = 'Always Allow';
-  const deny = 'Deny';
+  const once = vscode.l10n.t('Allow Once');
+  const always = vscode.l10n.t('Always Allow');
+  const deny = vscode.l10n.t('Deny');
   const choice = await vscode.window.showWarningMessage(
-    `The mcp-tokens launcher asks for ${keys.map((k) => formatReference(k)).join(', ')}. Allow?`,
+    vscode.l10n.t('The mcp-tokens launcher asks for {0}. Allow?', keys.map((k) => formatReference(k)).join(', ')),
     {
       modal: true,
-      detail:
-        `${identity.target}\n\n` +
-        'The value goes to exactly this command line, started by the program named above. "Always Allow" is remembered until you revoke it under the token in the Tokens view; any change to the command, its arguments, its directory or the program that starts it asks again.',
+      detail: [
+        identity.target,
+        vscode.l10n.t(
+          'The value goes to exactly this command line, started by the program named above. "{0}" is remembered until you revoke it under the token in the Tokens view; any change to the command, its arguments, its directory or the program that starts it asks again.',
+          always,
+        ),
+      ].join('\n\n'),
     },
     once,
     always,

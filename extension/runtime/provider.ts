@@ -106,7 +106,7 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
   async resolveMcpServerDefinition(server: vscode.McpServerDefinition, token: vscode.CancellationToken): Promise<vscode.McpServerDefinition | undefined> {
     await this.files.ready();
     const served = this.files.servers().find((x) => x.label === server.label);
-    if (!served) throw new Error(`The MCP server "${server.label}" is no longer defined in an MCP Tokens file.`);
+    if (!served) throw new Error(vscode.l10n.t('The MCP server "{0}" is no longer defined in an MCP Tokens file.', server.label));
     const launch = await this.resolveServed(served, token);
     return this.toDefinition(served, launch);
   }
@@ -134,14 +134,14 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     };
 
     if (!trustAllows(file.scope, vscode.workspace.isTrusted)) {
-      return fail('untrusted', `The MCP server "${label}" is defined by the workspace, which is not trusted; no token is given to it.`);
+      return fail('untrusted', vscode.l10n.t('The MCP server "{0}" is defined by the workspace, which is not trusted; no token is given to it.', label));
     }
 
     // Inputs first: the consent covers the launch with their values filled in.
     const inputs = new Map<string, string>();
     for (const id of needs.inputs) {
       const v = await this.inputValue(served, id);
-      if (v === undefined) return fail('failed', `No value was given for the input "${id}" of the MCP server "${label}".`);
+      if (v === undefined) return fail('failed', vscode.l10n.t('No value was given for the input "{0}" of the MCP server "{1}".', id, label));
       inputs.set(id, v);
     }
 
@@ -150,7 +150,7 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     try {
       prepared = this.prepare(served, (id) => inputs.get(id));
     } catch (e) {
-      return fail('failed', e instanceof ResolveError ? `The MCP server "${label}" cannot be started: ${e.message}` : String(e));
+      return fail('failed', e instanceof ResolveError ? cannotStart(label, e) : String(e));
     }
     const { plan, identity, envFileVars } = prepared;
 
@@ -159,12 +159,12 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     const serverUrl = serverUrlOf(plan);
     const assess = () => this.assess(served, { fp, serverUrl });
     const { denied, ask } = assess();
-    if (denied.length) return fail('denied', `You denied the MCP server "${label}" the use of ${denied.map((k) => formatReference(k)).join(', ')}.`, denied);
+    if (denied.length) return fail('denied', vscode.l10n.t('You denied the MCP server "{0}" the use of {1}.', label, denied.map((k) => formatReference(k)).join(', ')), denied);
     if (ask.length) {
       const choice = await askConsent(label, fileLabel, file, identity, ask);
       if (choice === 'deny' || choice === undefined) {
         if (choice === 'deny') for (const k of ask) await this.consent.record(k, identity, 'deny');
-        return fail('denied', `The MCP server "${label}" was not allowed to use ${ask.map((k) => formatReference(k)).join(', ')}.`, ask);
+        return fail('denied', vscode.l10n.t('The MCP server "{0}" was not allowed to use {1}.', label, ask.map((k) => formatReference(k)).join(', ')), ask);
       }
       if (choice === 'always') for (const k of ask) await this.consent.record(k, identity, 'always');
     }
@@ -176,19 +176,19 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     // Each token's step is worked out when its turn comes (an earlier one may have been set meanwhile).
     const current = (key: TokenKey) => assess().tokens.find((t) => keyId(t.key) === keyId(key))!;
     for (const key of needs.tokens) {
-      if (cancel?.isCancellationRequested) return fail('failed', 'The start was cancelled.');
+      if (cancel?.isCancellationRequested) return fail('failed', vscode.l10n.t('The start was cancelled.'));
       const ref = formatReference(key);
       let { meta, step } = current(key);
       if (step.kind === 'offer-set') {
-        if (!(await this.offerToSet(label, key))) return fail('missing', `The MCP server "${label}" needs the token ${ref}, which is not stored. Set it with "MCP Tokens: Set Token".`, [key]);
+        if (!(await this.offerToSet(label, key))) return fail('missing', vscode.l10n.t('The MCP server "{0}" needs the token {1}, which is not stored. Set it with "MCP Tokens: Set Token".', label, ref), [key]);
         ({ meta, step } = current(key));
       }
       if (step.kind === 'fail' || step.kind === 'offer-set') {
         return fail(
           'failed',
           step.kind === 'fail' && step.reason === 'no-url'
-            ? `The OAuth token ${ref} used by "${label}" needs a new sign-in, and no server URL is known for it; sign in with "MCP Tokens: Sign In to Server…".`
-            : `The OAuth token ${ref} needs a new sign-in before "${label}" can use it.`,
+            ? vscode.l10n.t('The OAuth token {0} used by "{1}" needs a new sign-in, and no server URL is known for it; sign in with "MCP Tokens: Sign In to Server…".', ref, label)
+            : vscode.l10n.t('The OAuth token {0} needs a new sign-in before "{1}" can use it.', ref, label),
           [key],
         );
       }
@@ -202,14 +202,18 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
         const ok = await this.s.oauth.ensureFresh(key, { name: label, url: step.url, preRegistered });
         if (!ok) {
           return step.signIn && !meta
-            ? fail('missing', `The MCP server "${label}" needs the OAuth token ${ref}, which is not signed in; the sign-in was declined or failed. Sign in with "MCP Tokens: Sign In to Server…" or start the server again.`, [key])
-            : fail('failed', `The MCP server "${label}" needs a signed-in OAuth token ${ref}; sign-in was cancelled or failed.`, [key]);
+            ? fail(
+                'missing',
+                vscode.l10n.t('The MCP server "{0}" needs the OAuth token {1}, which is not signed in; the sign-in was declined or failed. Sign in with "MCP Tokens: Sign In to Server…" or start the server again.', label, ref),
+                [key],
+              )
+            : fail('failed', vscode.l10n.t('The MCP server "{0}" needs a signed-in OAuth token {1}; sign-in was cancelled or failed.', label, ref), [key]);
         }
       } else if (step.expired) {
-        void vscode.window.showWarningMessage(`The token ${ref} used by the MCP server "${label}" has expired; the server may reject it.`);
+        void vscode.window.showWarningMessage(vscode.l10n.t('The token {0} used by the MCP server "{1}" has expired; the server may reject it.', ref, label));
       }
       const value = await this.s.store.getValue(key);
-      if (value === undefined) return fail('missing', `The value of the token ${ref} is missing from its backend.`, [key]);
+      if (value === undefined) return fail('missing', vscode.l10n.t('The value of the token {0} is missing from its backend.', ref), [key]);
       values.set(keyId(key), value);
     }
 
@@ -217,7 +221,7 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     try {
       launch = finishLaunch(plan, (k) => values.get(keyId(k)), envFileVars);
     } catch (e) {
-      return fail('failed', e instanceof ResolveError ? `The MCP server "${label}" cannot be started: ${e.message}` : String(e));
+      return fail('failed', e instanceof ResolveError ? cannotStart(label, e) : String(e));
     }
     // The bookkeeping (last used, the audit event) is done after the launch is handed over: the
     // start waits for the token reads only (test/bench/runtime.bench.ts); `record` never waits.
@@ -261,10 +265,10 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
   }
 
   private async offerToSet(label: string, key: TokenKey) {
-    const set = 'Set Token…';
+    const set = vscode.l10n.t('Set Token…');
     const choice = await vscode.window.showWarningMessage(
-      `The MCP server "${label}" needs the token ${formatReference(key)}, which is not stored.`,
-      { modal: true, detail: 'Set it now to start the server, or cancel.' },
+      vscode.l10n.t('The MCP server "{0}" needs the token {1}, which is not stored.', label, formatReference(key)),
+      { modal: true, detail: vscode.l10n.t('Set it now to start the server, or cancel.') },
       set,
     );
     if (choice !== set) return undefined;
@@ -283,11 +287,12 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     const cached = this.inputValues.get(cacheKey);
     if (cached !== undefined) return cached;
     const def = file.parsed.inputs.find((i) => i.id === id);
-    if (!def) throw new Error(`The MCP server "${label}" uses \${input:${id}}, which is not defined in "inputs".`);
+    if (!def) throw new Error(vscode.l10n.t('The MCP server "{0}" uses {1}, which is not defined in "inputs".', label, `\${input:${id}}`));
+    const title = vscode.l10n.t('MCP server "{0}"', label);
     const value =
       def.type === 'promptString'
-        ? await vscode.window.showInputBox({ title: `MCP server "${label}"`, prompt: def.description ?? id, password: def.password, value: def.password ? undefined : def.default, ignoreFocusOut: true })
-        : await vscode.window.showQuickPick([...def.options], { title: `MCP server "${label}"`, placeHolder: def.description ?? id, ignoreFocusOut: true });
+        ? await vscode.window.showInputBox({ title, prompt: def.description ?? id, password: def.password, value: def.password ? undefined : def.default, ignoreFocusOut: true })
+        : await vscode.window.showQuickPick([...def.options], { title, placeHolder: def.description ?? id, ignoreFocusOut: true });
     // Kept in memory for this window only: never written anywhere, password or not.
     if (value !== undefined) this.inputValues.set(cacheKey, value);
     return value;
@@ -334,11 +339,17 @@ export class McpRuntime implements vscode.McpServerDefinitionProvider<vscode.Mcp
     const setting = this.s.config.serversRestartOnTokenChange();
     if (setting === 'never') return;
     if (setting === 'ask') {
-      const action = deleted ? 'Stop' : 'Restart';
-      const choice = await vscode.window.showInformationMessage(
-        `${keys.map((k) => formatReference(k)).join(', ')} ${deleted ? 'was deleted' : 'changed'}. ${action} the MCP server${affected.length > 1 ? 's' : ''} using it (${affected.map((l) => `"${l}"`).join(', ')})?`,
-        action,
-      );
+      const action = deleted ? vscode.l10n.t('Stop') : vscode.l10n.t('Restart');
+      const refs = keys.map((k) => formatReference(k)).join(', ');
+      const servers = affected.map((l) => `"${l}"`).join(', ');
+      const question = deleted
+        ? affected.length > 1
+          ? vscode.l10n.t('{0} was deleted. Stop the MCP servers using it ({1})?', refs, servers)
+          : vscode.l10n.t('{0} was deleted. Stop the MCP server using it ({1})?', refs, servers)
+        : affected.length > 1
+          ? vscode.l10n.t('{0} changed. Restart the MCP servers using it ({1})?', refs, servers)
+          : vscode.l10n.t('{0} changed. Restart the MCP server using it ({1})?', refs, servers);
+      const choice = await vscode.window.showInformationMessage(question, action);
       if (choice !== action) return;
     }
     for (const label of affected) {
@@ -403,19 +414,28 @@ function serverUrlOf(plan: LaunchPlan): string | undefined {
   }
 }
 
+/** "The MCP server "x" cannot be started: <the resolver's reason>". */
+function cannotStart(label: string, e: ResolveError): string {
+  return vscode.l10n.t('The MCP server "{0}" cannot be started: {1}', label, e.message);
+}
+
 /** The consent modal: shows the launch as it will run (identity.target), never a value. */
 async function askConsent(label: string, fileLabel: string, file: ServerFile, identity: ServerIdentity, keys: readonly TokenKey[]): Promise<'once' | 'always' | 'deny' | undefined> {
-  const link = file.uri.scheme === 'file' && identity.file !== file.uri.fsPath ? ` (a link to ${identity.file})` : '';
-  const once = 'Allow Once';
-  const always = 'Always Allow';
-  const deny = 'Deny';
+  const linked = file.uri.scheme === 'file' && identity.file !== file.uri.fsPath;
+  const once = vscode.l10n.t('Allow Once');
+  const always = vscode.l10n.t('Always Allow');
+  const deny = vscode.l10n.t('Deny');
   const choice = await vscode.window.showWarningMessage(
-    `Allow the MCP server "${label}" to use ${keys.map((k) => formatReference(k)).join(', ')}?`,
+    vscode.l10n.t('Allow the MCP server "{0}" to use {1}?', label, keys.map((k) => formatReference(k)).join(', ')),
     {
       modal: true,
-      detail:
-        `Defined in ${fileLabel}${link}.\n${identity.target}\n\n` +
-        'The token value is handed to exactly this launch at each start. "Always Allow" is remembered until you revoke it under the token in the Tokens view; any change to the command, arguments, directory, environment, environment file, URL or headers asks again.',
+      detail: [
+        [linked ? vscode.l10n.t('Defined in {0} (a link to {1}).', fileLabel, identity.file) : vscode.l10n.t('Defined in {0}.', fileLabel), identity.target].join('\n'),
+        vscode.l10n.t(
+          'The token value is handed to exactly this launch at each start. "{0}" is remembered until you revoke it under the token in the Tokens view; any change to the command, arguments, directory, environment, environment file, URL or headers asks again.',
+          always,
+        ),
+      ].join('\n\n'),
     },
     once,
     always,

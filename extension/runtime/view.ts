@@ -15,15 +15,19 @@ import type { Readiness } from './assess';
 /** `treeElement: true` tells commands this is a view item (it prefills the interactive flow), not automation arguments. */
 type Element = { treeElement: true; kind: 'server'; served: ServedServer } | { treeElement: true; kind: 'token'; served: ServedServer; key: TokenKey };
 
-const STATE_TEXT: Record<Readiness, string> = {
-  ready: 'ready',
-  'token-missing': 'token missing',
-  expired: 'token expired',
-  'consent-needed': 'consent needed',
-  denied: 'denied',
-  'sign-in-needed': 'sign-in needed',
-  untrusted: 'workspace not trusted',
-};
+/** A server's readiness in words. */
+function stateText(state: Readiness): string {
+  const text: Record<Readiness, string> = {
+    ready: vscode.l10n.t('ready'),
+    'token-missing': vscode.l10n.t('token missing'),
+    expired: vscode.l10n.t('token expired'),
+    'consent-needed': vscode.l10n.t('consent needed'),
+    denied: vscode.l10n.t('denied'),
+    'sign-in-needed': vscode.l10n.t('sign-in needed'),
+    untrusted: vscode.l10n.t('workspace not trusted'),
+  };
+  return text[state];
+}
 
 const STATE_ICON: Record<Readiness, vscode.ThemeIcon> = {
   ready: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
@@ -63,23 +67,25 @@ class ServersTree implements vscode.TreeDataProvider<Element> {
     if (element.kind === 'token') {
       const meta = this.s.store.get(element.key);
       const item = new vscode.TreeItem(formatReference(element.key), vscode.TreeItemCollapsibleState.None);
-      item.description = meta ? meta.type : 'not stored';
+      item.description = meta ? meta.type : vscode.l10n.t('not stored');
       item.iconPath = new vscode.ThemeIcon(meta ? 'key' : 'warning');
       item.contextValue = meta ? 'serverToken' : 'serverToken+missing';
-      item.command = meta ? { title: 'Reveal', command: 'mcpTokens.revealToken', arguments: [{ namespace: element.key.namespace, name: element.key.name }] } : undefined;
+      item.command = meta ? { title: vscode.l10n.t('Reveal'), command: 'mcpTokens.revealToken', arguments: [{ namespace: element.key.namespace, name: element.key.name }] } : undefined;
       return item;
     }
     const status = this.runtime.assess(served);
     const item = new vscode.TreeItem(served.label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `${served.file.uri.toString()}#${served.entry.name}`;
-    item.description = `${served.entry.kind} · ${STATE_TEXT[status.state]}`;
+    item.description = `${served.entry.kind} · ${stateText(status.state)}`;
     item.iconPath = STATE_ICON[status.state];
     item.contextValue = `server+${status.state}`;
-    const where = served.file.scope === 'workspace' ? vscode.workspace.asRelativePath(served.file.uri) : served.file.flavor === 'mcp-cli' ? served.file.uri.fsPath : 'user servers file';
+    const where = served.file.scope === 'workspace' ? vscode.workspace.asRelativePath(served.file.uri) : served.file.flavor === 'mcp-cli' ? served.file.uri.fsPath : vscode.l10n.t('user servers file');
     const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**${served.label}** (${served.entry.kind}) from \`${where}\`\n\n`);
-    md.appendMarkdown(`State: **${STATE_TEXT[status.state]}**${status.keys.length ? `: ${status.keys.map((k) => `\`${formatReference(k)}\``).join(', ')}` : ''}\n\n`);
-    md.appendMarkdown(`VS Code server id: \`${this.runtime.serverId(served.label)}\``);
+    md.appendMarkdown(`${vscode.l10n.t('{0} ({1}) from {2}', `**${served.label}**`, served.entry.kind, `\`${where}\``)}\n\n`);
+    const state = `**${stateText(status.state)}**`;
+    const keys = status.keys.map((k) => `\`${formatReference(k)}\``).join(', ');
+    md.appendMarkdown(`${status.keys.length ? vscode.l10n.t('State: {0}: {1}', state, keys) : vscode.l10n.t('State: {0}', state)}\n\n`);
+    md.appendMarkdown(vscode.l10n.t('VS Code server id: {0}', `\`${this.runtime.serverId(served.label)}\``));
     item.tooltip = md;
     return item;
   }
@@ -91,17 +97,17 @@ async function pickServer(runtime: McpRuntime, input: CommandInput<{ label: stri
   const label = input.via === 'args' ? input.args.label : element?.label;
   if (label !== undefined) {
     const found = runtime.files.servers().find((x) => x.label === label);
-    if (!found) throw new ArgumentError(`No MCP server "${label.slice(0, 200)}" is defined in an MCP Tokens file.`);
+    if (!found) throw new ArgumentError(vscode.l10n.t('No MCP server "{0}" is defined in an MCP Tokens file.', label.slice(0, 200)));
     return found;
   }
   const servers = runtime.files.servers();
   if (servers.length === 0) {
-    void vscode.window.showInformationMessage('No server is defined in an MCP Tokens file yet.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('No server is defined in an MCP Tokens file yet.'));
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
     servers.map((x) => ({ label: x.label, description: x.entry.kind, served: x })),
-    { placeHolder: 'MCP server' },
+    { placeHolder: vscode.l10n.t('MCP server') },
   );
   return pick?.served;
 }
@@ -132,9 +138,9 @@ export function registerServersView(s: Services, runtime: McpRuntime): void {
       const key =
         missing.length <= 1
           ? missing[0]
-          : (await vscode.window.showQuickPick(missing.map((k) => ({ label: formatReference(k), key: k })), { placeHolder: 'Token to set' }))?.key;
+          : (await vscode.window.showQuickPick(missing.map((k) => ({ label: formatReference(k), key: k })), { placeHolder: vscode.l10n.t('Token to set') }))?.key;
       if (!key) {
-        if (missing.length === 0) void vscode.window.showInformationMessage(`Every token "${served.label}" uses is stored.`);
+        if (missing.length === 0) void vscode.window.showInformationMessage(vscode.l10n.t('Every token "{0}" uses is stored.', served.label));
         return;
       }
       const type = typeFromNamespace(key.namespace);

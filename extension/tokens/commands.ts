@@ -32,6 +32,7 @@ import type { Services } from '../services';
 import type { DeletedToken } from '../store/tokenStore';
 import { ArgumentError, errorText as message, inputKey, registerCommandGroup, type CommandInput } from '../platform/commands';
 import type { ArgsOf, CommandName } from '../platform/commandTable';
+import { sentences } from '../platform/l10n';
 import { detailLines, shortDescription } from './description';
 import { candidateFor, findCredentials, parseEnvFile, type CredentialCandidate } from './envImport';
 
@@ -142,10 +143,11 @@ class TokenCommands implements vscode.Disposable {
     const meta = await this.store.set({ ...key, type, value, expiresAt, provider, description, backend: pre.backend, jwt: a.jwt });
     this.s.log.info(`Stored ${keyId(meta)} (${meta.type}) in ${meta.backend}.`);
     const notes = [
-      a.jwtExpiresAt && expiresAt === a.jwtExpiresAt ? `Its expiry comes from the JWT (${describeExpiry(meta, new Date())}).` : '',
-      a.jwtUnsigned ? 'The JWT is unsigned (alg: none): nothing vouches for its claims.' : '',
+      a.jwtExpiresAt && expiresAt === a.jwtExpiresAt ? vscode.l10n.t('Its expiry comes from the JWT ({0}).', describeExpiry(meta, new Date())) : '',
+      a.jwtUnsigned ? vscode.l10n.t('The JWT is unsigned (alg: none): nothing vouches for its claims.') : '',
     ].filter(Boolean);
-    void this.announce(`Stored ${formatReference(meta)}.${notes.length ? ` ${notes.join(' ')}` : ''}`, meta);
+    const stored = vscode.l10n.t('Stored {0}.', formatReference(meta));
+    void this.announce(sentences(stored, ...notes), meta);
     return meta;
   }
 
@@ -166,11 +168,11 @@ class TokenCommands implements vscode.Disposable {
     let provider = a.format.provider;
     if (a.formatProblem) {
       const other = a.format.looksLike[0]?.provider;
-      const use = other ? `Use ${providerLabel(other)}` : undefined;
+      const use = other ? vscode.l10n.t('Use {0}', providerLabel(other)) : undefined;
       const choice = await vscode.window.showWarningMessage(
         a.formatProblem,
-        { modal: true, detail: 'The value may be truncated, or meant for another service. Store it anyway, or cancel and check it.' },
-        'Store Anyway',
+        { modal: true, detail: vscode.l10n.t('The value may be truncated, or meant for another service. Store it anyway, or cancel and check it.') },
+        vscode.l10n.t('Store Anyway'),
         ...(use ? [use] : []),
       );
       if (!choice) return undefined;
@@ -178,9 +180,9 @@ class TokenCommands implements vscode.Disposable {
     }
     if (a.jwtExpired) {
       const choice = await vscode.window.showWarningMessage(
-        `This JWT expired ${a.jwtExpiresAt ? describeExpiry({ expiresAt: a.jwtExpiresAt }, new Date()).replace(/^expired /, '') : ''} (exp ${a.jwtExpiresAt}).`,
-        { modal: true, detail: 'Its service will refuse it. Store it anyway (for example to replace it later), or cancel and get a new one.' },
-        'Store Anyway',
+        vscode.l10n.t('This JWT expired {0} (exp {1}).', a.jwtExpiresAt ? describeExpiry({ expiresAt: a.jwtExpiresAt }, new Date()).replace(/^expired /, '') : '', a.jwtExpiresAt ?? ''),
+        { modal: true, detail: vscode.l10n.t('Its service will refuse it. Store it anyway (for example to replace it later), or cancel and get a new one.') },
+        vscode.l10n.t('Store Anyway'),
       );
       if (!choice) return undefined;
     }
@@ -189,31 +191,31 @@ class TokenCommands implements vscode.Disposable {
 
   /** The provider, suggested from the value's format. Escape or Enter on the suggestion keeps the suggestion (or the current one). */
   private async pickProvider(suggested: string | undefined, current: string | undefined): Promise<string | undefined> {
-    const NONE = '$(circle-slash) No provider';
-    const OTHER = '$(edit) Other…';
+    const NONE = `$(circle-slash) ${vscode.l10n.t('No provider')}`;
+    const OTHER = `$(edit) ${vscode.l10n.t('Other…')}`;
     const first = suggested ?? current;
     const ids = [...new Set([...(first ? [first] : []), ...(current ? [current] : []), ...PROVIDERS.map((p) => p.id)])];
     const providerItems: (vscode.QuickPickItem & { id?: string })[] = ids.map((id) => ({
       label: providerLabel(id),
-      description: id === suggested ? `${id} · suggested: the value looks like one` : id === current ? `${id} · current` : id,
+      description: id === suggested ? vscode.l10n.t('{0} · suggested: the value looks like one', id) : id === current ? vscode.l10n.t('{0} · current', id) : id,
       id,
     }));
     // The first row is what Enter (or Escape) gives: the suggestion, the current provider, or none.
-    const none = { label: NONE, description: first ? undefined : 'skip', id: '' };
+    const none = { label: NONE, description: first ? undefined : vscode.l10n.t('skip'), id: '' };
     const items = first ? [providerItems[0], none, ...providerItems.slice(1)] : [none, ...providerItems];
     items.push({ label: OTHER, alwaysShow: true });
     const pick = await vscode.window.showQuickPick(items, {
-      title: 'Provider (optional)',
-      placeHolder: first ? `Which service is it for? Escape keeps ${providerLabel(first)}.` : 'Which service is it for? Escape skips.',
+      title: vscode.l10n.t('Provider (optional)'),
+      placeHolder: first ? vscode.l10n.t('Which service is it for? Escape keeps {0}.', providerLabel(first)) : vscode.l10n.t('Which service is it for? Escape skips.'),
       matchOnDescription: true,
       ignoreFocusOut: true,
     });
     if (!pick) return first;
     if (pick.id !== undefined) return pick.id || undefined;
     const typed = await vscode.window.showInputBox({
-      title: 'Provider',
-      prompt: 'A provider name (letters, digits, "-", "_", "."); Escape skips.',
-      validateInput: (v) => (v.length > 64 ? 'At most 64 characters.' : /^[A-Za-z0-9._-]*$/.test(v) ? undefined : 'Letters, digits, "-", "_" and "." only.'),
+      title: vscode.l10n.t('Provider'),
+      prompt: vscode.l10n.t('A provider name (letters, digits, "-", "_", "."); Escape skips.'),
+      validateInput: (v) => (v.length > 64 ? vscode.l10n.t('At most {0} characters.', 64) : /^[A-Za-z0-9._-]*$/.test(v) ? undefined : vscode.l10n.t('Letters, digits, "-", "_" and "." only.')),
       ignoreFocusOut: true,
     });
     return typed?.trim() || first;
@@ -222,10 +224,10 @@ class TokenCommands implements vscode.Disposable {
   /** A free-text description; Escape or an unchanged Enter keeps the current one. */
   private async inputDescription(current: string | undefined): Promise<string | undefined> {
     const text = await vscode.window.showInputBox({
-      title: 'Description (optional)',
-      prompt: 'What is it for? Shown in the Tokens view and hovers. Escape skips.',
+      title: vscode.l10n.t('Description (optional)'),
+      prompt: vscode.l10n.t('What is it for? Shown in the Tokens view and hovers. Escape skips.'),
       value: current ?? '',
-      validateInput: (v) => (v.length > 1024 ? 'At most 1024 characters.' : undefined),
+      validateInput: (v) => (v.length > 1024 ? vscode.l10n.t('At most {0} characters.', 1024) : undefined),
       ignoreFocusOut: true,
     });
     if (text === undefined) return current;
@@ -234,7 +236,7 @@ class TokenCommands implements vscode.Disposable {
 
   private async pickType(): Promise<TokenType | undefined> {
     const items = TOKEN_TYPES.map((t) => ({ label: TOKEN_TYPE_LABELS[t], description: t, type: t }));
-    const pick = await vscode.window.showQuickPick(items, { title: 'Set Token (1/4): type', placeHolder: 'What kind of credential is it?', ignoreFocusOut: true });
+    const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Set Token (1/4): type'), placeHolder: vscode.l10n.t('What kind of credential is it?'), ignoreFocusOut: true });
     return pick?.type;
   }
 
@@ -243,17 +245,17 @@ class TokenCommands implements vscode.Disposable {
     const known = [...new Set([preferred, ...BUILTIN_NAMESPACES, ...this.store.namespaces()])];
     const counts = new Map<string, number>();
     for (const t of this.store.list()) counts.set(t.namespace, (counts.get(t.namespace) ?? 0) + 1);
-    const NEW = '$(add) New namespace…';
+    const NEW = `$(add) ${vscode.l10n.t('New namespace…')}`;
     const items: vscode.QuickPickItem[] = [
-      ...known.map((ns) => ({ label: ns, description: ns === preferred ? 'suggested' : undefined, detail: counts.get(ns) ? `${counts.get(ns)} token(s)` : undefined })),
+      ...known.map((ns) => ({ label: ns, description: ns === preferred ? vscode.l10n.t('suggested') : undefined, detail: counts.get(ns) ? tokenCount(counts.get(ns)!) : undefined })),
       { label: NEW, alwaysShow: true },
     ];
-    const pick = await vscode.window.showQuickPick(items, { title: 'Set Token (2/4): namespace', placeHolder: 'Namespace (the first part of $<TOKEN:namespace:name>)', ignoreFocusOut: true });
+    const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Set Token (2/4): namespace'), placeHolder: vscode.l10n.t('Namespace (the first part of $<TOKEN:namespace:name>)'), ignoreFocusOut: true });
     if (!pick) return undefined;
     if (pick.label !== NEW) return pick.label;
     return vscode.window.showInputBox({
-      title: 'New namespace',
-      prompt: 'Letters, digits, "-", "_" and ".", starting with a letter or digit (e.g. custom-team).',
+      title: vscode.l10n.t('New namespace'),
+      prompt: vscode.l10n.t('Letters, digits, "-", "_" and ".", starting with a letter or digit (e.g. custom-team).'),
       value: 'custom-',
       validateInput: (v) => namespaceError(v),
       ignoreFocusOut: true,
@@ -262,9 +264,9 @@ class TokenCommands implements vscode.Disposable {
 
   private inputName(namespace: string): Thenable<string | undefined> {
     return vscode.window.showInputBox({
-      title: 'Set Token (3/4): name',
-      prompt: `Name within "${namespace}": letters, digits, "-", "_" and ".". Referenced as $<TOKEN:${namespace}:name>.`,
-      placeHolder: 'e.g. github',
+      title: vscode.l10n.t('Set Token (3/4): name'),
+      prompt: vscode.l10n.t('Name within "{0}": letters, digits, "-", "_" and ".". Referenced as $<TOKEN:{0}:name>.', namespace),
+      placeHolder: vscode.l10n.t('e.g. github'),
       validateInput: (v) => nameError(v),
       ignoreFocusOut: true,
     });
@@ -272,10 +274,10 @@ class TokenCommands implements vscode.Disposable {
 
   private inputValue(key: TokenKey, type: TokenType): Thenable<string | undefined> {
     return vscode.window.showInputBox({
-      title: `Set Token (4/4): value of ${keyId(key)}`,
-      prompt: type === 'basic' ? 'Enter username:password. It is stored encrypted and never shown.' : 'Paste the secret. It is stored encrypted and never shown.',
+      title: vscode.l10n.t('Set Token (4/4): value of {0}', keyId(key)),
+      prompt: type === 'basic' ? vscode.l10n.t('Enter username:password. It is stored encrypted and never shown.') : vscode.l10n.t('Paste the secret. It is stored encrypted and never shown.'),
       password: true,
-      validateInput: (v) => (v.length === 0 ? 'The value is empty.' : v.length > 65536 ? 'The value is longer than 64 KiB.' : undefined),
+      validateInput: (v) => (v.length === 0 ? vscode.l10n.t('The value is empty.') : v.length > 65536 ? vscode.l10n.t('The value is longer than 64 KiB.') : undefined),
       ignoreFocusOut: true,
     });
   }
@@ -286,10 +288,10 @@ class TokenCommands implements vscode.Disposable {
    */
   private async inputExpiry(current: string | undefined, fromJwt: string | undefined): Promise<string | undefined> {
     const text = await vscode.window.showInputBox({
-      title: 'Expiry (optional)',
+      title: vscode.l10n.t('Expiry (optional)'),
       prompt: fromJwt
-        ? `The JWT says it expires ${fromJwt} (${describeExpiry({ expiresAt: fromJwt }, new Date())}); Enter keeps that. Or a date (2026-12-31), date-time, or duration (30d, 12h, 2w).`
-        : 'When does it expire? A date (2026-12-31), date-time, or duration (30d, 12h, 2w). Leave empty for no expiry; Escape skips.',
+        ? vscode.l10n.t('The JWT says it expires {0} ({1}); Enter keeps that. Or a date (2026-12-31), date-time, or duration (30d, 12h, 2w).', fromJwt, describeExpiry({ expiresAt: fromJwt }, new Date()))
+        : vscode.l10n.t('When does it expire? A date (2026-12-31), date-time, or duration (30d, 12h, 2w). Leave empty for no expiry; Escape skips.'),
       value: fromJwt ?? current ?? '',
       validateInput: (v) => parseExpiryInput(v, new Date()).error,
       ignoreFocusOut: true,
@@ -301,9 +303,9 @@ class TokenCommands implements vscode.Disposable {
   /** Asks before an existing token's value is replaced (the replaced value goes to Recently Deleted). */
   private confirmOverwrite(key: TokenKey, skipQuestion = false): Promise<boolean> {
     return this.s.gate.destroy({
-      what: `the value of ${keyId(key)}`,
-      action: 'Overwrite',
-      detail: `A token ${keyId(key)} already exists; its current value will be replaced. Use Rotate Token to keep it as the previous value.`,
+      what: vscode.l10n.t('the value of {0}', keyId(key)),
+      action: vscode.l10n.t('Overwrite'),
+      detail: vscode.l10n.t('A token {0} already exists; its current value will be replaced. Use Rotate Token to keep it as the previous value.', keyId(key)),
       recoverable: true,
       skipQuestion,
     });
@@ -316,17 +318,17 @@ class TokenCommands implements vscode.Disposable {
     await this.store.ready();
     const key = inputKey(input);
     if (!key) return this.pickToken(title);
-    if (!this.store.has(key)) throw new Error(`No token ${keyId(key)} is stored.`);
+    if (!this.store.has(key)) throw new Error(vscode.l10n.t('No token {0} is stored.', keyId(key)));
     return { namespace: key.namespace, name: key.name };
   }
 
   private async pickToken(title: string, tokens = this.store.list()): Promise<TokenKey | undefined> {
     if (tokens.length === 0) {
-      const set = await vscode.window.showInformationMessage('No MCP tokens are stored yet.', 'Set Token…');
+      const set = await vscode.window.showInformationMessage(vscode.l10n.t('No MCP tokens are stored yet.'), vscode.l10n.t('Set Token…'));
       if (set) await vscode.commands.executeCommand('mcpTokens.setToken');
       return undefined;
     }
-    const pick = await vscode.window.showQuickPick(this.tokenItems(tokens), { title, placeHolder: 'Pick a token', matchOnDescription: true, matchOnDetail: true });
+    const pick = await vscode.window.showQuickPick(this.tokenItems(tokens), { title, placeHolder: vscode.l10n.t('Pick a token'), matchOnDescription: true, matchOnDetail: true });
     return pick?.meta;
   }
 
@@ -343,14 +345,16 @@ class TokenCommands implements vscode.Disposable {
   // ---- show / copy ------------------------------------------------------------------------------
 
   async showToken(input: Input<'showToken'>): Promise<TokenMetadata | undefined> {
-    const key = await this.resolveKey(input, 'Show Token Details');
+    const key = await this.resolveKey(input, vscode.l10n.t('Show Token Details'));
     if (!key) return undefined;
     const meta = this.store.get(key)!;
+    const copy = vscode.l10n.t('Copy Reference');
+    const reveal = vscode.l10n.t('Reveal in View');
     void vscode.window
-      .showInformationMessage(`${keyId(meta)}: ${shortDescription(meta, new Date())}`, { modal: false, detail: detailLines(meta, new Date()).join('\n') }, 'Copy Reference', 'Reveal in View')
+      .showInformationMessage(vscode.l10n.t('{0}: {1}', keyId(meta), shortDescription(meta, new Date())), { modal: false, detail: detailLines(meta, new Date()).join('\n') }, copy, reveal)
       .then((choice) => {
-        if (choice === 'Copy Reference') return vscode.commands.executeCommand('mcpTokens.copyReference', key);
-        if (choice === 'Reveal in View') return vscode.commands.executeCommand('mcpTokens.revealToken', key);
+        if (choice === copy) return vscode.commands.executeCommand('mcpTokens.copyReference', key);
+        if (choice === reveal) return vscode.commands.executeCommand('mcpTokens.revealToken', key);
         return undefined;
       });
     return meta;
@@ -358,21 +362,21 @@ class TokenCommands implements vscode.Disposable {
 
   /** Copies the value after the gate's modal confirmation, which no argument can skip. */
   async copyToken(input: Input<'copyToken'>): Promise<boolean> {
-    const key = await this.resolveKey(input, 'Copy Token Value');
+    const key = await this.resolveKey(input, vscode.l10n.t('Copy Token Value'));
     if (!key) return false;
     const seconds = this.s.config.clipboardClearSeconds();
     const value = await this.s.gate.release(
       {
         verb: 'Copy',
-        what: `the value of ${keyId(key)}`,
-        to: 'the clipboard',
-        action: 'Copy Value',
-        detail: `Anything that can read the clipboard can read it.${seconds > 0 ? ` It is cleared after ${seconds} seconds if still there.` : ''}`,
+        what: vscode.l10n.t('the value of {0}', keyId(key)),
+        to: vscode.l10n.t('the clipboard'),
+        action: vscode.l10n.t('Copy Value'),
+        detail: seconds > 0 ? vscode.l10n.t('Anything that can read the clipboard can read it. It is cleared after {0} seconds if still there.', seconds) : vscode.l10n.t('Anything that can read the clipboard can read it.'),
         automation: input.via === 'args',
       },
       async (read) => {
         const v = await read.value(key);
-        if (v === undefined) throw new Error(`The value of ${keyId(key)} is missing from its backend.`);
+        if (v === undefined) throw new Error(vscode.l10n.t('The value of {0} is missing from its backend.', keyId(key)));
         return v;
       },
     );
@@ -380,7 +384,7 @@ class TokenCommands implements vscode.Disposable {
     await vscode.env.clipboard.writeText(value);
     this.s.log.info(`Copied the value of ${keyId(key)} to the clipboard.`);
     this.scheduleClipboardClear(value, seconds);
-    void vscode.window.setStatusBarMessage(`$(copy) Copied ${keyId(key)}${seconds ? `; clears in ${seconds} s` : ''}`, 4000);
+    void vscode.window.setStatusBarMessage(`$(copy) ${seconds ? vscode.l10n.t('Copied {0}; clears in {1} s', keyId(key), seconds) : vscode.l10n.t('Copied {0}', keyId(key))}`, 4000);
     return true;
   }
 
@@ -402,23 +406,23 @@ class TokenCommands implements vscode.Disposable {
 
   async copyReference(input: Input<'copyReference'>): Promise<string | undefined> {
     const form = (input.via === 'args' && input.args.form) || 'angle';
-    const key = await this.resolveKey(input, 'Copy Token Reference');
+    const key = await this.resolveKey(input, vscode.l10n.t('Copy Token Reference'));
     if (!key) return undefined;
     const ref = formatReference(key, form);
     await vscode.env.clipboard.writeText(ref);
-    void vscode.window.setStatusBarMessage(`$(symbol-reference) Copied ${ref}`, 4000);
+    void vscode.window.setStatusBarMessage(`$(symbol-reference) ${vscode.l10n.t('Copied {0}', ref)}`, 4000);
     return ref;
   }
 
   // ---- delete / clear ---------------------------------------------------------------------------
 
   async deleteToken(input: Input<'deleteToken'>): Promise<boolean> {
-    const key = await this.resolveKey(input, 'Delete Token');
+    const key = await this.resolveKey(input, vscode.l10n.t('Delete Token'));
     if (!key) return false;
     const ok = await this.s.gate.destroy({
-      what: `the token ${keyId(key)}`,
-      action: 'Delete',
-      detail: `MCP servers that reference ${formatReference(key)} will not start until it is set again or restored.`,
+      what: vscode.l10n.t('the token {0}', keyId(key)),
+      action: vscode.l10n.t('Delete'),
+      detail: vscode.l10n.t('MCP servers that reference {0} will not start until it is set again or restored.', formatReference(key)),
       recoverable: true,
       skipQuestion: input.via === 'args' && input.args.force === true,
     });
@@ -435,15 +439,15 @@ class TokenCommands implements vscode.Disposable {
       const now = new Date();
       const expired = this.store.list().filter((t) => expiredForUser(t, now)).length;
       const items: (vscode.QuickPickItem & { args: ClearFilter })[] = [
-        { label: '$(warning) Expired tokens', description: `${expired} token(s)`, args: { expiredOnly: true } },
+        { label: `$(warning) ${vscode.l10n.t('Expired tokens')}`, description: tokenCount(expired), args: { expiredOnly: true } },
         ...this.store.namespaces().map((ns) => ({
-          label: `$(folder) Namespace ${ns}`,
-          description: `${this.store.list().filter((t) => t.namespace === ns).length} token(s)`,
+          label: `$(folder) ${vscode.l10n.t('Namespace {0}', ns)}`,
+          description: tokenCount(this.store.list().filter((t) => t.namespace === ns).length),
           args: { namespace: ns },
         })),
-        { label: '$(trash) All tokens', description: `${this.store.list().length} token(s)`, args: {} },
+        { label: `$(trash) ${vscode.l10n.t('All tokens')}`, description: tokenCount(this.store.list().length), args: {} },
       ];
-      const pick = await vscode.window.showQuickPick(items, { title: 'Clear Tokens', placeHolder: 'Which tokens should be deleted?' });
+      const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Clear Tokens'), placeHolder: vscode.l10n.t('Which tokens should be deleted?') });
       if (!pick) return [];
       args = pick.args;
     }
@@ -452,14 +456,19 @@ class TokenCommands implements vscode.Disposable {
       .list()
       .filter((t) => (!args.namespace || t.namespace === args.namespace) && (!args.expiredOnly || (expiredForUser(t, now))));
     if (victims.length === 0) {
-      void vscode.window.showInformationMessage(args.expiredOnly ? 'No token has expired.' : 'There are no tokens to clear.');
+      void vscode.window.showInformationMessage(args.expiredOnly ? vscode.l10n.t('No token has expired.') : vscode.l10n.t('There are no tokens to clear.'));
       return [];
     }
-    const what = args.expiredOnly ? 'expired token' : args.namespace ? `token in namespace "${args.namespace}"` : 'token';
+    const n = victims.length;
+    const what = args.expiredOnly
+      ? n === 1 ? vscode.l10n.t('1 expired token') : vscode.l10n.t('{0} expired tokens', n)
+      : args.namespace
+        ? n === 1 ? vscode.l10n.t('1 token in namespace "{0}"', args.namespace) : vscode.l10n.t('{0} tokens in namespace "{1}"', n, args.namespace)
+        : n === 1 ? vscode.l10n.t('1 token') : vscode.l10n.t('{0} tokens', n);
     const ok = await this.s.gate.destroy({
-      what: `${victims.length} ${what.replace(/^(expired token|token)/, (w) => (victims.length === 1 ? w : `${w}s`))}`,
-      action: 'Delete',
-      detail: victims.slice(0, 20).map((v) => keyId(v)).join('\n') + (victims.length > 20 ? `\n… and ${victims.length - 20} more` : ''),
+      what,
+      action: vscode.l10n.t('Delete'),
+      detail: victims.slice(0, 20).map((v) => keyId(v)).join('\n') + (n > 20 ? `\n${vscode.l10n.t('… and {0} more', n - 20)}` : ''),
       recoverable: true,
       skipQuestion: input.via === 'args' && args.force === true,
     });
@@ -473,14 +482,14 @@ class TokenCommands implements vscode.Disposable {
 
   async rotateToken(input: Input<'rotateToken'>): Promise<TokenMetadata | undefined> {
     const automation = input.via === 'args';
-    const key = await this.resolveKey(input, 'Rotate Token');
+    const key = await this.resolveKey(input, vscode.l10n.t('Rotate Token'));
     if (!key) return undefined;
     let value = automation ? input.args.value : undefined;
     let generated = false;
     if (value === undefined && !automation) {
       const typed = await vscode.window.showInputBox({
-        title: `Rotate ${keyId(key)}`,
-        prompt: 'Paste the new value, or leave empty to generate a random one. The current value is kept as the previous value.',
+        title: vscode.l10n.t('Rotate {0}', keyId(key)),
+        prompt: vscode.l10n.t('Paste the new value, or leave empty to generate a random one. The current value is kept as the previous value.'),
         password: true,
         ignoreFocusOut: true,
       });
@@ -500,16 +509,16 @@ class TokenCommands implements vscode.Disposable {
     this.s.log.info(`Rotated ${keyId(key)}${generated ? ' (generated value)' : ''}.`);
     for (const problem of assessmentProblems(a, new Date())) this.s.log.warn(`${keyId(key)}: ${problem}`);
     if (generated && !automation) await this.showOnce(key, value);
-    else void this.announce(`Rotated ${keyId(key)}. The previous value can be restored.`, meta);
+    else void this.announce(vscode.l10n.t('Rotated {0}. The previous value can be restored.', keyId(key)), meta);
     return meta;
   }
 
   async restorePrevious(input: Input<'restorePreviousToken'>): Promise<TokenMetadata | undefined> {
-    const key = await this.resolveKey(input, 'Restore Previous Token Value');
+    const key = await this.resolveKey(input, vscode.l10n.t('Restore Previous Token Value'));
     if (!key) return undefined;
     const meta = await this.store.restorePrevious(key);
     this.s.log.info(`Restored the previous value of ${keyId(key)}.`);
-    void vscode.window.showInformationMessage(`Restored the previous value of ${keyId(key)}. The replaced value is now the previous one.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Restored the previous value of {0}. The replaced value is now the previous one.', keyId(key)));
     return meta;
   }
 
@@ -537,18 +546,15 @@ class TokenCommands implements vscode.Disposable {
     this.s.log.info(`Generated and stored ${keyId(key)}.`);
     // Shown once, interactively; automation callers use copyToken (which always confirms).
     if (!obj) await this.showOnce(key, value);
-    else void this.announce(`Generated ${formatReference(key)}. Its value is not shown; use Copy Token Value.`, meta);
+    else void this.announce(vscode.l10n.t('Generated {0}. Its value is not shown; use Copy Token Value.', formatReference(key)), meta);
     return meta;
   }
 
   /** The one place a value is displayed: right after it was generated, in a modal. */
   private async showOnce(key: TokenKey, value: string): Promise<void> {
-    const choice = await vscode.window.showInformationMessage(
-      `New value of ${keyId(key)} (shown once)`,
-      { modal: true, detail: value },
-      'Copy Value',
-    );
-    if (choice === 'Copy Value') {
+    const copy = vscode.l10n.t('Copy Value');
+    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('New value of {0} (shown once)', keyId(key)), { modal: true, detail: value }, copy);
+    if (choice === copy) {
       await vscode.env.clipboard.writeText(value);
       this.scheduleClipboardClear(value, this.s.config.clipboardClearSeconds());
     }
@@ -565,14 +571,14 @@ class TokenCommands implements vscode.Disposable {
     if (!obj) {
       const pick = await vscode.window.showQuickPick(
         [
-          { label: '$(terminal) Environment variables', description: 'of the extension host', id: 'env' },
-          { label: '$(file) A .env file…', id: 'file' },
+          { label: `$(terminal) ${vscode.l10n.t('Environment variables')}`, description: vscode.l10n.t('of the extension host'), id: 'env' },
+          { label: `$(file) ${vscode.l10n.t('A .env file…')}`, id: 'file' },
         ],
-        { title: 'Import Tokens: source' },
+        { title: vscode.l10n.t('Import Tokens: source') },
       );
       if (!pick) return [];
       if (pick.id === 'file') {
-        const uris = await vscode.window.showOpenDialog({ title: 'Pick a .env file', canSelectMany: false, openLabel: 'Import', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
+        const uris = await vscode.window.showOpenDialog({ title: vscode.l10n.t('Pick a .env file'), canSelectMany: false, openLabel: vscode.l10n.t('Import'), defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
         if (!uris?.[0]) return [];
         file = uris[0].fsPath;
       }
@@ -581,7 +587,7 @@ class TokenCommands implements vscode.Disposable {
       try {
         source = parseEnvFile(await readFile(file, 'utf8'));
       } catch (e) {
-        throw new Error(`Could not read ${file}: ${(e as NodeJS.ErrnoException).code ?? message(e)}`);
+        throw new Error(vscode.l10n.t('Could not read {0}: {1}', file, (e as NodeJS.ErrnoException).code ?? message(e)));
       }
     } else {
       source = process.env;
@@ -603,27 +609,31 @@ class TokenCommands implements vscode.Disposable {
       chosen = candidates.map((candidate) => ({ candidate, key: candidate.suggested }));
     } else {
       if (candidates.length === 0) {
-        void vscode.window.showInformationMessage(`No variable that looks like a credential (*_TOKEN, *_API_KEY, *_SECRET, *_PAT, …) was found${file ? ` in ${file}` : ''}.`);
+        void vscode.window.showInformationMessage(
+          file
+            ? vscode.l10n.t('No variable that looks like a credential (*_TOKEN, *_API_KEY, *_SECRET, *_PAT, …) was found in {0}.', file)
+            : vscode.l10n.t('No variable that looks like a credential (*_TOKEN, *_API_KEY, *_SECRET, *_PAT, …) was found.'),
+        );
         return [];
       }
       const picks = await vscode.window.showQuickPick(
         candidates.map((c) => ({
           label: c.variable,
           description: `→ ${formatReference(c.suggested)}`,
-          detail: `${TOKEN_TYPE_LABELS[c.type]}, ${c.value.length} characters${this.store.has(c.suggested) ? ' · replaces an existing token' : ''}${importProblems(c, now).map((p) => ` · $(warning) ${p}`).join('')}`,
+          detail: `${vscode.l10n.t('{0}, {1} characters', TOKEN_TYPE_LABELS[c.type], c.value.length)}${this.store.has(c.suggested) ? ` · ${vscode.l10n.t('replaces an existing token')}` : ''}${importProblems(c, now).map((p) => ` · $(warning) ${p}`).join('')}`,
           picked: !this.store.has(c.suggested),
           candidate: c,
         })),
-        { title: 'Import Tokens: pick the variables', canPickMany: true, matchOnDescription: true },
+        { title: vscode.l10n.t('Import Tokens: pick the variables'), canPickMany: true, matchOnDescription: true },
       );
       if (!picks?.length) return [];
       chosen = [];
       for (const p of picks) {
         const target = await vscode.window.showInputBox({
-          title: `Reference for ${p.candidate.variable}`,
-          prompt: 'namespace:name',
+          title: vscode.l10n.t('Reference for {0}', p.candidate.variable),
+          prompt: vscode.l10n.t({ message: 'namespace:name', comment: ['The form of a token key, typed by the user: translate the words only if the user may type them so'] }),
           value: keyId(p.candidate.suggested),
-          validateInput: (v) => (parseKeyId(v) ? undefined : 'Enter namespace:name (letters, digits, "-", "_", ".").'),
+          validateInput: (v) => (parseKeyId(v) ? undefined : vscode.l10n.t('Enter namespace:name (letters, digits, "-", "_", ".").')),
           ignoreFocusOut: true,
         });
         if (target === undefined) return [];
@@ -642,7 +652,7 @@ class TokenCommands implements vscode.Disposable {
       // The same checks as Set Token; a problem is reported, never a reason to drop the token.
       const a = assessValue(candidate.value, { provider: candidate.provider, type: candidate.type }, now);
       await this.store.set(
-        { ...key, type: candidate.type, value: candidate.value, provider: a.provider, description: `Imported from ${candidate.variable}`, expiresAt: a.jwtExpiresAt, jwt: a.jwt },
+        { ...key, type: candidate.type, value: candidate.value, provider: a.provider, description: vscode.l10n.t('Imported from {0}', candidate.variable), expiresAt: a.jwtExpiresAt, jwt: a.jwt },
         { reason: 'import' },
       );
       stored.push(key);
@@ -650,9 +660,17 @@ class TokenCommands implements vscode.Disposable {
     }
     this.s.log.info(`Imported ${stored.length} token(s): ${stored.map((k) => keyId(k)).join(', ') || 'none'}.${skipped.length ? ` Skipped: ${skipped.join(', ')}.` : ''}`);
     for (const line of report) this.s.log.warn(`Import: ${line}`);
-    const summary = `Imported ${stored.length} token${stored.length === 1 ? '' : 's'}.${skipped.length ? ` Skipped ${skipped.length} that already exist${skipped.length === 1 ? 's' : ''}: ${skipped.join(', ')}.` : ''}`;
+    const summary = sentences(
+      stored.length === 1 ? vscode.l10n.t('Imported 1 token.') : vscode.l10n.t('Imported {0} tokens.', stored.length),
+      skipped.length === 0
+        ? undefined
+        : skipped.length === 1
+          ? vscode.l10n.t('Skipped 1 that already exists: {0}.', skipped.join(', '))
+          : vscode.l10n.t('Skipped {0} that already exist: {1}.', skipped.length, skipped.join(', ')),
+    );
     if (report.length) {
-      void vscode.window.showWarningMessage(`${summary} ${report.length} problem${report.length === 1 ? '' : 's'}: ${report.join(' ')}`, 'Show Log').then((c) => c && this.s.log.show());
+      const problems = report.length === 1 ? vscode.l10n.t('1 problem: {0}', sentences(...report)) : vscode.l10n.t('{0} problems: {1}', report.length, sentences(...report));
+      void vscode.window.showWarningMessage(sentences(summary, problems), vscode.l10n.t('Show Log')).then((c) => c && this.s.log.show());
     } else if (!obj || stored.length) {
       void vscode.window.showInformationMessage(summary);
     }
@@ -673,10 +691,10 @@ class TokenCommands implements vscode.Disposable {
     const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { meta?: TokenMetadata }>();
     const filter = { ...args };
     const filterButtons: (vscode.QuickInputButton & { id: 'type' | 'namespace' | 'expiry' | 'clear' })[] = [
-      { id: 'type', iconPath: new vscode.ThemeIcon('symbol-key'), tooltip: 'Filter by type' },
-      { id: 'namespace', iconPath: new vscode.ThemeIcon('folder'), tooltip: 'Filter by namespace' },
-      { id: 'expiry', iconPath: new vscode.ThemeIcon('clock'), tooltip: 'Filter by expiry' },
-      { id: 'clear', iconPath: new vscode.ThemeIcon('clear-all'), tooltip: 'Clear filters' },
+      { id: 'type', iconPath: new vscode.ThemeIcon('symbol-key'), tooltip: vscode.l10n.t('Filter by type') },
+      { id: 'namespace', iconPath: new vscode.ThemeIcon('folder'), tooltip: vscode.l10n.t('Filter by namespace') },
+      { id: 'expiry', iconPath: new vscode.ThemeIcon('clock'), tooltip: vscode.l10n.t('Filter by expiry') },
+      { id: 'clear', iconPath: new vscode.ThemeIcon('clear-all'), tooltip: vscode.l10n.t('Clear filters') },
     ];
     const render = () => {
       const list = this.store.list().filter((t) => matches(t, filter));
@@ -690,11 +708,15 @@ class TokenCommands implements vscode.Disposable {
         items.push(item);
       }
       qp.items = items;
-      const active = [filter.type && `type ${filter.type}`, filter.namespace && `namespace ${filter.namespace}`, filter.expiry && `expiry ${filter.expiry}`].filter(Boolean);
-      qp.title = `MCP Tokens (${list.length})${active.length ? ` — ${active.join(', ')}` : ''}`;
+      const active = [
+        filter.type && vscode.l10n.t('type {0}', filter.type),
+        filter.namespace && vscode.l10n.t('namespace {0}', filter.namespace),
+        filter.expiry && vscode.l10n.t('expiry {0}', filter.expiry),
+      ].filter(Boolean);
+      qp.title = active.length ? vscode.l10n.t('MCP Tokens ({0}) — {1}', list.length, active.join(', ')) : vscode.l10n.t('MCP Tokens ({0})', list.length);
       return list;
     };
-    qp.placeholder = 'Pick a token for its actions; the buttons filter by type, namespace and expiry';
+    qp.placeholder = vscode.l10n.t('Pick a token for its actions; the buttons filter by type, namespace and expiry');
     qp.matchOnDescription = true;
     qp.buttons = filterButtons;
     const shown = render();
@@ -710,8 +732,10 @@ class TokenCommands implements vscode.Disposable {
           delete filter.expiry;
         } else {
           const options = id === 'type' ? [...TOKEN_TYPES] : id === 'namespace' ? this.store.namespaces() : ['expired', 'soon', 'ok', 'none'];
-          const value = await vscode.window.showQuickPick(['(any)', ...options], { title: `Filter by ${id}` });
-          if (value !== undefined) (filter as Record<string, unknown>)[id] = value === '(any)' ? undefined : value;
+          const any = vscode.l10n.t('(any)');
+          const title = id === 'type' ? vscode.l10n.t('Filter by type') : id === 'namespace' ? vscode.l10n.t('Filter by namespace') : vscode.l10n.t('Filter by expiry');
+          const value = await vscode.window.showQuickPick([any, ...options], { title });
+          if (value !== undefined) (filter as Record<string, unknown>)[id] = value === any ? undefined : value;
         }
         render();
         choosingFilter = false;
@@ -735,12 +759,12 @@ class TokenCommands implements vscode.Disposable {
   private async tokenActions(meta: TokenMetadata): Promise<void> {
     const key = { namespace: meta.namespace, name: meta.name };
     const actions: [string, string][] = [
-      ['$(symbol-reference) Copy Reference', 'mcpTokens.copyReference'],
-      ['$(info) Show Details', 'mcpTokens.showToken'],
-      ['$(eye) Reveal in Tokens View', 'mcpTokens.revealToken'],
-      ['$(copy) Copy Value…', 'mcpTokens.copyToken'],
-      ['$(sync) Rotate…', 'mcpTokens.rotateToken'],
-      ['$(trash) Delete…', 'mcpTokens.deleteToken'],
+      [`$(symbol-reference) ${vscode.l10n.t('Copy Reference')}`, 'mcpTokens.copyReference'],
+      [`$(info) ${vscode.l10n.t('Show Details')}`, 'mcpTokens.showToken'],
+      [`$(eye) ${vscode.l10n.t('Reveal in Tokens View')}`, 'mcpTokens.revealToken'],
+      [`$(copy) ${vscode.l10n.t('Copy Value…')}`, 'mcpTokens.copyToken'],
+      [`$(sync) ${vscode.l10n.t('Rotate…')}`, 'mcpTokens.rotateToken'],
+      [`$(trash) ${vscode.l10n.t('Delete…')}`, 'mcpTokens.deleteToken'],
     ];
     const pick = await vscode.window.showQuickPick(actions.map(([label, command]) => ({ label, command })), { title: keyId(meta) });
     if (!pick) return;
@@ -757,11 +781,11 @@ class TokenCommands implements vscode.Disposable {
     const id = input.via === 'args' ? input.args.id : typeof input.element?.id === 'string' ? input.element.id : undefined;
     if (id !== undefined) {
       const found = entries.find((d) => d.id === id);
-      if (!found) throw new ArgumentError(`Recently Deleted has no entry "${id.slice(0, 128)}".`);
+      if (!found) throw new ArgumentError(vscode.l10n.t('Recently Deleted has no entry "{0}".', id.slice(0, 128)));
       return found;
     }
     if (entries.length === 0) {
-      void vscode.window.showInformationMessage('Recently Deleted is empty.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Recently Deleted is empty.'));
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(
@@ -773,18 +797,23 @@ class TokenCommands implements vscode.Disposable {
 
   /** Puts a Recently Deleted value back; what is there now takes its place in Recently Deleted (nothing is lost). */
   async restoreDeleted(input: Input<'restoreDeletedToken'>): Promise<TokenMetadata | undefined> {
-    const entry = await this.deletedEntry(input, 'Restore Deleted Token');
+    const entry = await this.deletedEntry(input, vscode.l10n.t('Restore Deleted Token'));
     if (!entry) return undefined;
     const meta = await this.store.restoreDeleted(entry.id);
     this.s.log.info(`Restored ${keyId(meta)} from Recently Deleted.`);
-    if (input.via === 'ui') void this.announce(`Restored ${keyId(meta)}.`, meta);
+    if (input.via === 'ui') void this.announce(vscode.l10n.t('Restored {0}.', keyId(meta)), meta);
     return meta;
   }
 
   async deletePermanently(input: Input<'deleteTokenPermanently'>): Promise<boolean> {
-    const entry = await this.deletedEntry(input, 'Delete Permanently');
+    const entry = await this.deletedEntry(input, vscode.l10n.t('Delete Permanently'));
     if (!entry) return false;
-    const ok = await this.s.gate.destroy({ what: `the deleted value of ${keyId(entry)}`, action: 'Delete Permanently', detail: `Kept since ${entry.deletedAt} (${entry.reason}).`, recoverable: false });
+    const ok = await this.s.gate.destroy({
+      what: vscode.l10n.t('the deleted value of {0}', keyId(entry)),
+      action: vscode.l10n.t('Delete Permanently'),
+      detail: vscode.l10n.t('Kept since {0} ({1}).', entry.deletedAt, entry.reason),
+      recoverable: false,
+    });
     if (!ok) return false;
     await this.store.purgeDeleted(entry.id);
     this.s.log.info(`Deleted a Recently Deleted value of ${keyId(entry)} permanently.`);
@@ -795,10 +824,11 @@ class TokenCommands implements vscode.Disposable {
     await this.store.ready();
     const entries = this.store.listDeleted();
     if (entries.length === 0) {
-      void vscode.window.showInformationMessage('Recently Deleted is empty.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Recently Deleted is empty.'));
       return 0;
     }
-    const ok = await this.s.gate.destroy({ what: `Recently Deleted (${entries.length} value${entries.length === 1 ? '' : 's'})`, action: 'Empty', recoverable: false });
+    const what = entries.length === 1 ? vscode.l10n.t('Recently Deleted (1 value)') : vscode.l10n.t('Recently Deleted ({0} values)', entries.length);
+    const ok = await this.s.gate.destroy({ what, action: vscode.l10n.t('Empty'), recoverable: false });
     if (!ok) return 0;
     for (const e of entries) await this.store.purgeDeleted(e.id);
     this.s.log.info(`Emptied Recently Deleted (${entries.length} values).`);
@@ -811,9 +841,14 @@ class TokenCommands implements vscode.Disposable {
   }
 
   private async announce(text: string, meta: TokenMetadata): Promise<void> {
-    const choice = await vscode.window.showInformationMessage(text, 'Copy Reference');
+    const choice = await vscode.window.showInformationMessage(text, vscode.l10n.t('Copy Reference'));
     if (choice) await vscode.commands.executeCommand('mcpTokens.copyReference', { namespace: meta.namespace, name: meta.name });
   }
+}
+
+/** "1 token", "3 tokens". */
+function tokenCount(n: number): string {
+  return n === 1 ? vscode.l10n.t('1 token') : vscode.l10n.t('{0} tokens', n);
 }
 
 /** What the format rules and the JWT reader say about an import candidate (short sentences, never the value). */

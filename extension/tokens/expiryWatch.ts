@@ -15,8 +15,8 @@ const RECHECK_MS = 10 * 60 * 1000;
 
 export function registerExpiryWatch(s: Services, now: () => Date = () => new Date()): void {
   const item = vscode.window.createStatusBarItem('mcpTokens.expiry', vscode.StatusBarAlignment.Right, 100);
-  item.name = 'MCP Tokens: expiry';
-  item.command = { command: 'mcpTokens.showExpiringTokens', title: 'Show expired and expiring MCP tokens' };
+  item.name = vscode.l10n.t('MCP Tokens: expiry');
+  item.command = { command: 'mcpTokens.showExpiringTokens', title: vscode.l10n.t('Show expired and expiring MCP tokens') };
   const notified = new Set<string>();
 
   const update = () => {
@@ -28,16 +28,18 @@ export function registerExpiryWatch(s: Services, now: () => Date = () => new Dat
       item.text = report.statusText;
       item.backgroundColor = new vscode.ThemeColor(report.expired.length ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
       item.tooltip = new vscode.MarkdownString(report.tooltipLines.join('  \n'), true);
-      item.accessibilityInformation = { label: `${report.expired.length} expired and ${report.soon.length} expiring MCP tokens` };
+      item.accessibilityInformation = { label: vscode.l10n.t('{0} expired and {1} expiring MCP tokens', report.expired.length, report.soon.length) };
       item.show();
     }
     for (const n of report.notices) {
       notified.add(n.id);
       const id = keyId(n.token);
       const show = n.state === 'expired' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-      void show(n.message, 'Rotate…', 'Show').then((choice) => {
-        if (choice === 'Rotate…') return vscode.commands.executeCommand('mcpTokens.rotateToken', id);
-        if (choice === 'Show') return vscode.commands.executeCommand('mcpTokens.revealToken', { namespace: n.token.namespace, name: n.token.name });
+      const rotate = vscode.l10n.t('Rotate…');
+      const reveal = vscode.l10n.t('Show');
+      void show(n.message, rotate, reveal).then((choice) => {
+        if (choice === rotate) return vscode.commands.executeCommand('mcpTokens.rotateToken', id);
+        if (choice === reveal) return vscode.commands.executeCommand('mcpTokens.revealToken', { namespace: n.token.namespace, name: n.token.name });
         return undefined;
       });
     }

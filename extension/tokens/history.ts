@@ -40,27 +40,33 @@ export function versionNodes(meta: TokenMetadata | undefined): VersionElement[] 
   return (meta?.history ?? []).map((version, i) => ({ treeElement: true, kind: 'version', namespace: meta!.namespace, name: meta!.name, id: version.id, version, position: i + 1 }));
 }
 
-/** The words of a version node. Pure (no value: the time, who replaced it, where it is kept). */
+/** The words of a version node (no value: the time, who replaced it, where it is kept). */
 export function describeVersion(v: HistoryVersion, position: number): { label: string; description: string; tooltip: string } {
   const when = v.replacedAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
-  const by = v.by ? `by ${v.by}` : 'by an unknown caller';
   return {
     label: when,
-    description: `#${position} · replaced ${by}`,
+    description: v.by ? vscode.l10n.t('#{0} · replaced by {1}', position, v.by) : vscode.l10n.t('#{0} · replaced by an unknown caller', position),
     tooltip: [
-      `Version ${position} (newest first): the value that was current${v.setAt ? ` from ${v.setAt}` : ''} until ${v.replacedAt}.`,
-      `Replaced ${by}.`,
-      v.kv !== undefined ? `Kept as Vault KV version ${v.kv}.` : 'Kept in the token’s backend.',
-      'Restore makes it current again; the value current then becomes the newest version.',
+      v.setAt
+        ? vscode.l10n.t('Version {0} (newest first): the value that was current from {1} until {2}.', position, v.setAt, v.replacedAt)
+        : vscode.l10n.t('Version {0} (newest first): the value that was current until {1}.', position, v.replacedAt),
+      v.by ? vscode.l10n.t('Replaced by {0}.', v.by) : vscode.l10n.t('Replaced by an unknown caller.'),
+      v.kv !== undefined ? vscode.l10n.t('Kept as Vault KV version {0}.', v.kv) : vscode.l10n.t('Kept in the token’s backend.'),
+      vscode.l10n.t('Restore makes it current again; the value current then becomes the newest version.'),
     ].join('\n'),
   };
 }
 
+/** "1 earlier value", "3 earlier values". */
+function earlierValues(n: number): string {
+  return n === 1 ? vscode.l10n.t('1 earlier value') : vscode.l10n.t('{0} earlier values', n);
+}
+
 export function historyTreeItem(meta: TokenMetadata | undefined, el: HistoryElement): vscode.TreeItem {
   const count = meta?.history?.length ?? 0;
-  const item = new vscode.TreeItem('History', vscode.TreeItemCollapsibleState.Collapsed);
+  const item = new vscode.TreeItem(vscode.l10n.t('History'), vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `history:${keyId(el)}`;
-  item.description = `${count} earlier value${count === 1 ? '' : 's'}`;
+  item.description = earlierValues(count);
   item.iconPath = new vscode.ThemeIcon('history');
   item.contextValue = 'tokenHistory';
   return item;
@@ -74,7 +80,7 @@ export function versionTreeItem(el: VersionElement): vscode.TreeItem {
   item.tooltip = d.tooltip;
   item.iconPath = new vscode.ThemeIcon('git-commit');
   item.contextValue = 'tokenVersion';
-  item.accessibilityInformation = { label: `${keyId(el)} version ${el.position}, replaced ${el.version.replacedAt}` };
+  item.accessibilityInformation = { label: vscode.l10n.t('{0} version {1}, replaced {2}', keyId(el), el.position, el.version.replacedAt) };
   return item;
 }
 
@@ -97,35 +103,35 @@ async function restoreTokenVersion(s: Services, input: CommandInput<ArgsOf<'rest
   if (!key) {
     const withHistory = s.store.list().filter((t) => t.history?.length);
     if (!withHistory.length) {
-      void vscode.window.showInformationMessage('No token has earlier versions yet.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('No token has earlier versions yet.'));
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(
-      withHistory.map((t) => ({ label: keyId(t), description: `${t.history!.length} earlier value${t.history!.length === 1 ? '' : 's'}`, key: { namespace: t.namespace, name: t.name } })),
-      { title: 'Restore a Token Version', placeHolder: 'Pick a token' },
+      withHistory.map((t) => ({ label: keyId(t), description: earlierValues(t.history!.length), key: { namespace: t.namespace, name: t.name } })),
+      { title: vscode.l10n.t('Restore a Token Version'), placeHolder: vscode.l10n.t('Pick a token') },
     );
     if (!pick) return undefined;
     key = pick.key;
   }
   const meta = s.store.get(key);
-  if (!meta) throw new ArgumentError(`No token ${keyId(key)} is stored.`);
+  if (!meta) throw new ArgumentError(vscode.l10n.t('No token {0} is stored.', keyId(key)));
   const versions = s.store.listHistory(key);
-  if (!versions.length) throw new ArgumentError(`Token ${keyId(key)} has no earlier versions.`);
+  if (!versions.length) throw new ArgumentError(vscode.l10n.t('Token {0} has no earlier versions.', keyId(key)));
   if (id === undefined && input.via === 'ui') {
     const pick = await vscode.window.showQuickPick(
       versions.map((v, i) => ({ ...describeVersion(v, i + 1), id: v.id, detail: undefined })),
-      { title: `Restore a version of ${keyId(key)}`, placeHolder: 'Pick the version to make current' },
+      { title: vscode.l10n.t('Restore a version of {0}', keyId(key)), placeHolder: vscode.l10n.t('Pick the version to make current') },
     );
     if (!pick) return undefined;
     id = pick.id;
   }
   const version = id === undefined ? versions[0] : versions.find((v) => v.id === id);
-  if (!version) throw new ArgumentError(`Token ${keyId(key)} has no version ${id}.`);
+  if (!version) throw new ArgumentError(vscode.l10n.t('Token {0} has no version {1}.', keyId(key), String(id)));
   const position = versions.indexOf(version) + 1;
   const ok = await s.gate.destroy({
-    what: `the value of ${keyId(key)} with version ${position} (replaced ${version.replacedAt})`,
-    action: 'Restore',
-    detail: 'The current value becomes the newest version of the History.',
+    what: vscode.l10n.t('the value of {0} with version {1} (replaced {2})', keyId(key), position, version.replacedAt),
+    action: vscode.l10n.t('Restore'),
+    detail: vscode.l10n.t('The current value becomes the newest version of the History.'),
     recoverable: true,
     keptIn: 'History',
     // An automation caller may restore without the question: the current value stays restorable.
@@ -134,6 +140,6 @@ async function restoreTokenVersion(s: Services, input: CommandInput<ArgsOf<'rest
   if (!ok) return undefined;
   const restored = await s.store.restoreVersion(key, version.id);
   s.log.info(`Restored version ${position} of ${keyId(key)} (replaced ${version.replacedAt}).`);
-  if (input.via === 'ui') void vscode.window.showInformationMessage(`Restored version ${position} of ${keyId(key)}. The replaced value is now the newest version in its History.`);
+  if (input.via === 'ui') void vscode.window.showInformationMessage(vscode.l10n.t('Restored version {0} of {1}. The replaced value is now the newest version in its History.', position, keyId(key)));
   return restored;
 }

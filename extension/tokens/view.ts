@@ -177,7 +177,7 @@ export class TokensView implements vscode.TreeDataProvider<TokenTreeElement>, To
       const count = this.visibleTokens().filter((t) => t.namespace === element.namespace).length;
       const item = new vscode.TreeItem(element.namespace, vscode.TreeItemCollapsibleState.Expanded);
       item.id = `ns:${element.namespace}`;
-      item.description = `${count} token${count === 1 ? '' : 's'}`;
+      item.description = count === 1 ? vscode.l10n.t('1 token') : vscode.l10n.t('{0} tokens', count);
       item.iconPath = new vscode.ThemeIcon('folder');
       item.contextValue = 'namespace';
       return item;
@@ -211,9 +211,10 @@ export class TokensView implements vscode.TreeDataProvider<TokenTreeElement>, To
     }
     if (element.kind === 'recentlyDeleted') {
       const count = this.deletedEntries().length;
-      const item = new vscode.TreeItem('Recently Deleted', vscode.TreeItemCollapsibleState.Collapsed);
+      const item = new vscode.TreeItem(vscode.l10n.t('Recently Deleted'), vscode.TreeItemCollapsibleState.Collapsed);
       item.id = 'recentlyDeleted';
-      item.description = `${count} value${count === 1 ? '' : 's'}, kept ${this.s.config.recentlyDeletedDays()} days`;
+      const days = this.s.config.recentlyDeletedDays();
+      item.description = count === 1 ? vscode.l10n.t('1 value, kept {0} days', days) : vscode.l10n.t('{0} values, kept {1} days', count, days);
       item.iconPath = new vscode.ThemeIcon('trash');
       item.contextValue = 'recentlyDeleted';
       return item;
@@ -222,9 +223,10 @@ export class TokensView implements vscode.TreeDataProvider<TokenTreeElement>, To
       const d = element.entry;
       const item = new vscode.TreeItem(keyId(d), vscode.TreeItemCollapsibleState.None);
       item.id = `deleted:${d.id}`;
-      item.description = `${DELETED_REASON_TEXT[d.reason] ?? d.reason} ${relativeTime(d.deletedAt, new Date())}`;
+      const reason = deletedReasonText(d.reason);
+      item.description = vscode.l10n.t('{0} {1}', reason, relativeTime(d.deletedAt, new Date()));
       item.tooltip = new vscode.MarkdownString(
-        `**${keyId(d)}** (${d.type}, ${d.backend})\n\n${DELETED_REASON_TEXT[d.reason] ?? d.reason} on ${d.deletedAt}. Restore puts this value back under its name; the value there now, if any, is kept here in its place.`,
+        `**${keyId(d)}** (${d.type}, ${d.backend})\n\n${vscode.l10n.t('{0} on {1}. Restore puts this value back under its name; the value there now, if any, is kept here in its place.', reason, d.deletedAt)}`,
       );
       item.iconPath = new vscode.ThemeIcon('history');
       item.contextValue = 'deletedToken';
@@ -276,7 +278,7 @@ export function registerTokensView(s: Services, tree: TokensView): void {
     void vscode.commands.executeCommand('setContext', 'mcpTokens.deletedCount', tree.deletedEntries().length);
     void vscode.commands.executeCommand('setContext', 'mcpTokens.ready', true);
     const visible = tree.visibleTokens().length;
-    view.message = isFiltered(tree.filter) ? `Showing ${visible} of ${count} tokens (${describeFilter(tree.filter)}).` : undefined;
+    view.message = isFiltered(tree.filter) ? vscode.l10n.t('Showing {0} of {1} tokens ({2}).', visible, count, describeFilter(tree.filter)) : undefined;
   };
   const setFilter = (filter: Filter) => {
     tree.filter = filter;
@@ -301,7 +303,7 @@ export function registerTokensView(s: Services, tree: TokensView): void {
       const entries = tree.deletedEntries();
       if (input.via === 'ui') {
         if (entries.length) await view.reveal(tree.recentlyDeleted, { select: true, focus: true, expand: true });
-        else void vscode.window.showInformationMessage('Recently Deleted is empty.');
+        else void vscode.window.showInformationMessage(vscode.l10n.t('Recently Deleted is empty.'));
       }
       return entries.map((d) => ({ id: d.id, namespace: d.namespace, name: d.name, type: d.type, backend: d.backend, deletedAt: d.deletedAt, reason: d.reason }));
     },
@@ -309,7 +311,7 @@ export function registerTokensView(s: Services, tree: TokensView): void {
       await s.store.ready();
       const key = inputKey(input);
       const meta = key ? s.store.get(key) : undefined;
-      if (!meta) throw new ArgumentError(key ? `No token ${keyId(key)} is stored.` : 'mcpTokens.revealToken needs {namespace, name}.');
+      if (!meta) throw new ArgumentError(key ? vscode.l10n.t('No token {0} is stored.', keyId(key)) : 'mcpTokens.revealToken needs {namespace, name}.');
       if (tree.filter && !tree.visibleTokens().some((t) => keyId(t) === keyId(meta))) setFilter({});
       await view.reveal(tree.tokenNode(meta), { select: true, focus: true, expand: false });
       return true;
@@ -321,16 +323,16 @@ export function registerTokensView(s: Services, tree: TokensView): void {
       }
       const pick = await vscode.window.showQuickPick(
         [
-          { label: '$(search) Text…', id: 'text' as const },
-          ...TOKEN_TYPES.map((t) => ({ label: `$(symbol-key) Type: ${t}`, id: 'type' as const, value: t })),
-          { label: '$(warning) Expired', id: 'expiry' as const, value: 'expired' },
-          { label: '$(clock) Expiring soon', id: 'expiry' as const, value: 'soon' },
+          { label: `$(search) ${vscode.l10n.t('Text…')}`, id: 'text' as const },
+          ...TOKEN_TYPES.map((t) => ({ label: `$(symbol-key) ${vscode.l10n.t('Type: {0}', t)}`, id: 'type' as const, value: t })),
+          { label: `$(warning) ${vscode.l10n.t('Expired')}`, id: 'expiry' as const, value: 'expired' },
+          { label: `$(clock) ${vscode.l10n.t('Expiring soon')}`, id: 'expiry' as const, value: 'soon' },
         ],
-        { title: 'Filter Tokens' },
+        { title: vscode.l10n.t('Filter Tokens') },
       );
       if (!pick) return undefined;
       if (pick.id === 'text') {
-        const text = await vscode.window.showInputBox({ title: 'Filter Tokens', prompt: 'Show tokens whose name, description or provider contains', value: tree.filter.text });
+        const text = await vscode.window.showInputBox({ title: vscode.l10n.t('Filter Tokens'), prompt: vscode.l10n.t('Show tokens whose name, description or provider contains'), value: tree.filter.text });
         if (text === undefined) return undefined;
         setFilter({ ...tree.filter, text: text || undefined });
       } else if (pick.id === 'type') {
@@ -346,22 +348,32 @@ export function registerTokensView(s: Services, tree: TokensView): void {
   void s.store.ready().then(updateContext, () => updateContext());
 }
 
-const DELETED_REASON_TEXT: Record<string, string> = {
-  delete: 'deleted',
-  clear: 'cleared',
-  overwrite: 'overwritten',
-  rotate: 'rotated out',
-  restore: 'replaced by a restore',
-  import: 'replaced by an import',
-  rename: 'replaced by a rename',
-  'sign-out': 'signed out',
-};
+/** Why a Recently Deleted value is there, in words ("deleted", "rotated out"). */
+function deletedReasonText(reason: string): string {
+  switch (reason) {
+    case 'delete': return vscode.l10n.t('deleted');
+    case 'clear': return vscode.l10n.t('cleared');
+    case 'overwrite': return vscode.l10n.t('overwritten');
+    case 'rotate': return vscode.l10n.t('rotated out');
+    case 'restore': return vscode.l10n.t('replaced by a restore');
+    case 'import': return vscode.l10n.t('replaced by an import');
+    case 'rename': return vscode.l10n.t('replaced by a rename');
+    case 'sign-out': return vscode.l10n.t('signed out');
+    default: return reason;
+  }
+}
 
 /** "5 minutes ago", "3 days ago". */
 function relativeTime(iso: string, now: Date): string {
   const s = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
-  const [n, unit] = s < 90 ? [s, 'second'] : s < 5400 ? [Math.round(s / 60), 'minute'] : s < 129600 ? [Math.round(s / 3600), 'hour'] : [Math.round(s / 86400), 'day'];
-  return `${n} ${unit}${n === 1 ? '' : 's'} ago`;
+  if (s < 90) return s === 1 ? vscode.l10n.t('1 second ago') : vscode.l10n.t('{0} seconds ago', s);
+  if (s < 5400) return unitAgo(Math.round(s / 60), vscode.l10n.t('1 minute ago'), vscode.l10n.t('{0} minutes ago', Math.round(s / 60)));
+  if (s < 129600) return unitAgo(Math.round(s / 3600), vscode.l10n.t('1 hour ago'), vscode.l10n.t('{0} hours ago', Math.round(s / 3600)));
+  return unitAgo(Math.round(s / 86400), vscode.l10n.t('1 day ago'), vscode.l10n.t('{0} days ago', Math.round(s / 86400)));
+}
+
+function unitAgo(n: number, one: string, many: string): string {
+  return n === 1 ? one : many;
 }
 
 function matchesExpiry(state: string, wanted: NonNullable<Filter['expiry']>): boolean {
@@ -373,5 +385,11 @@ function isFiltered(f: Filter): boolean {
 }
 
 function describeFilter(f: Filter): string {
-  return [f.text && `"${f.text}"`, f.type && `type ${f.type}`, f.expiry && (f.expiry === 'due' ? 'expired or expiring soon' : `expiry ${f.expiry}`)].filter(Boolean).join(', ');
+  return [
+    f.text && `"${f.text}"`,
+    f.type && vscode.l10n.t('type {0}', f.type),
+    f.expiry && (f.expiry === 'due' ? vscode.l10n.t('expired or expiring soon') : vscode.l10n.t('expiry {0}', f.expiry)),
+  ]
+    .filter(Boolean)
+    .join(', ');
 }

@@ -47,8 +47,9 @@ function hostText(settings: VerifySettings, origin: string): string {
 
 /** One line for a notification: "bearer:github verified as octocat; scopes: repo, gist". */
 export function resultText(key: TokenKey, v: LastVerified): string {
-  const scopes = v.ok && v.scopes?.length ? `; scopes: ${v.scopes.join(', ')}` : '';
-  return `${keyId(key)} ${describeVerified(v)}${scopes}.`;
+  return v.ok && v.scopes?.length
+    ? vscode.l10n.t('{0} {1}; scopes: {2}.', keyId(key), describeVerified(v), v.scopes.join(', '))
+    : vscode.l10n.t('{0} {1}.', keyId(key), describeVerified(v));
 }
 
 class Verifier {
@@ -59,21 +60,21 @@ class Verifier {
     const key = inputKey(input);
     if (key) {
       const meta = this.s.store.get(key);
-      if (!meta) throw new ArgumentError(`No token ${keyId(key)} is stored.`);
+      if (!meta) throw new ArgumentError(vscode.l10n.t('No token {0} is stored.', keyId(key)));
       return meta;
     }
     const tokens = this.s.store.list();
     if (!tokens.length) {
-      void vscode.window.showInformationMessage('No MCP tokens are stored yet.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('No MCP tokens are stored yet.'));
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(
       tokens.map((meta) => ({
         label: keyId(meta),
-        description: meta.lastVerified ? describeVerified(meta.lastVerified) : settingsFor(meta) ? SERVICES[settingsFor(meta)!.service].label : 'no service yet',
+        description: meta.lastVerified ? describeVerified(meta.lastVerified) : settingsFor(meta) ? SERVICES[settingsFor(meta)!.service].label : vscode.l10n.t('no service yet'),
         meta,
       })),
-      { title, placeHolder: 'Which token?', matchOnDescription: true },
+      { title, placeHolder: vscode.l10n.t('Which token?'), matchOnDescription: true },
     );
     return pick?.meta;
   }
@@ -84,11 +85,11 @@ class Verifier {
     const suggested = current?.service ?? serviceForProvider(meta.provider);
     const items = VERIFY_SERVICES.map((id) => ({
       label: SERVICES[id].label,
-      description: id === suggested ? (meta.provider ? `from the provider "${meta.provider}"` : 'current') : SERVICES[id].defaultBase,
+      description: id === suggested ? (meta.provider ? vscode.l10n.t('from the provider "{0}"', meta.provider) : vscode.l10n.t('current')) : SERVICES[id].defaultBase,
       id,
     }));
     items.sort((a, b) => Number(b.id === suggested) - Number(a.id === suggested));
-    const pick = await vscode.window.showQuickPick(items, { title: `${title}: service of ${keyId(meta)}`, placeHolder: 'Which service issued this token?', ignoreFocusOut: true });
+    const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('{0}: service of {1}', title, keyId(meta)), placeHolder: vscode.l10n.t('Which service issued this token?'), ignoreFocusOut: true });
     if (!pick) return undefined;
     const service: VerifyServiceId = pick.id;
     const same = current?.service === service ? current : undefined;
@@ -97,32 +98,32 @@ class Verifier {
         targetOrigin(service === 'generic' ? { service, url: text } : { service, baseUrl: text });
         return undefined;
       } catch (e) {
-        return e instanceof VerifyTargetError ? e.message : 'Not a valid URL.';
+        return e instanceof VerifyTargetError ? e.message : vscode.l10n.t('Not a valid URL.');
       }
     };
     if (service === 'generic') {
       const url = await vscode.window.showInputBox({
-        title: `${title}: URL`,
-        prompt: 'A URL that answers a GET with 2xx when the token is valid (HTTPS)',
+        title: vscode.l10n.t('{0}: URL', title),
+        prompt: vscode.l10n.t('A URL that answers a GET with 2xx when the token is valid (HTTPS)'),
         value: same?.url ?? 'https://',
         ignoreFocusOut: true,
         validateInput: checkUrl,
       });
       if (!url) return undefined;
       const header = await vscode.window.showInputBox({
-        title: `${title}: header`,
-        prompt: 'The header that carries the token; {{value}} stands for it',
+        title: vscode.l10n.t('{0}: header', title),
+        prompt: vscode.l10n.t({ message: 'The header that carries the token; {0} stands for it', args: ['{{value}}'], comment: ['{0} is the literal placeholder {{value}}'] }),
         value: same?.header ?? 'Authorization: Bearer {{value}}',
         ignoreFocusOut: true,
-        validateInput: (h) => (verifySettingsSchema.safeParse({ service, url, header: h }).success ? undefined : 'Write "Name: text {{value}} text", e.g. "X-Api-Key: {{value}}".'),
+        validateInput: (h) => (verifySettingsSchema.safeParse({ service, url, header: h }).success ? undefined : vscode.l10n.t('Write "Name: text {0} text", e.g. "X-Api-Key: {0}".', '{{value}}')),
       });
       if (!header) return undefined;
       return { service, url, header };
     }
     const spec = SERVICES[service];
     const base = await vscode.window.showInputBox({
-      title: `${title}: base URL`,
-      prompt: `The API's base URL. Keep ${spec.defaultBase} for the public service, or enter your enterprise host's, e.g. ${spec.baseExample}`,
+      title: vscode.l10n.t('{0}: base URL', title),
+      prompt: vscode.l10n.t("The API's base URL. Keep {0} for the public service, or enter your enterprise host's, e.g. {1}", String(spec.defaultBase), String(spec.baseExample)),
       value: same?.baseUrl ?? spec.defaultBase,
       ignoreFocusOut: true,
       validateInput: checkUrl,
@@ -133,9 +134,10 @@ class Verifier {
   }
 
   async configure(input: CommandInput<ArgsOf<'configureVerify'>>): Promise<VerifySettings | undefined> {
-    const meta = await this.tokenFor(input, 'Configure Token Verification');
+    const title = vscode.l10n.t('Configure Token Verification');
+    const meta = await this.tokenFor(input, title);
     if (!meta) return undefined;
-    const settings = input.via === 'args' ? settingsFromArgs(input.args) : await this.askSettings(meta, 'Configure Token Verification');
+    const settings = input.via === 'args' ? settingsFromArgs(input.args) : await this.askSettings(meta, title);
     if (!settings) {
       if (input.via === 'args') throw new ArgumentError('mcpTokens.configureVerify needs "service".');
       return undefined;
@@ -147,23 +149,26 @@ class Verifier {
   }
 
   async verifyToken(input: CommandInput<ArgsOf<'verifyToken'>>): Promise<LastVerified | undefined> {
-    const meta = await this.tokenFor(input, 'Verify Token');
+    const meta = await this.tokenFor(input, vscode.l10n.t('Verify Token'));
     if (!meta) return undefined;
     let settings = input.via === 'args' ? (settingsFromArgs(input.args) ?? settingsFor(meta)) : settingsFor(meta);
     const given = input.via === 'args' && Boolean(input.args.service);
     if (!settings) {
       if (input.via === 'args') throw new ArgumentError(`${keyId(meta)} has no provider Verify knows and no verify settings: give "service" (${VERIFY_SERVICES.join(', ')}).`);
-      settings = await this.askSettings(meta, 'Verify Token');
+      settings = await this.askSettings(meta, vscode.l10n.t('Verify Token'));
       if (!settings) return undefined;
     }
     const origin = targetOrigin(settings);
     const spec = SERVICES[settings.service];
     const release: Release = {
       verb: 'Send',
-      what: `the value of ${keyId(meta)}`,
+      what: vscode.l10n.t('the value of {0}', keyId(meta)),
       to: hostText(settings, origin),
-      action: 'Verify',
-      detail: `Verify Token sends it to ${spec.label === SERVICES.generic.label ? targetUrl(settings) : `${spec.label}'s identity endpoint`} to learn who it belongs to. Later verifications of this token at ${origin} will not ask again; another host will.`,
+      action: vscode.l10n.t('Verify'),
+      detail:
+        spec.label === SERVICES.generic.label
+          ? vscode.l10n.t('Verify Token sends it to {0} to learn who it belongs to. Later verifications of this token at {1} will not ask again; another host will.', targetUrl(settings), origin)
+          : vscode.l10n.t("Verify Token sends it to {0}'s identity endpoint to learn who it belongs to. Later verifications of this token at {1} will not ask again; another host will.", spec.label, origin),
       automation: input.via === 'args',
     };
     const result = await this.s.gate.releaseRemembered(release, [rememberKey(meta, origin)], (read) => this.run(meta, settings, read, given || (!meta.verify && input.via === 'ui')));
@@ -171,7 +176,7 @@ class Verifier {
     if (input.via === 'ui') {
       const text = resultText(meta, result);
       if (result.ok) void vscode.window.showInformationMessage(text);
-      else void vscode.window.showWarningMessage(text, 'Configure…').then((c) => c && vscode.commands.executeCommand('mcpTokens.configureVerify', keyId(meta)));
+      else void vscode.window.showWarningMessage(text, vscode.l10n.t('Configure…')).then((c) => c && vscode.commands.executeCommand('mcpTokens.configureVerify', keyId(meta)));
     }
     return result;
   }
@@ -179,7 +184,7 @@ class Verifier {
   /** Reads the value (through the gate's reader), sends it, stores the result (and the settings when `save`). */
   private async run(meta: TokenMetadata, settings: VerifySettings, read: ValueReader, save: boolean, signal?: AbortSignal): Promise<LastVerified> {
     const value = await read.value(meta);
-    if (value === undefined) throw new Error(`The value of ${keyId(meta)} is missing from its backend.`);
+    if (value === undefined) throw new Error(vscode.l10n.t('The value of {0} is missing from its backend.', keyId(meta)));
     const result = await verify(settings, value, { signal });
     this.s.log.info(`Verify ${keyId(meta)} at ${result.origin}: ${result.ok ? 'ok' : 'failed'}${result.status ? ` (HTTP ${result.status})` : ''}.`);
     if (signal?.aborted) return result;
@@ -206,7 +211,7 @@ class Verifier {
     const agreed = planned.filter((p) => this.s.gate.isRemembered(rememberKey(p.meta, p.origin)));
     const ask = planned.filter((p) => !agreed.includes(p));
     const runAll = async (list: typeof planned, read: ValueReader) =>
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Verifying tokens', cancellable: true }, async (progress, cancel) => {
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Verifying tokens'), cancellable: true }, async (progress, cancel) => {
         const abort = new AbortController();
         const sub = cancel.onCancellationRequested(() => abort.abort());
         try {
@@ -230,10 +235,13 @@ class Verifier {
       const yes = await this.s.gate.releaseRemembered(
         {
           verb: 'Send',
-          what: ask.length === 1 ? `the value of ${keyId(ask[0].meta)}` : `the values of ${ask.length} tokens`,
-          to: ask.length === 1 ? hostText(ask[0].settings, ask[0].origin) : 'their services',
-          action: 'Verify',
-          detail: `Each goes only to its own service: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ` and ${names.length - 12} more` : ''}. Later verifications of these tokens at these hosts will not ask again.`,
+          what: ask.length === 1 ? vscode.l10n.t('the value of {0}', keyId(ask[0].meta)) : vscode.l10n.t('the values of {0} tokens', ask.length),
+          to: ask.length === 1 ? hostText(ask[0].settings, ask[0].origin) : vscode.l10n.t('their services'),
+          action: vscode.l10n.t('Verify'),
+          detail:
+            names.length > 12
+              ? vscode.l10n.t('Each goes only to its own service: {0} and {1} more. Later verifications of these tokens at these hosts will not ask again.', names.slice(0, 12).join(', '), names.length - 12)
+              : vscode.l10n.t('Each goes only to its own service: {0}. Later verifications of these tokens at these hosts will not ask again.', names.join(', ')),
         },
         ask.map((p) => rememberKey(p.meta, p.origin)),
         async () => true,
@@ -241,8 +249,10 @@ class Verifier {
       if (yes) toVerify.push(...ask);
       else counts.declined = ask.length;
     }
-    if (toVerify.length) await this.s.gate.releaseRemembered({ verb: 'Send', what: 'the values of the agreed tokens', to: 'their services', action: 'Verify' }, toVerify.map((p) => rememberKey(p.meta, p.origin)), (read) => runAll(toVerify, read));
-    const summary = `Verify All: ${counts.ok} ok, ${counts.failed} failed, ${counts.skipped} skipped (no service)${counts.declined ? `, ${counts.declined} not sent (not confirmed)` : ''}.`;
+    if (toVerify.length) await this.s.gate.releaseRemembered({ verb: 'Send', what: vscode.l10n.t('the values of the agreed tokens'), to: vscode.l10n.t('their services'), action: vscode.l10n.t('Verify') }, toVerify.map((p) => rememberKey(p.meta, p.origin)), (read) => runAll(toVerify, read));
+    const summary = counts.declined
+      ? vscode.l10n.t('Verify All: {0} ok, {1} failed, {2} skipped (no service), {3} not sent (not confirmed).', counts.ok, counts.failed, counts.skipped, counts.declined)
+      : vscode.l10n.t('Verify All: {0} ok, {1} failed, {2} skipped (no service).', counts.ok, counts.failed, counts.skipped);
     this.s.log.info(summary);
     if (counts.failed) void vscode.window.showWarningMessage(summary);
     else void vscode.window.showInformationMessage(summary);
@@ -254,7 +264,7 @@ function originText(settings: VerifySettings): string {
   try {
     return targetOrigin(settings);
   } catch {
-    return 'an invalid URL';
+    return vscode.l10n.t('an invalid URL');
   }
 }
 

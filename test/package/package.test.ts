@@ -112,7 +112,7 @@ test('every package holds the same bundles, every chunk they require, and nothin
   for (const shared of ['core.js', 'mcp-sdk.js', 'jsonc.js']) assert.ok(launcherRequires.has(shared), `the launcher requires ../${shared}`);
   const launcherBytes = universal.filter((n) => n.startsWith('extension/dist/cli/')).reduce((sum, n) => sum + entries.get(n)!.bytes.length, 0);
   assert.ok(launcherBytes < 64 * 1024, `the launcher's own files hold ${launcherBytes} bytes: a library bundled again?`);
-  for (const must of ['extension/dist/extension.js', 'extension/dist/server.js', 'extension/dist/cli/mcp-tokens.mjs', 'extension/package.json', 'extension/package.nls.json']) assert.ok(entries.has(must), must);
+  for (const must of ['extension/dist/extension.js', 'extension/dist/server.js', 'extension/dist/cli/mcp-tokens.mjs', 'extension/package.json', 'extension/package.nls.json', 'extension/l10n/bundle.l10n.json']) assert.ok(entries.has(must), must);
   for (const name of entries.keys()) assert.doesNotMatch(name, /\.map$|\.ts$|node_modules\/|^extension\/(test|extension|server|scripts)\//, name);
 });
 
