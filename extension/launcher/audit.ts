@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import type { BackendId } from '../../server/core/model';
-import { formatReference, type TokenKey, keyId } from '../../server/core/reference';
+import { formatReference, parseKeyId, type TokenKey, keyId } from '../../server/core/reference';
 import type { ChannelLaunch } from './channelProtocol';
 import { EXTENSION_ID } from './settings';
 import { errorText } from '../../server/core/errors';
@@ -61,4 +61,25 @@ export async function recordLaunch(append: (entries: LauncherAuditEntry[]) => Pr
   } catch (e) {
     warn(`could not write the audit log: ${errorText(e)}`);
   }
+}
+
+/**
+ * The uses the launcher made of tokens it read itself (keyring, Vault), from audit events: what
+ * "last used" learns from the shared log, since the launcher cannot write the extension's metadata.
+ * Refused and failed resolutions are not uses. Pure.
+ */
+export function launcherUses(events: readonly AuditEvent[]): Array<{ key: TokenKey; at: Date }> {
+  const latest = new Map<string, { key: TokenKey; at: Date }>();
+  for (const e of events) {
+    if (e.kind !== 'launcher' || e.outcome !== 'ok') continue;
+    const at = new Date(e.time);
+    if (Number.isNaN(at.getTime())) continue;
+    for (const id of e.tokens ?? []) {
+      const key = parseKeyId(id);
+      if (!key) continue;
+      const seen = latest.get(id);
+      if (!seen || seen.at < at) latest.set(id, { key, at });
+    }
+  }
+  return [...latest.values()];
 }

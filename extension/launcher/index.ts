@@ -13,6 +13,7 @@ import { registerCommand } from '../platform/commands';
 import type { Services } from '../services';
 import type { LauncherAccess } from '../platform/launcherAccess';
 import { launcherHome, parsePointer, pointerText, POINTER_FILE, type LauncherPointer } from '../../server/core/launcherPointer';
+import { launcherUses } from './audit';
 import { channelDir } from './channelProtocol';
 import { ChannelServer } from './channelServer';
 import { defaultShimDir, isOnPath, shimFileName, shimText, SHIM_MARKER } from './shim';
@@ -32,6 +33,14 @@ export function registerLauncher(s: Services, access: LauncherAccess): void {
   });
   void channel.start();
   s.context.subscriptions.push({ dispose: () => void channel.dispose() });
+
+  // The launcher reads keyring and Vault tokens without VS Code and records each use in the shared
+  // audit log; "last used" follows from there (every window does it; a use already recorded changes nothing).
+  s.context.subscriptions.push(
+    s.audit.log.follow((events) => {
+      for (const use of launcherUses(events)) void s.store.ready().then(() => s.store.markUsed(use.key, use.at));
+    }),
+  );
 
   const pointerFile = path.join(launcherHome(process.env, os.homedir(), platform), POINTER_FILE);
   void updatePointer(pointerFile, {}).catch((e) => s.log.warn(`Could not write the launcher pointer ${pointerFile}: ${message(e)}`));

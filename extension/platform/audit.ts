@@ -22,8 +22,8 @@
  * appends into `.1`, which is still read. `list()` reads `.1` then the current file and returns the
  * last `max` entries.
  */
-import { promises as fs } from 'node:fs';
-import { dirname } from 'node:path';
+import { promises as fs, watch as watchDir, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { Emitter, Mutex } from './event';
 import { withLockFile } from './lockFile';
@@ -215,6 +215,65 @@ export class AuditLog {
       await fs.writeFile(this.path, '', { encoding: 'utf8', mode: 0o600 });
       this.changed.fire();
     });
+  }
+
+  /**
+   * Calls `onAppended` with the events appended to the log from now on, by anyone (this window, other
+   * windows, the mcp-tokens launcher), read from where the previous call ended, whole lines only. A
+   * rotation starts over at the new file's beginning. Watches the folder (the file may not exist yet);
+   * where the folder cannot be watched, nothing is reported.
+   */
+  follow(onAppended: (events: AuditEvent[]) => void, options: { debounceMs?: number } = {}): { dispose(): void } {
+    let offset = -1; // unknown until the first stat: what is there already is not "appended"
+    let timer: NodeJS.Timeout | undefined;
+    let reading: Promise<void> = Promise.resolve();
+    let watcher: FSWatcher | undefined;
+    let disposed = false;
+    const read = async () => {
+      const size = await fs.stat(this.path).then((st) => st.size, () => 0);
+      if (offset < 0 || size < offset) {
+        // First look, or rotated (the new file is smaller): a rotated-away file's last lines are not re-read.
+        const first = offset < 0;
+        offset = first ? size : 0;
+        if (first) return;
+      }
+      if (size === offset) return;
+      const handle = await fs.open(this.path, 'r');
+      try {
+        const buf = Buffer.alloc(size - offset);
+        const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
+        const text = buf.subarray(0, bytesRead).toString('utf8');
+        const end = text.lastIndexOf('\n');
+        if (end < 0) return; // a line still being written
+        offset += Buffer.byteLength(text.slice(0, end + 1), 'utf8');
+        const events = parseLines(text.slice(0, end + 1));
+        if (events.length && !disposed) onAppended(events);
+      } finally {
+        await handle.close();
+      }
+    };
+    const schedule = () => {
+      if (disposed) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => (reading = reading.then(read).catch(() => undefined)), options.debounceMs ?? 100);
+    };
+    reading = fs
+      .mkdir(dirname(this.path), { recursive: true })
+      .then(read)
+      .then(() => {
+        if (disposed) return;
+        const name = basename(this.path);
+        watcher = watchDir(dirname(this.path), (_event, file) => (file === null || file === name ? schedule() : undefined));
+        watcher.on('error', () => watcher?.close());
+      })
+      .catch(() => undefined);
+    return {
+      dispose: () => {
+        disposed = true;
+        clearTimeout(timer);
+        watcher?.close();
+      },
+    };
   }
 
   dispose(): void {

@@ -693,10 +693,15 @@ export class TokenStore implements Disposable {
     });
   }
 
-  /** Records a use (at server launch); failures are logged, never thrown. */
-  async markUsed(key: TokenKey): Promise<void> {
-    if (!this.has(key)) return;
-    await this.updateMetadata(key, { lastUsedAt: this.now().toISOString() }).catch((e) => this.log('warn', `Could not record the use of ${keyId(key)}: ${errorText(e)}`));
+  /**
+   * Records a use (at server launch, or `at`, when the launcher used it); failures are logged, never
+   * thrown. A use no later than the one recorded changes nothing (several windows report the same one).
+   */
+  async markUsed(key: TokenKey, at: Date = this.now()): Promise<void> {
+    const meta = this.get(key);
+    if (!meta) return;
+    if (meta.lastUsedAt && Date.parse(meta.lastUsedAt) >= at.getTime()) return;
+    await this.updateMetadata(key, { lastUsedAt: at.toISOString() }).catch((e) => this.log('warn', `Could not record the use of ${keyId(key)}: ${errorText(e)}`));
   }
 
   /** Re-reads every metadata entry and discovers what the backends hold without metadata (the Refresh command). */
