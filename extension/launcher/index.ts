@@ -36,11 +36,16 @@ export function registerLauncher(s: Services, access: LauncherAccess): void {
 
   // The launcher reads keyring and Vault tokens without VS Code and records each use in the shared
   // audit log; "last used" follows from there (every window does it; a use already recorded changes nothing).
-  s.context.subscriptions.push(
-    s.audit.log.follow((events) => {
-      for (const use of launcherUses(events)) void s.store.ready().then(() => s.store.markUsed(use.key, use.at));
-    }),
-  );
+  // Uses made while VS Code was closed are in the log already: the last 1,000 launcher events are read once.
+  const recordUses = (events: Parameters<typeof launcherUses>[0]) => {
+    for (const use of launcherUses(events)) void s.store.ready().then(() => s.store.markUsed(use.key, use.at));
+  };
+  s.context.subscriptions.push(s.audit.log.follow(recordUses));
+  void s.store
+    .ready()
+    .then(() => s.audit.list({ kind: 'launcher' }))
+    .then(recordUses)
+    .catch((e) => s.log.warn(`Could not read the launcher's uses from the audit log: ${errorText(e)}`));
 
   const pointerFile = path.join(launcherHome(process.env, os.homedir(), platform), POINTER_FILE);
   void updatePointer(pointerFile, {}).catch((e) => s.log.warn(`Could not write the launcher pointer ${pointerFile}: ${message(e)}`));
