@@ -207,6 +207,7 @@ const kvMetadataSchema = z.object({
   data: z.object({
     current_version: z.number(),
     oldest_version: z.number().optional(),
+    max_versions: z.number().optional(),
     versions: z.record(z.string(), z.object({ created_time: z.string().optional(), deletion_time: z.string().optional(), destroyed: z.boolean().optional() }).loose()).optional(),
   }),
 });
@@ -286,32 +287,51 @@ export class VaultBackend implements SecretBackend {
     const path = this.secretPath(key);
     const data = r.settings.layout === 'mcpCli' ? { value: JSON.stringify(toStoredToken(key, value, meta)) } : fieldsFor(value, meta);
     const where = `${r.settings.mount}/data/${path}`;
+    // Before the write when the secret exists: the write itself must not destroy a version the History lists.
+    const keepAfter = await this.keepHistory(r, key, path, 'before');
     const answer = await this.request(r, 'write', where, (c) => c.write(where, { data }), false);
     // A 200 that is not Vault's answer (a proxy's page, `{}`) must not count as stored.
     const parsed = kvWriteSchema.safeParse(answer);
     if (!parsed.success) throw unexpectedAnswer('write', where, answer, 'a KV v2 answer with data.version (a positive integer)');
-    await this.keepHistory(r, path);
+    if (keepAfter) await this.keepHistory(r, key, path, 'after');
   }
 
   /**
-   * Sets the secret's `max_versions` to what the History may list, once per secret and session:
-   * otherwise Vault's default of 10 (or the mount's setting) destroys versions the History still
-   * lists. A key's own `max_versions` overrides the mount's (Vault's KV v2 `config` documentation).
-   * A policy without `update` on `<mount>/metadata/…` leaves the mount's limit, with one warning: the
-   * value is stored either way.
+   * Raises the secret's `max_versions` to what the History may list (`keepVersions`), once per secret
+   * and session, and never lowers it: otherwise Vault's default of 10 (or the mount's setting)
+   * destroys versions the History still lists. A key's own `max_versions` overrides the mount's
+   * (Vault's KV v2 `config` documentation). What is in force is read first: the key's setting, else
+   * the mount's (`<mount>/config`, when the policy lets it be read; else Vault's default, 10). At
+   * `before`, a secret that does not exist yet is left for `after` (returns true). A policy without
+   * `update` on `<mount>/metadata/…` leaves the limit as it is, with one warning: the value is stored
+   * either way.
    */
-  private async keepHistory(r: Resolved, path: string): Promise<void> {
+  private async keepHistory(r: Resolved, key: TokenKey, path: string, when: 'before' | 'after'): Promise<boolean> {
     const keep = this.options.keepVersions?.();
-    if (keep === undefined || this.keptVersions.get(path) === keep) return;
+    if (keep === undefined || this.keptVersions.get(path) === keep) return false;
     const where = `${r.settings.mount}/metadata/${path}`;
     try {
-      await this.request(r, 'write', where, (c) => c.write(where, { max_versions: keep }), false);
+      const meta = await this.readMetadata(r, key);
+      if (!meta && when === 'before') return true;
+      const own = meta?.max_versions ?? 0;
+      const inForce = own > 0 ? own : await this.mountMaxVersions(r);
+      if (inForce < keep) await this.request(r, 'write', where, (c) => c.write(where, { max_versions: keep }), false);
       this.keptVersions.set(path, keep);
     } catch (e) {
-      if (this.keepVersionsWarned) return;
-      this.keepVersionsWarned = true;
-      this.options.log?.('warn', `Could not set max_versions ${keep} on ${where} (${errorText(e)}): Vault keeps the mount's number of versions, so the History may list fewer earlier values.`);
+      if (!this.keepVersionsWarned) {
+        this.keepVersionsWarned = true;
+        this.options.log?.('warn', `Could not set max_versions ${keep} on ${where} (${errorText(e)}): Vault keeps the mount's number of versions, so the History may list fewer earlier values.`);
+      }
     }
+    return false;
+  }
+
+  /** The mount's `max_versions` (0 in Vault = 10); 10 when the policy does not let `<mount>/config` be read. */
+  private async mountMaxVersions(r: Resolved): Promise<number> {
+    const where = `${r.settings.mount}/config`;
+    const answer = await this.request(r, 'read', where, (c) => c.read(where), false).catch(() => undefined);
+    const parsed = z.object({ data: z.object({ max_versions: z.number().int().nonnegative() }).loose() }).safeParse(answer);
+    return parsed.success && parsed.data.data.max_versions > 0 ? parsed.data.data.max_versions : 10;
   }
 
   async remove(key: TokenKey): Promise<void> {

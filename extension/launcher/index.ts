@@ -38,7 +38,12 @@ export function registerLauncher(s: Services, access: LauncherAccess): void {
   // audit log; "last used" follows from there (every window does it; a use already recorded changes nothing).
   // Uses made while VS Code was closed are in the log already: the last 1,000 launcher events are read once.
   const recordUses = (events: Parameters<typeof launcherUses>[0]) => {
-    for (const use of launcherUses(events)) void s.store.ready().then(() => s.store.markUsed(use.key, use.at));
+    for (const use of launcherUses(events)) {
+      void s.store
+        .ready()
+        .then(() => s.store.markUsed(use.key, use.at))
+        .catch((e) => s.log.warn(`Could not record a launcher use of ${use.key.namespace}:${use.key.name}: ${errorText(e)}`));
+    }
   };
   s.context.subscriptions.push(s.audit.log.follow(recordUses));
   void s.store

@@ -36,6 +36,8 @@ export const AUDIT_FILE = 'audit.jsonl';
 export const DEFAULT_AUDIT_MAX = 1000;
 /** Size at which the file is rotated to `.1`. */
 export const DEFAULT_AUDIT_MAX_BYTES = 5 * 1024 * 1024;
+/** The most `AuditLog.follow` reads at once. */
+export const FOLLOW_MAX_BYTES = 1024 * 1024;
 /** Bytes per `write` call; lines are grouped up to this, never split. */
 const WRITE_CHUNK = 4096;
 
@@ -238,15 +240,31 @@ export class AuditLog {
         if (first) return;
       }
       if (size === offset) return;
+      // At most FOLLOW_MAX_BYTES per read: a tail larger than that (a writer that never rotates) is
+      // skipped up to its last FOLLOW_MAX_BYTES, from the first whole line in them.
+      let skipToLine = false;
+      if (size - offset > FOLLOW_MAX_BYTES) {
+        offset = size - FOLLOW_MAX_BYTES;
+        skipToLine = true;
+      }
       const handle = await fs.open(this.path, 'r');
       try {
         const buf = Buffer.alloc(size - offset);
         const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
-        const text = buf.subarray(0, bytesRead).toString('utf8');
-        const end = text.lastIndexOf('\n');
+        let bytes = buf.subarray(0, bytesRead);
+        if (skipToLine) {
+          const first = bytes.indexOf(0x0a);
+          if (first < 0) {
+            offset += bytes.length;
+            return;
+          }
+          offset += first + 1;
+          bytes = bytes.subarray(first + 1);
+        }
+        const end = bytes.lastIndexOf(0x0a);
         if (end < 0) return; // a line still being written
-        offset += Buffer.byteLength(text.slice(0, end + 1), 'utf8');
-        const events = parseLines(text.slice(0, end + 1));
+        offset += end + 1;
+        const events = parseLines(bytes.subarray(0, end + 1).toString('utf8'));
         if (events.length && !disposed) onAppended(events);
       } finally {
         await handle.close();

@@ -25,6 +25,16 @@ import { z } from 'zod';
 import { AUDIT_KINDS, AUDIT_OUTCOMES } from './auditEvent';
 import { backendIdSchema, isInternalNamespace, nameSchema, namespaceSchema as anyNamespaceSchema, parseExpiryInput, setTokenArgsSchema, tokenTypeSchema, VERIFY_SERVICES } from '../../server/core/model';
 
+/**
+ * A file or folder path an automation caller gives: a modal names it, so no control characters and
+ * no bidirectional overrides (which could make "to the file …" read as another path).
+ */
+const pathArg = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/.test(p), 'a path without control or bidirectional-override characters');
+
 export type CommandClass = 'read' | 'metadata' | 'release' | 'destroy';
 
 export interface CommandSpec<S extends z.ZodType = z.ZodType> {
@@ -122,7 +132,7 @@ export const COMMANDS = {
     z
       .object({
         /** Read from this `.env` file instead of the extension host's environment. */
-        file: z.string().max(4096).optional(),
+        file: pathArg.optional(),
         /** Variables to import, each mapped to `namespace:name` (the suggestion when empty). */
         variables: z.record(z.string().max(256), z.string().max(300)).optional(),
         overwrite: z.boolean().optional(),
@@ -204,14 +214,14 @@ export const COMMANDS = {
   exportTokens: spec(
     'mcpTokens.exportTokens',
     'release',
-    z.object({ keys: keyList.optional(), file: z.string().max(4096).optional(), passphrase: z.string().max(1024).optional() }).strict(),
+    z.object({ keys: keyList.optional(), file: pathArg.optional(), passphrase: z.string().max(1024).optional() }).strict(),
   ),
   importTokens: spec(
     'mcpTokens.importTokens',
     'destroy',
     z
       .object({
-        file: z.string().max(4096).optional(),
+        file: pathArg.optional(),
         passphrase: z.string().max(1024).optional(),
         backend: backendIdSchema.optional(),
         /** What to do with tokens that already exist: 'overwrite' (the replaced values go to Recently Deleted) or 'skip'. */
@@ -226,7 +236,7 @@ export const COMMANDS = {
 
   // ---- launcher -----------------------------------------------------------------------------
   /** Writes the `mcp-tokens` shim (no value involved). `directory`: where; default `~/.local/bin`. */
-  installLauncher: spec('mcpTokens.installLauncher', 'metadata', z.object({ directory: z.string().min(1).max(4096).optional() }).strict()),
+  installLauncher: spec('mcpTokens.installLauncher', 'metadata', z.object({ directory: pathArg.optional() }).strict()),
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

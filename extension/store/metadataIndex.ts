@@ -59,6 +59,11 @@ export interface IndexChange {
   /** Token ids (`namespace:name`) whose metadata changed or went. */
   readonly tokens: readonly string[];
   readonly trash: boolean;
+  /**
+   * True when every changed token kept its `updatedAt` (a metadata-only change, such as when it was
+   * last used): its value did not change, so no server needs restarting.
+   */
+  readonly usageOnly?: boolean;
 }
 
 export interface MetadataIndexOptions {
@@ -143,6 +148,7 @@ export class MetadataIndex implements Disposable {
   async reread(storageKeys: readonly string[]): Promise<IndexChange> {
     const tokens: string[] = [];
     let trash = false;
+    let usageOnly = true;
     const texts = await Promise.all(
       storageKeys.map(async (k) => {
         const before = this.writes.get(k) ?? 0;
@@ -152,11 +158,16 @@ export class MetadataIndex implements Disposable {
     );
     for (const { k, text, overtaken } of texts) {
       if (overtaken) continue;
+      const updatedBefore = k.startsWith(L.token) ? this.tokens.get(k.slice(L.token.length))?.updatedAt : undefined;
       const c = this.accept(k, text);
       if (c === 'trash') trash = true;
-      else if (c) tokens.push(c);
+      else if (c) {
+        tokens.push(c);
+        const updatedAfter = this.tokens.get(c)?.updatedAt;
+        if (updatedBefore === undefined || updatedAfter === undefined || updatedBefore !== updatedAfter) usageOnly = false;
+      }
     }
-    return { tokens, trash };
+    return { tokens, trash, usageOnly: tokens.length > 0 && !trash && usageOnly };
   }
 
   /** The storage keys of these leases' entries. */

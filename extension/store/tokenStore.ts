@@ -240,7 +240,8 @@ export class TokenStore implements Disposable {
     this.subscriptions.push(
       this.index,
       this.index.onDidChange((c) => {
-        this.changeEmitter.fire({ kind: 'refresh', keys: c.tokens.flatMap((id) => parseId(id) ?? []), valueChanged: c.tokens.length > 0 });
+        // Another window marking a token used (or verified) changes its metadata, not its value.
+        this.changeEmitter.fire({ kind: 'refresh', keys: c.tokens.flatMap((id) => parseId(id) ?? []), valueChanged: c.tokens.length > 0 && c.usageOnly !== true });
         if (c.trash) this.fireTrash([]);
         this.reportDamage();
       }),
@@ -695,11 +696,14 @@ export class TokenStore implements Disposable {
 
   /**
    * Records a use (at server launch, or `at`, when the launcher used it); failures are logged, never
-   * thrown. A use no later than the one recorded changes nothing (several windows report the same one).
+   * thrown. A use no later than the one recorded changes nothing (several windows report the same one),
+   * nor does one more than 5 minutes in the future.
    */
   async markUsed(key: TokenKey, at: Date = this.now()): Promise<void> {
     const meta = this.get(key);
     if (!meta) return;
+    // A use more than 5 minutes ahead of this clock (a skewed or forged audit line) would pin "last used".
+    if (at.getTime() > this.now().getTime() + 5 * 60_000) return;
     if (meta.lastUsedAt && Date.parse(meta.lastUsedAt) >= at.getTime()) return;
     await this.updateMetadata(key, { lastUsedAt: at.toISOString() }).catch((e) => this.log('warn', `Could not record the use of ${keyId(key)}: ${errorText(e)}`));
   }

@@ -8,11 +8,12 @@
  *    channel; the consent modal is answered in the real dialog; the fixture receives the
  *    SecretStorage value in its environment and arguments;
  *  - a changed command asks again; a denied one never starts, and the MCP server's output says why;
- *  - the audit log has the launcher's resolutions (client, command); no value is in any file.
+ *  - the audit log has the launcher's resolutions (client, command); a use another launcher process
+ *    appends to the shared log becomes the token's last use; no value is in any file.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -195,5 +196,20 @@ describe('mcp-tokens launcher in VS Code', () => {
     assert.ok(mine.some((e) => e.outcome === 'denied' && e.actor.server?.includes('--changed')));
     assert.ok(mine.every((e) => typeof e.actor.launcher === 'string' && e.actor.launcher.length > 0));
     assert.ok(!JSON.stringify(entries).includes(VALUE));
+  });
+
+  test("a use the launcher appends to the shared audit log (as it does for keyring and Vault tokens) becomes the token's last use", async () => {
+    const file = join(vs.dirs.userData, 'User', 'globalStorage', 'mcp-tokens.mcp-token-manager', 'audit.jsonl');
+    assert.ok(existsSync(file), file);
+    const at = new Date(Date.now() + 1000).toISOString();
+    // The line another process (the launcher, run by Claude Desktop with VS Code open) appends.
+    const line = { time: at, kind: 'launcher', tokens: ['bearer:e2e-launch'], actor: { server: 'mcp-tokens run: node other.js', file: scratch, launcher: 'claude' }, outcome: 'ok', reason: '$<TOKEN:bearer:e2e-launch> from keyring' };
+    appendFileSync(file, `${JSON.stringify(line)}\n`);
+    let meta: { lastUsedAt?: string } | undefined;
+    for (let i = 0; i < 50 && meta?.lastUsedAt !== at; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      meta = await vs.runCommand<{ lastUsedAt?: string }>('mcpTokens.showToken', { namespace: 'bearer', name: 'e2e-launch' });
+    }
+    assert.equal(meta?.lastUsedAt, at, 'the Tokens view and the hover show this use');
   });
 });

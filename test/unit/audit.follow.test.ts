@@ -9,7 +9,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { AuditLog, type AuditEvent } from '../../extension/platform/audit';
+import { AuditLog, FOLLOW_MAX_BYTES, type AuditEvent } from '../../extension/platform/audit';
 import { launcherUses } from '../../extension/launcher/audit';
 import { createMemoryTokenStore } from '../../extension/store/memoryStore';
 
@@ -109,4 +109,27 @@ test('markUsed(key, at): a later use is recorded; the same or an earlier one cha
   await store.markUsed(key, new Date('2026-03-03T00:00:00Z'));
   assert.equal(store.get(key)?.lastUsedAt, '2026-03-03T00:00:00.000Z');
   assert.equal(changes, 1);
+  // A forged or skewed line from the future does not pin "last used".
+  await store.markUsed(key, new Date(Date.now() + 3600_000));
+  assert.equal(store.get(key)?.lastUsedAt, '2026-03-03T00:00:00.000Z');
+});
+
+test('a burst larger than the follower reads at once: only its last whole lines, no crash, then on as usual', async () => {
+  const path = join(dir, 'c', 'audit.jsonl');
+  await new AuditLog(path).append(launcherEvent('bearer:seed', '2026-01-01T00:00:00.000Z'));
+  const seen: string[] = [];
+  const following = new AuditLog(path).follow((events) => seen.push(...events.flatMap((e) => e.tokens ?? [])), { debounceMs: 10 });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = Array.from({ length: 12_000 }, (_, i) => JSON.stringify(launcherEvent(`bearer:burst${i}`, '2026-01-02T00:00:00.000Z'))).join('\n') + '\n';
+    assert.ok(Buffer.byteLength(lines) > FOLLOW_MAX_BYTES);
+    appendFileSync(path, lines);
+    await until('the burst', () => seen.includes('bearer:burst11999'));
+    assert.ok(seen.length < 12_000, `only the last part is read (${seen.length} events)`);
+    assert.ok(seen.every((t) => /^bearer:burst\d+$/.test(t)), 'whole lines only');
+    appendFileSync(path, `${JSON.stringify(launcherEvent('bearer:after', '2026-01-03T00:00:00.000Z'))}\n`);
+    await until('the next event', () => seen.includes('bearer:after'));
+  } finally {
+    following.dispose();
+  }
 });

@@ -76,6 +76,15 @@ test('an argument is parsed one way: nothing, a key string, a tree element, or a
   assert.throws(() => parseCommandInput(COMMANDS.signIn, { url: 'https://x.example/mcp', clientSecret: '$<TOKEN:bearer:github>', confirm: false }), ArgumentError);
 });
 
+test('a path argument a modal names holds no control or bidirectional-override characters', () => {
+  for (const file of ['/tmp/x\u202egpj.mcptokens', '/tmp/a\nExport to /safe', '/tmp/\u2066x']) {
+    assert.throws(() => parseCommandInput(COMMANDS.exportTokens, { keys: ['a:b'], file, passphrase: 'long enough' }), /control or bidirectional/);
+  }
+  assert.throws(() => parseCommandInput(COMMANDS.installLauncher, { directory: '/tmp/bin\u202e' }), /control or bidirectional/);
+  assert.throws(() => parseCommandInput(COMMANDS.importFromEnv, { file: '/tmp/.env\r' }), /control or bidirectional/);
+  assert.equal(parseCommandInput(COMMANDS.exportTokens, { keys: ['a:b'], file: '/tmp/ünïcode backup.mcptokens', passphrase: 'long enough' }).via, 'args');
+});
+
 test('the hover links run the interactive Rotate (a key string), never an automation call', () => {
   const hover = readFileSync(join(root, 'server', 'features', 'hover.ts'), 'utf8');
   const rotate = /commandUri\(EXTENSION_COMMANDS\.rotate, ([^)]*\))\)/.exec(hover);

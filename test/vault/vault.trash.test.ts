@@ -156,6 +156,36 @@ describe('Trash in Vault (fake Vault, KV v2)', () => {
     }
   });
 
+  it('max_versions is only ever raised: a mount or a secret that keeps more is left as it is', async () => {
+    limits = { maxVersions: 10 };
+    vault.mountMaxVersions = 50;
+    try {
+      const { store, backend } = makeHistory({ keepVersions: () => 11 });
+      await store.ready();
+      const key = { namespace: 'team', name: 'mount-keeps-50' };
+      await store.set({ ...key, type: 'api-key', value: 'm-0' });
+      for (let i = 1; i <= 3; i++) await store.rotate(key, `m-${i}`);
+      const posts = vault.requests.filter((r) => r.method === 'POST' && r.path.includes('/secret/metadata/') && r.path.endsWith('/team/mount-keeps-50'));
+      assert.equal(posts.length, 0, 'the mount keeps 50: nothing lowered');
+      assert.equal((await kvVersions(backend, key)).length, 4);
+    } finally {
+      vault.mountMaxVersions = 0;
+    }
+    // A secret another client set to keep 30 versions: not lowered to 11.
+    const other = makeHistory({ keepVersions: () => 11 });
+    await other.store.ready();
+    const key = { namespace: 'team', name: 'own-30' };
+    await other.store.set({ ...key, type: 'api-key', value: 'o-0' });
+    const path = vault.paths('secret').find((p) => p.endsWith('team/own-30'))!;
+    await fetch(`${vault.url}/v1/secret/metadata/${path}`, { method: 'POST', headers: { 'X-Vault-Token': ROOT_TOKEN }, body: JSON.stringify({ max_versions: 30 }) });
+    const fresh = makeHistory({ keepVersions: () => 11 });
+    await fresh.store.ready();
+    const before = vault.requests.length;
+    await fresh.store.rotate(key, 'o-1');
+    const posts = vault.requests.slice(before).filter((r) => r.method === 'POST' && r.path.includes('/secret/metadata/'));
+    assert.equal(posts.length, 0, 'the secret keeps 30: nothing lowered');
+  });
+
   it('a policy without update on metadata: the value is stored, one warning names the path, Vault keeps its default', async () => {
     const token = 'hvs.no-metadata-update';
     vault.addToken(token, { paths: { 'secret/data/*': ['create', 'read', 'update', 'delete'], 'secret/metadata/*': ['read', 'list', 'delete'], 'secret/destroy/*': ['update'] } });
