@@ -251,6 +251,7 @@ export class VaultBackend implements SecretBackend {
   private lastRenewal: { at: Date; ok: boolean; message?: string } | undefined;
   /** Secret paths whose `max_versions` this session set, with the value set. */
   private readonly keptVersions = new Map<string, number>();
+  private readonly mountLimits = new Map<string, Promise<number>>();
   private keepVersionsWarned = false;
 
   constructor(private readonly options: VaultBackendOptions) {}
@@ -264,6 +265,7 @@ export class VaultBackend implements SecretBackend {
     this.tokenSource = undefined;
     this.tokenTtl = undefined;
     this.keptVersions.clear();
+    this.mountLimits.clear();
   }
 
   dispose(): void {
@@ -327,11 +329,20 @@ export class VaultBackend implements SecretBackend {
   }
 
   /** The mount's `max_versions` (0 in Vault = 10); 10 when the policy does not let `<mount>/config` be read. */
-  private async mountMaxVersions(r: Resolved): Promise<number> {
+  private mountMaxVersions(r: Resolved): Promise<number> {
     const where = `${r.settings.mount}/config`;
-    const answer = await this.request(r, 'read', where, (c) => c.read(where), false).catch(() => undefined);
-    const parsed = z.object({ data: z.object({ max_versions: z.number().int().nonnegative() }).loose() }).safeParse(answer);
-    return parsed.success && parsed.data.data.max_versions > 0 ? parsed.data.data.max_versions : 10;
+    // Once per mount and session (a bulk import writes many secrets).
+    let known = this.mountLimits.get(where);
+    if (!known) {
+      known = this.request(r, 'read', where, (c) => c.read(where), false)
+        .catch(() => undefined)
+        .then((answer) => {
+          const parsed = z.object({ data: z.object({ max_versions: z.number().int().nonnegative() }).loose() }).safeParse(answer);
+          return parsed.success && parsed.data.data.max_versions > 0 ? parsed.data.data.max_versions : 10;
+        });
+      this.mountLimits.set(where, known);
+    }
+    return known;
   }
 
   async remove(key: TokenKey): Promise<void> {
