@@ -14,7 +14,7 @@ import { McpRuntime, PROVIDER_ID } from './provider';
 import { moveServer, MoveServerError } from './moveServer';
 import { registerServersView } from './view';
 import { LauncherGate } from './launcherAccess';
-import { askLauncherConsent } from './launcherPrompt';
+import { askLauncherConsent } from './consentPrompt';
 import type { LauncherAccess } from '../platform/launcherAccess';
 import { WORKSPACE_TOKENS_FILE } from '../../server/core/mcpConfig';
 

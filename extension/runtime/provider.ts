@@ -31,6 +31,7 @@ import { ResolveError, definitionVersion, finishLaunch, needsOf, placeholderText
 import { preRegisteredClient } from './tokenPlan';
 import { assessServer, trustAllows, type Assessment } from './assess';
 import type { PreRegisteredClient } from '../../server/core/oauthClient';
+import { consentModal } from './consentPrompt';
 
 export const PROVIDER_ID = 'mcpTokens.servers';
 
@@ -420,26 +421,15 @@ function cannotStart(label: string, e: ResolveError): string {
 }
 
 /** The consent modal: shows the launch as it will run (identity.target), never a value. */
-async function askConsent(label: string, fileLabel: string, file: ServerFile, identity: ServerIdentity, keys: readonly TokenKey[]): Promise<'once' | 'always' | 'deny' | undefined> {
+function askConsent(label: string, fileLabel: string, file: ServerFile, identity: ServerIdentity, keys: readonly TokenKey[]): Promise<'once' | 'always' | 'deny' | undefined> {
   const linked = file.uri.scheme === 'file' && identity.file !== file.uri.fsPath;
-  const once = vscode.l10n.t('Allow Once');
-  const always = vscode.l10n.t('Always Allow');
-  const deny = vscode.l10n.t('Deny');
-  const choice = await vscode.window.showWarningMessage(
-    vscode.l10n.t('Allow the MCP server "{0}" to use {1}?', label, keys.map((k) => formatReference(k)).join(', ')),
-    {
-      modal: true,
-      detail: [
-        [linked ? vscode.l10n.t('Defined in {0} (a link to {1}).', fileLabel, identity.file) : vscode.l10n.t('Defined in {0}.', fileLabel), identity.target].join('\n'),
-        vscode.l10n.t(
-          'The token value is handed to exactly this launch at each start. "{0}" is remembered until you revoke it under the token in the Tokens view; any change to the command, arguments, directory, environment, environment file, URL or headers asks again.',
-          always,
-        ),
-      ].join('\n\n'),
-    },
-    once,
-    always,
-    deny,
+  return consentModal(vscode.l10n.t('Allow the MCP server "{0}" to use {1}?', label, keys.map((k) => formatReference(k)).join(', ')), (always) =>
+    [
+      [linked ? vscode.l10n.t('Defined in {0} (a link to {1}).', fileLabel, identity.file) : vscode.l10n.t('Defined in {0}.', fileLabel), identity.target].join('\n'),
+      vscode.l10n.t(
+        'The token value is handed to exactly this launch at each start. "{0}" is remembered until you revoke it under the token in the Tokens view; any change to the command, arguments, directory, environment, environment file, URL or headers asks again.',
+        always,
+      ),
+    ].join('\n\n'),
   );
-  return choice === once ? 'once' : choice === always ? 'always' : choice === deny ? 'deny' : undefined;
 }
