@@ -313,7 +313,8 @@ export class VaultBackend implements SecretBackend {
     if (keep === undefined || this.keptVersions.get(path) === keep) return false;
     const where = `${r.settings.mount}/metadata/${path}`;
     try {
-      const meta = await this.readMetadata(r, key);
+      // `after` follows a `before` that found no secret: the write just created it, with no limit of its own.
+      const meta = when === 'before' ? await this.readMetadata(r, key) : undefined;
       if (!meta && when === 'before') return true;
       const own = meta?.max_versions ?? 0;
       const inForce = own > 0 ? own : await this.mountMaxVersions(r);
