@@ -1,13 +1,15 @@
 /**
  * `npm run demo` really starts: test/e2e/demo.sh (with a throw-away state dir and a free port)
- * prints its http://127.0.0.1:PORT/ URL, serves the workbench with MCP Token Manager in it, and
- * stops everything on Ctrl-C (SIGINT). Its seeded demo server can start right away: the Servers view
- * lists "demo-echo" waiting only for its token, not for workspace trust, even with the sample folder
- * left in Restricted Mode (the trust question answered "No").
+ * prints its URL, serves the workbench with MCP Token Manager in it, and stops everything on Ctrl-C
+ * (SIGINT). The printed URL (the trust page, test/e2e/demoTrust.mjs) trusts the sample folder in the
+ * browser that opens it, and only that folder: the folder opens without a trust question and out of
+ * Restricted Mode, and its seeded server "demo-echo" (.vscode/mcp.tokens.json, served only in trusted
+ * folders) waits only for its token. Another folder opened in the same browser is not trusted: it is
+ * in Restricted Mode, where its own mcp.tokens.json server is not served.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +74,7 @@ test('npm run demo serves the workbench with the extension and stops on Ctrl-C',
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no URL printed within 240 s:\n${output}`)), 240_000);
     const check = () => {
-      const m = /demo is running:\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
+      const m = /demo is running:\s+(http:\/\/127\.0\.0\.1:\d+\/proxy\/\d+\/)/.exec(output);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -82,35 +84,62 @@ test('npm run demo serves the workbench with the extension and stops on Ctrl-C',
     demo.once('exit', (code) => reject(new Error(`demo.sh exited (${code}):\n${output}`)));
   });
   console.log(`[demo] URL after ${((Date.now() - started) / 1000).toFixed(1)} s: ${url}`);
-  assert.equal(url, `http://127.0.0.1:${port}/`);
-  assert.equal((await fetch(`${url}healthz`)).status, 200);
+  const origin = `http://127.0.0.1:${port}/`;
+  assert.ok(url.startsWith(`${origin}proxy/`), url);
+  assert.equal((await fetch(`${origin}healthz`)).status, 200);
 
-  // The workbench loads and shows the MCP Tokens activity-bar entry.
+  // A folder the demo did not make: opened in the same browser after the trust page, it must stay untrusted.
+  const other = join(stateDir, 'other-folder');
+  mkdirSync(join(other, '.vscode'), { recursive: true });
+  writeFileSync(
+    join(other, '.vscode', 'mcp.tokens.json'),
+    JSON.stringify({ servers: { 'other-echo': { type: 'stdio', command: 'node', args: ['x.mjs'], env: { T: '$<TOKEN:bearer:github>' } } } }),
+  );
+
   const browser = await chromium.launch({ executablePath: tools().chromium, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
   try {
     const page = await browser.newPage();
-    await page.goto(url);
+    const restricted = page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: /Restricted Mode/ }).first();
     const activity = page.locator('.part.activitybar .action-item a[aria-label^="MCP Tokens"], .part.activitybar .action-item[aria-label^="MCP Tokens"]').first();
+    const serverRow = (name: string) =>
+      page
+        .locator('#workbench\\.parts\\.sidebar .pane')
+        .filter({ has: page.locator('.pane-header .title', { hasText: /^\s*Servers\s*$/i }) })
+        .locator('.monaco-list-row', { hasText: name })
+        .first();
+    const dialogs = new Dialogs(page);
+
+    // The trust page records the trust and opens the sample folder: the workbench loads with the
+    // MCP Tokens activity-bar entry, asks nothing about trust, and is not in Restricted Mode.
+    await page.goto(url);
     await activity.waitFor({ timeout: 90_000 });
     assert.match(await page.title(), /demo-workspace/);
-
-    // The sample folder opens as VS Code decides: should it ask about trust, "No" keeps Restricted Mode.
-    const dialogs = new Dialogs(page);
-    if (await dialogs.waitFor(15_000, /trust/i).then(() => true, () => false)) await dialogs.click(/No, I don.t trust/i);
+    assert.match(page.url(), /[?&]folder=/);
+    const asked = await dialogs.waitFor(10_000, /trust/i).then((d) => d, () => undefined);
+    assert.equal(asked, undefined, `the sample folder is trusted: no trust question (${JSON.stringify(asked)})`);
+    assert.equal(await restricted.isVisible(), false, 'the sample folder is not in Restricted Mode');
     await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'demo-workbench.png') });
-    await page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: /Restricted Mode/ }).first().waitFor({ timeout: 30_000 });
 
-    // The demo server is served from the seeded user servers file: it can start once its token is set.
+    // The seeded server is served from the trusted folder's .vscode/mcp.tokens.json and waits only
+    // for its token.
     await activity.click();
-    const servers = page
-      .locator('#workbench\\.parts\\.sidebar .pane')
-      .filter({ has: page.locator('.pane-header .title', { hasText: /^\s*Servers\s*$/i }) });
-    const row = servers.locator('.monaco-list-row', { hasText: 'demo-echo' }).first();
+    const row = serverRow('demo-echo');
     await row.waitFor({ timeout: 60_000 });
-    const description = (await row.locator('.label-description').textContent())?.trim() ?? '';
-    assert.equal(description, 'stdio · token missing');
-    assert.doesNotMatch(description, /not trusted/);
+    assert.equal((await row.locator('.label-description').textContent())?.trim(), 'stdio · token missing');
     await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'demo-servers.png') });
+
+    // Any other folder stays untrusted in this browser: Restricted Mode, and its mcp.tokens.json
+    // server waits for trust.
+    await page.goto(`${origin}?folder=${encodeURIComponent(other)}`);
+    await activity.waitFor({ timeout: 90_000 });
+    assert.match(await page.title(), /other-folder/);
+    // VS Code asks about trust once per browser ("startupPrompt": "once"), so it may not ask here.
+    if (await dialogs.waitFor(10_000, /trust/i).then(() => true, () => false)) await dialogs.click(/No, I don.t trust/i);
+    await restricted.waitFor({ timeout: 30_000 });
+    await activity.click();
+    const otherRow = serverRow('other-echo');
+    await otherRow.waitFor({ timeout: 60_000 });
+    assert.match((await otherRow.locator('.label-description').textContent()) ?? '', /not trusted/);
   } finally {
     await browser.close();
   }

@@ -54,20 +54,18 @@ port_free "$PORT" || { log "no free port found"; exit 1; }
 # The demo works on its own copy of the sample workspace (kept between runs, so your changes stay).
 WORKSPACE="$DEMO/demo-workspace"
 [ -d "$WORKSPACE" ] || cp -R "$REPO/test/fixtures/demo-workspace" "$WORKSPACE"
-# Its server, a small local MCP server from the test fixtures, is seeded into the demo's *user* servers
-# file (what "MCP Tokens: Open User Servers File" opens), so it can start right away, whatever VS Code
-# decides about the folder's trust. code-server keeps workspace trust in the browser (per origin), where
-# no script can grant it, and --disable-workspace-trust would trust every folder: so the sample folder
-# opens as VS Code decides (it asks once; Restricted Mode stays on for it and any other folder until you
-# trust it), and only servers in .vscode/mcp.tokens.json wait for that trust.
-USER_SERVERS="$DEMO/user-data/User/globalStorage/mcp-tokens.mcp-token-manager/mcp.tokens.json"
-if [ ! -f "$USER_SERVERS" ]; then
-  mkdir -p "$(dirname "$USER_SERVERS")"
-  cat > "$USER_SERVERS" <<'JSON'
+# Its server, a small local MCP server from the test fixtures, is seeded into the copy's
+# .vscode/mcp.tokens.json, so it can start as soon as its token is set: the demo trusts this folder
+# (the trust page below) and only this folder.
+SERVERS="$WORKSPACE/.vscode/mcp.tokens.json"
+if [ ! -f "$SERVERS" ]; then
+  mkdir -p "$(dirname "$SERVERS")"
+  cat > "$SERVERS" <<'JSON'
 {
-  // Servers that use tokens live here (user level) or in .vscode/mcp.tokens.json (per folder, trusted
-  // folders only): VS Code does not read these files itself; MCP Token Manager serves their servers and
-  // puts the token values in at each start (after asking you once).
+  // Servers that use tokens live here (per folder, trusted folders only) or in the user-level
+  // mcp.tokens.json ("MCP Tokens: Open User Servers File"): VS Code does not read these files itself;
+  // MCP Token Manager serves their servers and puts the token values in at each start (after asking
+  // you once).
   "servers": {
     "demo-echo": {
       "type": "stdio",
@@ -89,7 +87,12 @@ cs --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-updat
   --disable-getting-started-override "$WORKSPACE" >"$DEMO/code-server.log" 2>&1 &
 CS_PID=$!
 set +m
-stop() { kill -TERM -- "-$CS_PID" 2>/dev/null || true; wait "$CS_PID" 2>/dev/null || true; }
+TRUST_PID=
+stop() {
+  [ -z "$TRUST_PID" ] || kill -TERM -- "-$TRUST_PID" 2>/dev/null || true
+  kill -TERM -- "-$CS_PID" 2>/dev/null || true
+  wait "$CS_PID" 2>/dev/null || true
+}
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 trap stop EXIT
@@ -101,13 +104,27 @@ for _ in $(seq 1 120); do
 done
 curl -fsS -o /dev/null "${URL}healthz" || { log "code-server did not start"; exit 1; }
 
+# The trust page (test/e2e/demoTrust.mjs): code-server keeps workspace trust in the browser, per origin,
+# so a page on code-server's own origin (its path proxy, /proxy/PORT/) adds the sample folder, and only
+# it, to the browser's trusted folders and opens it. Its own process group, stopped with the demo.
+rm -f "$DEMO/trust-port"
+set -m
+"$NODE" "$REPO/test/e2e/demoTrust.mjs" "$WORKSPACE" "$DEMO/trust-port" >"$DEMO/trust.log" 2>&1 &
+TRUST_PID=$!
+set +m
+for _ in $(seq 1 40); do [ -s "$DEMO/trust-port" ] && break; sleep 0.25; done
+[ -s "$DEMO/trust-port" ] || { log "the trust page did not start:"; cat "$DEMO/trust.log" >&2; exit 1; }
+OPEN_URL="${URL}proxy/$(cat "$DEMO/trust-port")/"
+
 cat <<EOF
 
-  MCP Token Manager demo is running:  $URL
+  MCP Token Manager demo is running:  $OPEN_URL
 
-  Open it in a browser on this machine. Try: MCP Tokens in the activity bar → Set Token… (bearer:github),
-  hover \$<TOKEN:bearer:github> in .vscode/mcp.json and read its warning, then start "demo-echo"
-  from the Servers view: it is served from your user servers file with the value put in at launch.
+  Open it in a browser on this machine: it trusts the sample folder (only it) in that browser and opens
+  it ($URL opens code-server without that step; any other folder asks about trust as usual).
+  Try: MCP Tokens in the activity bar → Set Token… (bearer:github), hover \$<TOKEN:bearer:github> in
+  .vscode/mcp.json and read its warning, then start "demo-echo" from the Servers view: it is served
+  from .vscode/mcp.tokens.json with the value put in at launch.
   Help → Get Started → "Get Started with MCP Token Manager" walks through the rest.
   Press Ctrl-C to stop.
 
