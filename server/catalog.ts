@@ -2,6 +2,7 @@
  * The token metadata the extension pushed (never values), indexed for the features: lookups by key
  * and namespace, namespace counts, "did you mean" suggestions.
  */
+import { distance } from 'fastest-levenshtein';
 import { keyId, type TokenKey } from './core/reference';
 import type { TokenMetadata } from './core/model';
 import type { MetadataParams } from './core/protocol';
@@ -9,6 +10,10 @@ import type { MetadataParams } from './core/protocol';
 export class TokenCatalog {
   private byId = new Map<string, TokenMetadata>();
   private byNamespace = new Map<string, TokenMetadata[]>();
+  /** Per namespace, its names and their lower-case forms, in the order of `byNamespace` ("did you mean" reads them often). */
+  private namesOf = new Map<string, { names: string[]; lower: string[] }>();
+  /** Namespaces with their token counts, sorted by name. */
+  private namespaceList: [string, number][] = [];
   /** False until the extension pushed metadata once: no "unknown token" diagnostics before that. */
   received = false;
   expiryWarningDays = 7;
@@ -27,7 +32,13 @@ export class TokenCatalog {
       if (!list) this.byNamespace.set(t.namespace, (list = []));
       list.push(t);
     }
-    for (const list of this.byNamespace.values()) list.sort((a, b) => compareCodeUnits(a.name, b.name));
+    this.namesOf = new Map();
+    for (const [ns, list] of this.byNamespace) {
+      list.sort((a, b) => compareCodeUnits(a.name, b.name));
+      const names = list.map((t) => t.name);
+      this.namesOf.set(ns, { names, lower: names.map((n) => n.toLowerCase()) });
+    }
+    this.namespaceList = [...this.byNamespace.entries()].map(([ns, list]): [string, number] => [ns, list.length]).sort((a, b) => compareCodeUnits(a[0], b[0]));
     this.expiryWarningDays = params.expiryWarningDays;
     this.suggestionCache.clear();
     this.namespaceCache.clear();
@@ -53,7 +64,7 @@ export class TokenCatalog {
 
   /** Namespaces with their token counts, sorted by name. */
   namespaces(): [string, number][] {
-    return [...this.byNamespace.entries()].map(([ns, list]): [string, number] => [ns, list.length]).sort((a, b) => compareCodeUnits(a[0], b[0]));
+    return this.namespaceList.map(([ns, n]): [string, number] => [ns, n]);
   }
 
   tokensIn(namespace: string): readonly TokenMetadata[] {
@@ -86,9 +97,10 @@ export class TokenCatalog {
 
   private computeSuggestions(key: TokenKey): TokenKey[] {
     const out: TokenKey[] = [];
-    const name = closest(key.name, this.tokensIn(key.namespace).map((t) => t.name));
+    const names = this.namesOf.get(key.namespace);
+    const name = names && closest(key.name, names.names, names.lower);
     if (name) out.push({ namespace: key.namespace, name });
-    for (const [ns] of this.namespaces()) {
+    for (const [ns] of this.namespaceList) {
       if (ns !== key.namespace && this.byId.has(keyId({ namespace: ns, name: key.name }))) out.push({ namespace: ns, name: key.name });
       if (out.length >= 3) break;
     }
@@ -104,41 +116,35 @@ function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The candidate with the smallest edit distance, if within a third of the word's length (at least 2). */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
+/**
+ * The candidate with the smallest edit distance, if within a third of the word's length (at least 2).
+ * `lower`: the candidates' lower-case forms, when the caller keeps them (same order).
+ */
+export function closest(word: string, candidates: Iterable<string>, lower?: readonly string[]): string | undefined {
   const limit = Math.max(2, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = limit + 1;
-  const lower = word.toLowerCase();
+  const w = word.toLowerCase();
+  let i = -1;
   for (const c of candidates) {
+    i++;
     if (Math.abs(c.length - word.length) > limit) continue;
-    const d = editDistance(lower, c.toLowerCase(), bestDistance);
+    const d = editDistance(w, lower ? lower[i] : c.toLowerCase(), bestDistance);
     if (d < bestDistance) {
       best = c;
       bestDistance = d;
+      if (d === 0) break;
     }
   }
   return best;
 }
 
-/** Levenshtein distance, giving up (returning `max`) once it cannot be below `max`. */
+/**
+ * Levenshtein distance (fastest-levenshtein: Myers' bit-parallel algorithm, one machine word per 32
+ * characters), or `max` when the lengths alone put it at `max` or beyond.
+ */
 export function editDistance(a: string, b: string, max = Infinity): number {
   if (a === b) return 0;
-  const n = b.length;
-  let prev = new Uint32Array(n + 1);
-  let cur = new Uint32Array(n + 1);
-  for (let j = 0; j <= n; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    cur[0] = i;
-    let rowMin = i;
-    const ca = a.charCodeAt(i - 1);
-    for (let j = 1; j <= n; j++) {
-      const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca === b.charCodeAt(j - 1) ? 0 : 1));
-      cur[j] = v;
-      if (v < rowMin) rowMin = v;
-    }
-    if (rowMin >= max) return max;
-    [prev, cur] = [cur, prev];
-  }
-  return prev[n];
+  if (Math.abs(a.length - b.length) >= max) return max;
+  return Math.min(distance(a, b), max);
 }

@@ -20,6 +20,7 @@ import {
 import { errorText } from './core/errors';
 import { MAX_DISK_FILE_BYTES, diagnosticsDelayFor } from './documents';
 import { McpTokensLanguageService } from './service';
+import { forEditor } from './features/diagnostics';
 import { MemoryKeeper } from './memory';
 import { TRIGGER_CHARACTERS } from './features/completion';
 
@@ -72,12 +73,16 @@ async function validate(uri: string): Promise<void> {
   validating++;
   try {
     const current = () => documents.get(uri)?.version === doc.version;
+    let early: Diagnostic[] | undefined;
     const publish = async (diagnostics: Diagnostic[]) => {
-      if (current()) await connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
+      if (!current()) return;
+      early = diagnostics;
+      await connection.sendDiagnostics({ uri, version: doc.version, diagnostics: forEditor(diagnostics) });
     };
     const diagnostics = await service.diagnostics(doc, publish);
     if (!current()) return; // a newer version is scheduled
-    await connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
+    // The early set already sent is the whole result: not sent twice.
+    if (diagnostics !== early) await connection.sendDiagnostics({ uri, version: doc.version, diagnostics: forEditor(diagnostics) });
     memory.afterPass(doc.getText().length);
   } catch (e) {
     connection.console.error(`Diagnostics failed for ${uri}: ${errorText(e)}`);
@@ -128,6 +133,7 @@ function onNotification<P>(notification: Notification<P>, handle: (params: P) =>
 
 onNotification(MetadataNotification, (params) => {
   service.catalog.update(params);
+  memory.afterCatalog(params.tokens.length);
   revalidateAll();
 });
 

@@ -40,6 +40,9 @@ function extraPatterns(globs: readonly string[]): string[] {
   return globs.map((g) => g.trim().replace(/\\/g, '/')).filter((g) => g && !path.isAbsolute(g)).map((g) => (g.startsWith('**/') ? g : `**/${g}`));
 }
 
+/** Store changes within this long of each other reach the language server as one metadata push. */
+const METADATA_COALESCE_MS = 30;
+
 export function registerLanguageClient(s: Services): void {
   const manager = new LanguageClientManager(s);
   s.context.subscriptions.push(manager);
@@ -54,12 +57,13 @@ class LanguageClientManager implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private clientDisposables: vscode.Disposable[] = [];
   private filesTimer: NodeJS.Timeout | undefined;
+  private metadataTimer: NodeJS.Timeout | undefined;
   private starting: Promise<void> | undefined;
 
   constructor(private readonly s: Services) {
     this.disposables.push(
-      s.store.onDidChange(() => this.pushMetadata()),
-      s.config.onDidChange(() => this.pushMetadata(), 'expiryWarningDays'),
+      s.store.onDidChange(() => this.scheduleMetadata()),
+      s.config.onDidChange(() => this.scheduleMetadata(), 'expiryWarningDays'),
       s.config.onDidChange(() => void this.restart(), 'languageServer.extraFiles'),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleFiles()),
     );
@@ -67,6 +71,7 @@ class LanguageClientManager implements vscode.Disposable {
 
   dispose(): void {
     clearTimeout(this.filesTimer);
+    clearTimeout(this.metadataTimer);
     for (const d of [...this.disposables, ...this.clientDisposables]) d.dispose();
     void this.client?.stop().catch(() => undefined);
     this.client = undefined;
@@ -125,7 +130,18 @@ class LanguageClientManager implements vscode.Disposable {
 
   // ---- pushing state ---------------------------------------------------------------------------
 
+  /**
+   * Store changes arrive in bursts (an import of 1,000 tokens, a bulk move): one push per burst.
+   * Each push carries every token's metadata, so one per change was 1,000 pushes of up to 1,000
+   * entries, and as many re-validations of the open files.
+   */
+  private scheduleMetadata(): void {
+    clearTimeout(this.metadataTimer);
+    this.metadataTimer = setTimeout(() => this.pushMetadata(), METADATA_COALESCE_MS);
+  }
+
   private pushMetadata(): void {
+    clearTimeout(this.metadataTimer);
     const client = this.client;
     if (!client) return;
     const params = { tokens: this.s.store.list(), expiryWarningDays: this.s.config.expiryWarningDays() };

@@ -7,8 +7,10 @@
  * - `--max-semi-space-size=1`: V8's young generation grows to 2 × 16 MB semi-spaces after a large
  *   `didOpen` and stays resident; 1 MB semi-spaces keep it at 2 MB (short-lived objects are few
  *   here: the scan's results live as long as the document version).
- * - `--compact-on-every-full-gc`: a full collection also moves the surviving objects together, so
- *   the emptied pages go back to the OS instead of staying committed (about 10 MB here).
+ * - no `--compact-on-every-full-gc` (it was here until issue 14): it made every full collection, V8's
+ *   own too, copy all survivors to fresh pages, and that copy was the server's highest resident
+ *   memory (149.6 MB VmHWM on the benchmark's document in code-server, 119.9 MB without it). The idle
+ *   collection of server/memory.ts compacts instead, once the editor is quiet.
  * - `--expose-gc`: lets server/memory.ts collect a large document's garbage once the editor is
  *   quiet, so the previous version's text and scan do not stay resident.
  * - `MALLOC_ARENA_MAX=1`, `MALLOC_TRIM_THRESHOLD_`: glibc keeps the memory V8's parser and compiler
@@ -21,6 +23,6 @@
  * measurable gain). Every flag here exists in Node.js 20 and 24 (V8 11.3 and 13.6); an unknown V8
  * flag would stop the process from starting.
  */
-export const SERVER_EXEC_ARGV: readonly string[] = ['--max-semi-space-size=1', '--compact-on-every-full-gc', '--expose-gc'];
+export const SERVER_EXEC_ARGV: readonly string[] = ['--max-semi-space-size=1', '--expose-gc'];
 
 export const SERVER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESHOLD_: '131072' };

@@ -257,6 +257,8 @@ export const DIAGNOSTIC_CODES = {
   wrongForm: 'wrong-reference-form',
   notWholeValue: 'reference-not-whole-value',
   hardCodedSecret: 'hard-coded-secret',
+  /** A file with more diagnostics than VS Code shows: how many there are (features/diagnostics.ts forEditor). */
+  moreDiagnostics: 'more-diagnostics',
 } as const;
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[keyof typeof DIAGNOSTIC_CODES];
 

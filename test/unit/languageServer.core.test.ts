@@ -6,6 +6,7 @@ import { isSecretCandidate, scanConfig, stringAtOffset } from '../../server/core
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { McpWorkspace, diagnosticsDelayFor } from '../../server/documents';
 import { MemoryKeeper, hasMemoryReducingGc } from '../../server/memory';
+import { EDITOR_DIAGNOSTICS_PER_FILE, forEditor } from '../../server/features/diagnostics';
 import { detectSecrets, isSecretLikeName, looksRandom, mergeFindings, shannonEntropy, slug, suggestKey } from '../../server/core/secrets';
 import { SecretlintScanner } from '../../server/core/secretlintScan';
 import { VALID } from './support/formatSamples';
@@ -257,6 +258,32 @@ describe('secret detection', () => {
     await service.diagnostics(again, (ds) => second.push(ds));
     assert.equal(second.length, 0, 'nothing new for secretlint: one answer');
   });
+  it('returns the early set itself when secretlint finds nothing more (the server does not publish it twice)', async () => {
+    const service = new McpTokensLanguageService();
+    service.catalog.update({ tokens: [], expiryWarningDays: 7 });
+    const text = JSON.stringify({ servers: { a: { env: { NOTE: 'a plain sentence, not a credential at all 1234', T: '$<TOKEN:bearer:missing>' } } } });
+    const doc = TextDocument.create('file:///w/.vscode/mcp.tokens.json', 'jsonc', 1, text);
+    service.workspace.didOpen(doc);
+    const early: unknown[] = [];
+    const all = await service.diagnostics(doc, (ds) => early.push(ds));
+    assert.equal(early.length, 1, 'secretlint had not seen the value');
+    assert.equal(all, early[0], 'the same array');
+    assert.deepEqual(all.map((d) => d.code), ['unknown-namespace']);
+  });
+  it('returns a new set when secretlint adds findings to the early one', async () => {
+    const service = new McpTokensLanguageService();
+    service.catalog.update({ tokens: [], expiryWarningDays: 7 });
+    // A private key block: secretlint's privatekey rule reports it.
+    const key = `-----BEGIN RSA PRIVATE KEY-----\n${'MIIEowIBAAKCAQEA'.repeat(8)}\n-----END RSA PRIVATE KEY-----`;
+    const text = JSON.stringify({ servers: { a: { env: { K: key } } } });
+    const doc = TextDocument.create('file:///w/.vscode/mcp.tokens.json', 'jsonc', 1, text);
+    service.workspace.didOpen(doc);
+    const early: { code?: unknown }[][] = [];
+    const all = await service.diagnostics(doc, (ds) => early.push(ds));
+    assert.equal(early.length, 1);
+    if (all === early[0]) assert.fail('secretlint added nothing: pick a value only secretlint reports');
+    assert.ok(all.length >= early[0].length);
+  });
 });
 
 describe('TokenCatalog', () => {
@@ -281,6 +308,20 @@ describe('TokenCatalog', () => {
 });
 
 describe('MemoryKeeper', () => {
+  /** Runs `body` with `globalThis.gc` replaced by a recorder of its calls' options. */
+  async function withRecordedGc(body: (calls: unknown[]) => Promise<void>): Promise<void> {
+    const g = globalThis as { gc?: (options?: unknown) => void };
+    const original = g.gc;
+    const calls: unknown[] = [];
+    g.gc = (options?: unknown) => {
+      calls.push(options);
+    };
+    try {
+      await body(calls);
+    } finally {
+      g.gc = original;
+    }
+  }
   it('does nothing without --expose-gc or for small documents', () => {
     if (typeof (globalThis as { gc?: unknown }).gc === 'function') return; // only meaningful without the flag
     const keeper = new MemoryKeeper(() => false);
@@ -295,13 +336,7 @@ describe('MemoryKeeper', () => {
     assert.equal(hasMemoryReducingGc('garbage'), false);
   });
   it('collects after a quiet second following a pass over a large document, and when the heap grew while it changes', async () => {
-    const g = globalThis as { gc?: (options?: unknown) => void };
-    const original = g.gc;
-    const calls: unknown[] = [];
-    g.gc = (options?: unknown) => {
-      calls.push(options);
-    };
-    try {
+    await withRecordedGc(async (calls) => {
       let busy = false;
       const keeper = new MemoryKeeper(() => busy);
       keeper.afterPass(1000); // small: nothing
@@ -321,8 +356,48 @@ describe('MemoryKeeper', () => {
       }
       assert.deepEqual(calls.slice(idle.length), [undefined], 'one plain collection once the heap grew by 24 MB');
       keeper.dispose();
-    } finally {
-      g.gc = original;
-    }
+    });
+  });
+  it('collects after metadata pushes of a large store: when the heap grew, and once they stop', async () => {
+    await withRecordedGc(async (calls) => {
+      const keeper = new MemoryKeeper(() => false);
+      keeper.afterCatalog(10); // a small store: nothing
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.deepEqual(calls, [], 'nothing for a small store');
+      const hold: number[][] = [];
+      for (let i = 0; calls.length === 0 && i < 200; i++) {
+        hold.push(new Array(128 * 1024).fill(i + 0.5));
+        keeper.afterCatalog(1000);
+      }
+      assert.deepEqual(calls, [undefined], 'one plain collection once the heap grew by 24 MB');
+      await new Promise((r) => setTimeout(r, 1100));
+      const idle = hasMemoryReducingGc() ? [{ type: 'major', execution: 'sync', flavor: 'last-resort' }] : [undefined, undefined];
+      assert.deepEqual(calls.slice(1), idle, 'the idle collection once the pushes stopped');
+      keeper.dispose();
+    });
+  });
+});
+
+describe('forEditor (what the server publishes)', () => {
+  const at = (line: number, severity?: 1 | 2 | 3 | 4) => ({ range: { start: { line, character: 0 }, end: { line, character: 1 } }, severity, message: `m${line}`, source: 'MCP Tokens' });
+  it('publishes every diagnostic while VS Code can show them all', () => {
+    const ds = Array.from({ length: EDITOR_DIAGNOSTICS_PER_FILE }, (_, i) => at(i, 2));
+    assert.equal(forEditor(ds), ds);
+  });
+  it('beyond VS Code\'s limit: the ones it would show (by severity, then in document order) and a summary with the count', () => {
+    // 3,000 warnings, then 5 errors and 2 hints at the end of the file.
+    const ds = [...Array.from({ length: 3000 }, (_, i) => at(3000 - i, 2)), at(5000, 1), at(5001, 1), at(5002, 1), at(5003, 1), at(5004, 1), at(6000, 4), at(6001, 4)];
+    const out = forEditor(ds);
+    assert.equal(out.length, EDITOR_DIAGNOSTICS_PER_FILE);
+    assert.deepEqual(out.slice(0, 5).map((d) => d.range.start.line), [5000, 5001, 5002, 5003, 5004], 'errors first');
+    const warnings = out.slice(5, -1).map((d) => d.range.start.line);
+    assert.equal(warnings.length, EDITOR_DIAGNOSTICS_PER_FILE - 6);
+    assert.deepEqual(warnings.slice(0, 3), [1, 2, 3], 'then warnings in document order');
+    assert.ok(!out.some((d) => d.severity === 4), 'hints do not fit');
+    const summary = out[out.length - 1];
+    assert.equal(summary.code, 'more-diagnostics');
+    assert.equal(summary.severity, 3);
+    assert.deepEqual(summary.range.start, { line: 0, character: 0 });
+    assert.equal(summary.message, '3,007 MCP Tokens problems in this file: the first 999 by severity are shown (VS Code shows at most 1,000 per file).');
   });
 });
