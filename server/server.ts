@@ -28,7 +28,16 @@ const connection = createConnection(ProposedFeatures.all);
 const service = new McpTokensLanguageService({ completionItemDefaults: false });
 // Edits go through the workspace, which remembers where each version changed: the next analysis
 // re-scans only the server entries an edit touched (documents.ts, core/configScan.ts rescanChunks).
-const documents = new TextDocuments<TextDocument>({ create: TextDocument.create, update: (doc, changes, version) => service.workspace.update(doc, changes, version) });
+const documents = new TextDocuments<TextDocument>({
+  create: TextDocument.create,
+  update: (doc, changes, version) => {
+    const last = changes[changes.length - 1];
+    if (last && 'range' in last) lastEditLine.set(doc.uri, last.range.start.line);
+    return service.workspace.update(doc, changes, version);
+  },
+});
+/** Per open document, the line of its last edit: which diagnostics are published when there are more than VS Code shows. */
+const lastEditLine = new Map<string, number>();
 let diagnosticsDelay = 150;
 const timers = new Map<string, NodeJS.Timeout>();
 let validating = 0;
@@ -77,12 +86,12 @@ async function validate(uri: string): Promise<void> {
     const publish = async (diagnostics: Diagnostic[]) => {
       if (!current()) return;
       early = diagnostics;
-      await connection.sendDiagnostics({ uri, version: doc.version, diagnostics: forEditor(diagnostics) });
+      await connection.sendDiagnostics({ uri, version: doc.version, diagnostics: forEditor(diagnostics, lastEditLine.get(uri)) });
     };
     const diagnostics = await service.diagnostics(doc, publish);
     if (!current()) return; // a newer version is scheduled
     // The early set already sent is the whole result: not sent twice.
-    if (diagnostics !== early) await connection.sendDiagnostics({ uri, version: doc.version, diagnostics: forEditor(diagnostics) });
+    if (diagnostics !== early) await connection.sendDiagnostics({ uri, version: doc.version, diagnostics: forEditor(diagnostics, lastEditLine.get(uri)) });
     memory.afterPass(doc.getText().length);
   } catch (e) {
     connection.console.error(`Diagnostics failed for ${uri}: ${errorText(e)}`);
@@ -110,6 +119,7 @@ documents.onDidChangeContent((e) => {
 });
 documents.onDidClose((e) => {
   justOpened.delete(e.document.uri);
+  lastEditLine.delete(e.document.uri);
   clearTimeout(timers.get(e.document.uri));
   timers.delete(e.document.uri);
   service.workspace.didClose(e.document.uri);

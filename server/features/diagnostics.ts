@@ -324,26 +324,32 @@ export function secretDiagnostics(ctx: FeatureContext, analysis: Analysis, findi
 export const EDITOR_DIAGNOSTICS_PER_FILE = 1000;
 
 /**
- * What the server publishes for a file: all of `diagnostics` when VS Code can show them all; else the
- * ones it would show (by severity, then in document order), one fewer, and a summary at the top of
- * the file naming how many there are. Sending the thousands VS Code drops would only cost time on
- * both sides of the connection and in the extension host (a 5,000-server file has about 6,000: 2.4 MB
- * per publish). Code actions are computed from the diagnostics VS Code shows, so nothing is lost.
+ * What the server publishes for a file: all of `diagnostics` when VS Code can show them all; else as
+ * many as it shows, one fewer, chosen by severity (errors first, as VS Code chooses) and then by
+ * nearness to `focusLine` (the line of the last edit: where the user is looking; the top of the file
+ * when it has not been edited), and a summary at the top of the file naming how many there are.
+ * Sending the thousands VS Code drops would only cost time on both sides of the connection and in
+ * the extension host (a 5,000-server file has about 6,000: 2.4 MB per publish), and VS Code, keeping
+ * the first thousand in the order given, would not show the ones where the user types. Code actions
+ * are computed from the diagnostics VS Code shows, so nothing is lost.
  */
-export function forEditor(diagnostics: Diagnostic[], max = EDITOR_DIAGNOSTICS_PER_FILE): Diagnostic[] {
+export function forEditor(diagnostics: Diagnostic[], focusLine = 0, max = EDITOR_DIAGNOSTICS_PER_FILE): Diagnostic[] {
   if (diagnostics.length <= max) return diagnostics;
   const rank = (d: Diagnostic) => d.severity ?? DiagnosticSeverity.Error;
+  const distance = (d: Diagnostic) => Math.abs(d.range.start.line - focusLine);
   const shown = diagnostics
     .map((d, i) => ({ d, i }))
-    .sort((a, b) => rank(a.d) - rank(b.d) || a.d.range.start.line - b.d.range.start.line || a.d.range.start.character - b.d.range.start.character || a.i - b.i)
+    .sort((a, b) => rank(a.d) - rank(b.d) || distance(a.d) - distance(b.d) || a.d.range.start.line - b.d.range.start.line || a.d.range.start.character - b.d.range.start.character || a.i - b.i)
     .slice(0, max - 1)
-    .map((x) => x.d);
-  shown.push({
+    .map((x) => x.d)
+    .sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  const which = focusLine > 0 ? `the ${thousands(shown.length)} nearest the last edit, by severity,` : `the first ${thousands(shown.length)} by severity`;
+  shown.unshift({
     range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
     severity: DiagnosticSeverity.Information,
     code: DIAGNOSTIC_CODES.moreDiagnostics,
     source: DIAGNOSTIC_SOURCE,
-    message: `${thousands(diagnostics.length)} MCP Tokens problems in this file: the first ${thousands(shown.length)} by severity are shown (VS Code shows at most ${thousands(max)} per file).`,
+    message: `${thousands(diagnostics.length)} MCP Tokens problems in this file: ${which} are shown (VS Code shows at most ${thousands(max)} per file).`,
   });
   return shown;
 }

@@ -384,20 +384,29 @@ describe('forEditor (what the server publishes)', () => {
     const ds = Array.from({ length: EDITOR_DIAGNOSTICS_PER_FILE }, (_, i) => at(i, 2));
     assert.equal(forEditor(ds), ds);
   });
-  it('beyond VS Code\'s limit: the ones it would show (by severity, then in document order) and a summary with the count', () => {
-    // 3,000 warnings, then 5 errors and 2 hints at the end of the file.
+  it('beyond VS Code\'s limit: the ones it would show (by severity, then nearest the last edit) in document order, and a summary with the count', () => {
+    // 3,000 warnings (lines 1-3000), then 5 errors and 2 hints at the end of the file.
     const ds = [...Array.from({ length: 3000 }, (_, i) => at(3000 - i, 2)), at(5000, 1), at(5001, 1), at(5002, 1), at(5003, 1), at(5004, 1), at(6000, 4), at(6001, 4)];
-    const out = forEditor(ds);
-    assert.equal(out.length, EDITOR_DIAGNOSTICS_PER_FILE);
-    assert.deepEqual(out.slice(0, 5).map((d) => d.range.start.line), [5000, 5001, 5002, 5003, 5004], 'errors first');
-    const warnings = out.slice(5, -1).map((d) => d.range.start.line);
-    assert.equal(warnings.length, EDITOR_DIAGNOSTICS_PER_FILE - 6);
-    assert.deepEqual(warnings.slice(0, 3), [1, 2, 3], 'then warnings in document order');
-    assert.ok(!out.some((d) => d.severity === 4), 'hints do not fit');
-    const summary = out[out.length - 1];
+    const top = forEditor(ds);
+    assert.equal(top.length, EDITOR_DIAGNOSTICS_PER_FILE);
+    const summary = top[0];
     assert.equal(summary.code, 'more-diagnostics');
     assert.equal(summary.severity, 3);
     assert.deepEqual(summary.range.start, { line: 0, character: 0 });
     assert.equal(summary.message, '3,007 MCP Tokens problems in this file: the first 999 by severity are shown (VS Code shows at most 1,000 per file).');
+    const lines = top.slice(1).map((d) => d.range.start.line);
+    assert.deepEqual(lines, [...lines].sort((a, b) => a - b), 'in document order');
+    assert.deepEqual(lines.slice(-5), [5000, 5001, 5002, 5003, 5004], 'every error');
+    assert.deepEqual(lines.slice(0, 3), [1, 2, 3], 'not edited: the warnings from the top');
+    assert.equal(lines.length - 5, EDITOR_DIAGNOSTICS_PER_FILE - 6);
+    assert.ok(!top.some((d) => d.severity === 4), 'hints do not fit');
+
+    // Edited at line 2000: the warnings around it are the ones shown (the errors still first).
+    const edited = forEditor(ds, 2000);
+    const around = edited.slice(1).filter((d) => d.severity === 2).map((d) => d.range.start.line);
+    assert.equal(around.length, EDITOR_DIAGNOSTICS_PER_FILE - 6);
+    assert.ok(around.includes(2000) && Math.min(...around) >= 1500 && Math.max(...around) <= 2500, `${Math.min(...around)}–${Math.max(...around)}`);
+    assert.equal(edited.filter((d) => d.severity === 1).length, 5);
+    assert.match(edited[0].message, /the 999 nearest the last edit, by severity, are shown/);
   });
 });
