@@ -407,6 +407,6 @@ describe('forEditor (what the server publishes)', () => {
     assert.equal(around.length, EDITOR_DIAGNOSTICS_PER_FILE - 6);
     assert.ok(around.includes(2000) && Math.min(...around) >= 1500 && Math.max(...around) <= 2500, `${Math.min(...around)}–${Math.max(...around)}`);
     assert.equal(edited.filter((d) => d.severity === 1).length, 5);
-    assert.match(edited[0].message, /the 999 nearest the last edit, by severity, are shown/);
+    assert.match(String(edited[0].message), /the 999 nearest the last edit, by severity, are shown/);
   });
 });
