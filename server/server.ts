@@ -114,11 +114,8 @@ documents.onDidOpen((e) => {
 });
 // Fired right after onDidOpen too: a document just opened is checked at once, edits after a pause.
 documents.onDidChangeContent((e) => {
-  const opened = justOpened.delete(e.document.uri);
-  schedule(e.document.uri, opened ? 0 : diagnosticsDelayFor(e.document.getText().length, diagnosticsDelay));
-  // Not on the open: a collection there (30–140 ms in code-server) would come before the first
-  // diagnostics; the pass's idle collection follows soon enough.
-  if (!opened) memory.afterChange(e.document.getText().length);
+  schedule(e.document.uri, justOpened.delete(e.document.uri) ? 0 : diagnosticsDelayFor(e.document.getText().length, diagnosticsDelay));
+  memory.afterChange(e.document.getText().length);
 });
 documents.onDidClose((e) => {
   justOpened.delete(e.document.uri);
