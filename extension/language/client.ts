@@ -40,7 +40,7 @@ function extraPatterns(globs: readonly string[]): string[] {
   return globs.map((g) => g.trim().replace(/\\/g, '/')).filter((g) => g && !path.isAbsolute(g)).map((g) => (g.startsWith('**/') ? g : `**/${g}`));
 }
 
-/** Store changes within this long of each other reach the language server as one metadata push. */
+/** At most one metadata push per this long: the store changes within it reach the server together. */
 const METADATA_COALESCE_MS = 30;
 
 export function registerLanguageClient(s: Services): void {
@@ -58,6 +58,7 @@ class LanguageClientManager implements vscode.Disposable {
   private clientDisposables: vscode.Disposable[] = [];
   private filesTimer: NodeJS.Timeout | undefined;
   private metadataTimer: NodeJS.Timeout | undefined;
+  private lastMetadataPush = 0;
   private starting: Promise<void> | undefined;
 
   constructor(private readonly s: Services) {
@@ -131,17 +132,23 @@ class LanguageClientManager implements vscode.Disposable {
   // ---- pushing state ---------------------------------------------------------------------------
 
   /**
-   * Store changes arrive in bursts (an import of 1,000 tokens, a bulk move): one push per burst.
-   * Each push carries every token's metadata, so one per change was 1,000 pushes of up to 1,000
-   * entries, and as many re-validations of the open files.
+   * Store changes arrive in bursts (an import of 1,000 tokens, a bulk move): a change pushes at once
+   * unless one was pushed less than `METADATA_COALESCE_MS` ago; the changes within that window go
+   * out as one push at its end. Each push carries every token's metadata, so one per change was
+   * 1,000 pushes of up to 1,000 entries during an import, and as many re-validations of the open
+   * files; a single change (a rename, a quick fix creating a token) still reaches the server at once.
    */
   private scheduleMetadata(): void {
-    clearTimeout(this.metadataTimer);
-    this.metadataTimer = setTimeout(() => this.pushMetadata(), METADATA_COALESCE_MS);
+    if (this.metadataTimer) return; // the window's push is pending: it will carry this change too
+    const wait = this.lastMetadataPush + METADATA_COALESCE_MS - Date.now();
+    if (wait <= 0) this.pushMetadata();
+    else this.metadataTimer = setTimeout(() => this.pushMetadata(), wait);
   }
 
   private pushMetadata(): void {
     clearTimeout(this.metadataTimer);
+    this.metadataTimer = undefined;
+    this.lastMetadataPush = Date.now();
     const client = this.client;
     if (!client) return;
     const params = { tokens: this.s.store.list(), expiryWarningDays: this.s.config.expiryWarningDays() };

@@ -54,6 +54,8 @@ port_free "$PORT" || { log "no free port found"; exit 1; }
 # The demo works on its own copy of the sample workspace (kept between runs, so your changes stay).
 WORKSPACE="$DEMO/demo-workspace"
 [ -d "$WORKSPACE" ] || cp -R "$REPO/test/fixtures/demo-workspace" "$WORKSPACE"
+# The path VS Code will show (no "..", "//" or symlinks): the trust page trusts exactly this folder.
+WORKSPACE="$(cd "$WORKSPACE" && pwd -P)"
 # Its server, a small local MCP server from the test fixtures, is seeded into the copy's
 # .vscode/mcp.tokens.json, so it can start as soon as its token is set: the demo trusts this folder
 # (the trust page below) and only this folder.
@@ -109,7 +111,7 @@ curl -fsS -o /dev/null "${URL}healthz" || { log "code-server did not start"; exi
 # it, to the browser's trusted folders and opens it. Its own process group, stopped with the demo.
 rm -f "$DEMO/trust-port"
 set -m
-"$NODE" "$REPO/test/e2e/demoTrust.mjs" "$WORKSPACE" "$DEMO/trust-port" >"$DEMO/trust.log" 2>&1 &
+"$NODE" "$REPO/test/e2e/demoTrust.mjs" "$WORKSPACE" "$DEMO/trust-port" "$PORT" >"$DEMO/trust.log" 2>&1 &
 TRUST_PID=$!
 set +m
 for _ in $(seq 1 40); do [ -s "$DEMO/trust-port" ] && break; sleep 0.25; done
@@ -120,7 +122,8 @@ cat <<EOF
 
   MCP Token Manager demo is running:  $OPEN_URL
 
-  Open it in a browser on this machine: it trusts the sample folder (only it) in that browser and opens
+  Open it in a browser on this machine (close other tabs of $URL first: an open workbench keeps its
+  own copy of the trusted folders): it trusts the sample folder (only it) in that browser and opens
   it ($URL opens code-server without that step; any other folder asks about trust as usual).
   Try: MCP Tokens in the activity bar → Set Token… (bearer:github), hover \$<TOKEN:bearer:github> in
   .vscode/mcp.json and read its warning, then start "demo-echo" from the Servers view: it is served

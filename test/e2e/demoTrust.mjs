@@ -10,18 +10,20 @@
 // test/e2e/demo.e2e.ts checks both. The storage format is VS Code's and may change with code-server:
 // the demo pins code-server 4.139.1 (test/e2e/setup.sh), and the test fails if the page stops working.
 //
-// Usage: node demoTrust.mjs <folder> <port-file>. Listens on 127.0.0.1 (an ephemeral port, written to
-// <port-file>) until it is killed with the demo's process group.
+// Usage: node demoTrust.mjs <folder> <port-file> <code-server port>. Listens on 127.0.0.1 (an
+// ephemeral port, written to <port-file>) until it is killed with the demo's process group. It answers
+// only `GET` with a loopback Host (no DNS rebinding: the page names a local path), and the page writes
+// nothing unless it runs on code-server's origin, through its proxy.
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
-const [folder, portFile] = process.argv.slice(2);
-if (!folder?.startsWith('/') || !portFile) {
-  console.error('usage: node demoTrust.mjs <absolute folder> <port-file>');
+const [folder, portFile, codeServerPort] = process.argv.slice(2);
+if (!folder?.startsWith('/') || !portFile || !/^\d+$/.test(codeServerPort ?? '')) {
+  console.error('usage: node demoTrust.mjs <absolute folder> <port-file> <code-server port>');
   process.exit(2);
 }
 
-function trustAndOpen(folderPath) {
+function trustAndOpen(folderPath, port) {
   const KEY = 'content.trust.model.key';
   const DB = 'vscode-web-state-db-global-shared';
   const STORE = 'ItemTable';
@@ -34,6 +36,11 @@ function trustAndOpen(folderPath) {
       r.onerror = () => reject(r.error);
     });
   (async () => {
+    // Only on code-server's origin (reached through its path proxy): elsewhere the storage is not the workbench's.
+    if (location.port !== port || !location.pathname.startsWith('/proxy/')) {
+      done(`Open this page as http://127.0.0.1:${port}/proxy/${location.port}/ (through code-server), not directly.`);
+      return;
+    }
     const open = indexedDB.open(DB);
     // First visit: the database VS Code would create (one object store, keys out of line).
     open.onupgradeneeded = () => {
@@ -62,7 +69,7 @@ function trustAndOpen(folderPath) {
     });
     db.close();
     done(`Trusted ${folderPath} in this browser. Opening it…`);
-    location.replace(`/?folder=${encodeURIComponent(folderPath)}`);
+    location.replace(`${location.origin}/?folder=${encodeURIComponent(folderPath)}`);
   })().catch((e) => done(`Could not record the trust (${e}). Open / and answer VS Code's trust question instead.`));
 }
 
@@ -71,13 +78,14 @@ const page = `<!doctype html>
 <body style="font-family: system-ui, sans-serif; margin: 3em">
 <h1>MCP Token Manager demo</h1>
 <p id="status">Trusting the demo's sample folder in this browser…</p>
-<script>(${trustAndOpen.toString()})(${JSON.stringify(folder).replace(/</g, '\\u003c')});</script>
+<script>(${trustAndOpen.toString()})(${JSON.stringify(folder).replace(/</g, '\\u003c')}, ${JSON.stringify(codeServerPort)});</script>
 </body></html>
 `;
 
+const LOOPBACK_HOST = /^(127\.0\.0\.1|0\.0\.0\.0|localhost|\[::1\])(:\d+)?$/i;
 const server = createServer((req, res) => {
-  if (req.method !== 'GET') {
-    res.writeHead(405).end();
+  if (req.method !== 'GET' || !LOOPBACK_HOST.test(req.headers.host ?? '')) {
+    res.writeHead(req.method !== 'GET' ? 405 : 403).end();
     return;
   }
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page);

@@ -1,7 +1,7 @@
 /**
  * schemas/mcp.tokens.schema.json, the schema VS Code's JSON service reads for the token-aware
- * servers files: which entries are stdio and which http (chosen by `if`/`then`/`else`, not `oneOf`,
- * which made VS Code's JSON service validate every server against both), and the env value types.
+ * servers files: which entries are stdio and which http (`oneOf`, so that completion in a new server
+ * offers the fields of both shapes), and the env value types.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
