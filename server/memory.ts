@@ -13,9 +13,10 @@
  *   document emptied mapped and resident: 112 MB idle instead of about 75); on older V8, which has
  *   no flavor (and collects less when given options), two plain full collections (the second
  *   returns the pages the first one emptied);
- * - while a large document changes (or large metadata pushes follow each other), one collection whenever the heap has grown by `GROWTH_BYTES`
- *   since the last one (every ten or so keystrokes in a 2.4 MB file; about 40 ms each with
- *   `--compact-on-every-full-gc`, which V8's own full collections cost too).
+ * - while a large document changes (or large metadata pushes follow each other), one plain
+ *   collection whenever the heap has grown by `GROWTH_BYTES` since the last one (every ten or so
+ *   keystrokes in a 2.4 MB file; about 20–30 ms each now that the server no longer runs with
+ *   `--compact-on-every-full-gc`, see server/core/launch.ts).
  * Without the flag (tests, debugging) nothing happens.
  */
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
