@@ -57,6 +57,8 @@ interface EditLog {
 
 export class McpWorkspace {
   private readonly edits = new Map<string, EditLog>();
+  /** Per open document, the line its last range edit started on (kept across analyses). */
+  private readonly lastEdits = new Map<string, number>();
   private options: ClassifyOptions = {};
   private readonly classes = new Map<string, McpFileClass | null>();
   private readonly open = new Map<string, Analysis>();
@@ -100,6 +102,7 @@ export class McpWorkspace {
     }
     for (const change of changes) {
       if ('range' in change) {
+        this.lastEdits.set(doc.uri, change.range.start.line);
         // Offsets before this change (TextDocument.update applies the changes one after the other, too).
         const a = doc.offsetAt(change.range.start);
         const b = doc.offsetAt(change.range.end);
@@ -113,6 +116,11 @@ export class McpWorkspace {
     }
     if (doc !== log.document) this.edits.delete(doc.uri);
     return doc;
+  }
+
+  /** The line the last edit of an open document started on; undefined before its first edit. */
+  lastEditLine(uri: string): number | undefined {
+    return this.lastEdits.get(uri);
   }
 
   /** The analysis of `doc` at its current version (scanned once per version; only the edited part when the edits are known). */
@@ -146,6 +154,7 @@ export class McpWorkspace {
     this.openDocs.delete(uri);
     this.open.delete(uri);
     this.edits.delete(uri);
+    this.lastEdits.delete(uri);
     if (this.listed.has(uri) && this.read) void this.readFromDisk(uri, this.read);
   }
 

@@ -28,16 +28,7 @@ const connection = createConnection(ProposedFeatures.all);
 const service = new McpTokensLanguageService({ completionItemDefaults: false });
 // Edits go through the workspace, which remembers where each version changed: the next analysis
 // re-scans only the server entries an edit touched (documents.ts, core/configScan.ts rescanChunks).
-const documents = new TextDocuments<TextDocument>({
-  create: TextDocument.create,
-  update: (doc, changes, version) => {
-    const last = changes[changes.length - 1];
-    if (last && 'range' in last) lastEditLine.set(doc.uri, last.range.start.line);
-    return service.workspace.update(doc, changes, version);
-  },
-});
-/** Per open document, the line of its last edit: which diagnostics are published when there are more than VS Code shows. */
-const lastEditLine = new Map<string, number>();
+const documents = new TextDocuments<TextDocument>({ create: TextDocument.create, update: (doc, changes, version) => service.workspace.update(doc, changes, version) });
 let diagnosticsDelay = 150;
 const timers = new Map<string, NodeJS.Timeout>();
 let validating = 0;
@@ -82,16 +73,17 @@ async function validate(uri: string): Promise<void> {
   validating++;
   try {
     const current = () => documents.get(uri)?.version === doc.version;
+    const send = (diagnostics: Diagnostic[]) => connection.sendDiagnostics({ uri, version: doc.version, diagnostics: forEditor(diagnostics, service.workspace.lastEditLine(uri)) });
     let early: Diagnostic[] | undefined;
     const publish = async (diagnostics: Diagnostic[]) => {
       if (!current()) return;
       early = diagnostics;
-      await connection.sendDiagnostics({ uri, version: doc.version, diagnostics: forEditor(diagnostics, lastEditLine.get(uri)) });
+      await send(diagnostics);
     };
     const diagnostics = await service.diagnostics(doc, publish);
     if (!current()) return; // a newer version is scheduled
     // The early set already sent is the whole result: not sent twice.
-    if (diagnostics !== early) await connection.sendDiagnostics({ uri, version: doc.version, diagnostics: forEditor(diagnostics, lastEditLine.get(uri)) });
+    if (diagnostics !== early) await send(diagnostics);
     memory.afterPass(doc.getText().length);
   } catch (e) {
     connection.console.error(`Diagnostics failed for ${uri}: ${errorText(e)}`);
@@ -119,7 +111,6 @@ documents.onDidChangeContent((e) => {
 });
 documents.onDidClose((e) => {
   justOpened.delete(e.document.uri);
-  lastEditLine.delete(e.document.uri);
   clearTimeout(timers.get(e.document.uri));
   timers.delete(e.document.uri);
   service.workspace.didClose(e.document.uri);

@@ -337,12 +337,12 @@ export function forEditor(diagnostics: Diagnostic[], focusLine = 0, max = EDITOR
   if (diagnostics.length <= max) return diagnostics;
   const rank = (d: Diagnostic) => d.severity ?? DiagnosticSeverity.Error;
   const distance = (d: Diagnostic) => Math.abs(d.range.start.line - focusLine);
-  const shown = diagnostics
-    .map((d, i) => ({ d, i }))
-    .sort((a, b) => rank(a.d) - rank(b.d) || distance(a.d) - distance(b.d) || a.d.range.start.line - b.d.range.start.line || a.d.range.start.character - b.d.range.start.character || a.i - b.i)
+  const byPosition = (a: Diagnostic, b: Diagnostic) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
+  // Array sort is stable: equal diagnostics keep the order they came in.
+  const shown = [...diagnostics]
+    .sort((a, b) => rank(a) - rank(b) || distance(a) - distance(b) || byPosition(a, b))
     .slice(0, max - 1)
-    .map((x) => x.d)
-    .sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+    .sort(byPosition);
   const which = focusLine > 0 ? `the ${thousands(shown.length)} nearest the last edit, by severity,` : `the first ${thousands(shown.length)} by severity`;
   shown.unshift({
     range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },

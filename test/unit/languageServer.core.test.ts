@@ -379,6 +379,20 @@ describe('MemoryKeeper', () => {
 });
 
 describe('forEditor (what the server publishes)', () => {
+  it('the workspace remembers the line of an open document\'s last edit until it closes', () => {
+    const service = new McpTokensLanguageService();
+    const uri = 'file:///w/.vscode/mcp.tokens.json';
+    let doc = TextDocument.create(uri, 'jsonc', 1, '{\n  "servers": {\n  }\n}\n');
+    service.workspace.didOpen(doc);
+    assert.equal(service.workspace.lastEditLine(uri), undefined, 'not edited yet');
+    const at = (line: number) => ({ start: { line, character: 0 }, end: { line, character: 0 } });
+    doc = service.workspace.update(doc, [{ range: at(1), text: ' ' }, { range: at(2), text: ' ' }], 2);
+    assert.equal(service.workspace.lastEditLine(uri), 2, 'the last change of the batch');
+    doc = service.workspace.update(doc, [{ text: doc.getText() }], 3);
+    assert.equal(service.workspace.lastEditLine(uri), 2, 'a full-text change has no line');
+    service.workspace.didClose(uri);
+    assert.equal(service.workspace.lastEditLine(uri), undefined);
+  });
   const at = (line: number, severity?: 1 | 2 | 3 | 4) => ({ range: { start: { line, character: 0 }, end: { line, character: 1 } }, severity, message: `m${line}`, source: 'MCP Tokens' });
   it('publishes every diagnostic while VS Code can show them all', () => {
     const ds = Array.from({ length: EDITOR_DIAGNOSTICS_PER_FILE }, (_, i) => at(i, 2));
