@@ -10,8 +10,8 @@ import type { MetadataParams } from './core/protocol';
 export class TokenCatalog {
   private byId = new Map<string, TokenMetadata>();
   private byNamespace = new Map<string, TokenMetadata[]>();
-  /** Per namespace, its names and their lower-case forms, in the order of `byNamespace` ("did you mean" reads them often). */
-  private namesOf = new Map<string, { names: string[]; lower: string[] }>();
+  /** Per namespace, its names indexed for "did you mean" (`NameIndex`), in the order of `byNamespace`. */
+  private namesOf = new Map<string, NameIndex>();
   /** Namespaces with their token counts, sorted by name. */
   private namespaceList: [string, number][] = [];
   /** False until the extension pushed metadata once: no "unknown token" diagnostics before that. */
@@ -35,8 +35,7 @@ export class TokenCatalog {
     this.namesOf = new Map();
     for (const [ns, list] of this.byNamespace) {
       list.sort((a, b) => compareCodeUnits(a.name, b.name));
-      const names = list.map((t) => t.name);
-      this.namesOf.set(ns, { names, lower: names.map((n) => n.toLowerCase()) });
+      this.namesOf.set(ns, nameIndex(list.map((t) => t.name)));
     }
     this.namespaceList = [...this.byNamespace.entries()].map(([ns, list]): [string, number] => [ns, list.length]).sort((a, b) => compareCodeUnits(a[0], b[0]));
     this.expiryWarningDays = params.expiryWarningDays;
@@ -98,7 +97,7 @@ export class TokenCatalog {
   private computeSuggestions(key: TokenKey): TokenKey[] {
     const out: TokenKey[] = [];
     const names = this.namesOf.get(key.namespace);
-    const name = names && closest(key.name, names.names, names.lower);
+    const name = names && closest(key.name, names.names, names);
     if (name) out.push({ namespace: key.namespace, name });
     for (const [ns] of this.namespaceList) {
       if (ns !== key.namespace && this.byId.has(keyId({ namespace: ns, name: key.name }))) out.push({ namespace: ns, name: key.name });
@@ -117,23 +116,44 @@ function compareCodeUnits(a: string, b: string): number {
 }
 
 /**
- * The candidate with the smallest edit distance, if within a third of the word's length (at least 2).
- * `lower`: the candidates' lower-case forms, when the caller keeps them (same order).
+ * Candidate names kept for `closest`: their lower-case forms (same order) and, per lower-case form,
+ * the first name that has it (distance 0).
  */
-export function closest(word: string, candidates: Iterable<string>, lower?: readonly string[]): string | undefined {
+export interface NameIndex {
+  readonly names: readonly string[];
+  readonly lower: readonly string[];
+  readonly exact: ReadonlyMap<string, string>;
+}
+
+export function nameIndex(names: readonly string[]): NameIndex {
+  const lower = names.map((n) => n.toLowerCase());
+  const exact = new Map<string, string>();
+  lower.forEach((l, i) => exact.has(l) || exact.set(l, names[i]));
+  return { names, lower, exact };
+}
+
+/**
+ * The candidate with the smallest edit distance (case-insensitive; the first of equals), if within a
+ * third of the word's length (at least 2). `index`: the candidates' `NameIndex`, when the caller keeps
+ * one: then a distance-0 match is a lookup, and the first candidate at distance 1 ends the search,
+ * since none after it can be closer (a "did you mean" over 1,000 names stops at the first near miss).
+ */
+export function closest(word: string, candidates: Iterable<string>, index?: NameIndex): string | undefined {
   const limit = Math.max(2, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = limit + 1;
   const w = word.toLowerCase();
+  const exact = index?.exact.get(w);
+  if (exact !== undefined) return exact;
   let i = -1;
   for (const c of candidates) {
     i++;
     if (Math.abs(c.length - word.length) > limit) continue;
-    const d = editDistance(w, lower ? lower[i] : c.toLowerCase(), bestDistance);
+    const d = editDistance(w, index ? index.lower[i] : c.toLowerCase(), bestDistance);
     if (d < bestDistance) {
       best = c;
       bestDistance = d;
-      if (d === 0) break;
+      if (d === 0 || (index && d === 1)) break;
     }
   }
   return best;

@@ -5,7 +5,7 @@
  */
 import { TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import { classifyUri, type ClassifyOptions, type McpFileClass } from './core/mcpFiles';
-import { EditSpan, flattenChunks, rescanChunks, scanChunks, type ChunkedScan, type ReferenceSite, type ScanResult } from './core/configScan';
+import { EditSpan, rescanChunks, scanChunks, type ChunkedScan, type ReferenceSite } from './core/configScan';
 import { keyId, type ParsedReference, type TokenKey } from './core/reference';
 
 export interface Analysis {
@@ -22,8 +22,6 @@ export interface Analysis {
   readonly chunks: ChunkedScan;
   /** Whether `chunks` came from re-scanning only what the edits since the previous analysis touched. */
   readonly incremental: boolean;
-  /** References and servers with document offsets (`scan.strings` is empty), built on first use. */
-  readonly scan: ScanResult;
   /** The well-formed references to `key`, with document offsets (found in the chunks on first use; no copy of the other references). */
   referencesOf(key: TokenKey): readonly ParsedReferenceSite[];
 }
@@ -222,7 +220,6 @@ function makeAnalysis(document: TextDocument, cls: McpFileClass, strings: 'candi
   const incremental = chunks !== undefined;
   chunks ??= scanChunks(text, { strings });
   const version = document.version;
-  let scan: ScanResult | undefined;
   const byKey = new Map<string, ParsedReferenceSite[]>();
   const result: Analysis = {
     uri: document.uri,
@@ -231,13 +228,6 @@ function makeAnalysis(document: TextDocument, cls: McpFileClass, strings: 'candi
     cls,
     chunks,
     incremental,
-    get scan(): ScanResult {
-      if (!scan) {
-        const flat = flattenChunks(chunks);
-        scan = { strings: [], servers: flat.servers, references: flat.references, complete: true };
-      }
-      return scan;
-    },
     /** Per key, on first use (references, rename, hover "used by"): diagnostics do not need it. */
     referencesOf(key: TokenKey): readonly ParsedReferenceSite[] {
       const id = keyId(key);

@@ -10,7 +10,7 @@ import { EDITOR_DIAGNOSTICS_PER_FILE, forEditor } from '../../server/features/di
 import { detectSecrets, isSecretLikeName, looksRandom, mergeFindings, shannonEntropy, slug, suggestKey } from '../../server/core/secrets';
 import { SecretlintScanner } from '../../server/core/secretlintScan';
 import { VALID } from './support/formatSamples';
-import { TokenCatalog, closest, editDistance } from '../../server/catalog';
+import { TokenCatalog, closest, editDistance, nameIndex } from '../../server/catalog';
 import { McpTokensLanguageService } from '../../server/service';
 
 describe('classifyMcpFile', () => {
@@ -125,7 +125,6 @@ describe('scanConfig', () => {
     const doc = TextDocument.create(uri, 'jsonc', 1, text);
     service.workspace.didOpen(doc);
     const a = service.workspace.analyze(doc)!;
-    assert.deepEqual(a.scan.strings, [], 'the cached analysis keeps references and servers only');
     const entry = a.chunks.chunks.find((c) => c.server?.name === 'a')!;
     assert.equal(entry.strings.length, 1, 'the candidate, until the pass');
     const first = await service.diagnostics(doc);
@@ -138,6 +137,24 @@ describe('scanConfig', () => {
     assert.ok(b.chunks.chunks.includes(entry), 'the unchanged chunk is shared');
     const second = await service.diagnostics(doc);
     assert.deepEqual(second.map((d) => d.code), first.map((d) => d.code));
+  });
+  it('links every reference of every server entry at its document range, before and after an incremental re-scan', () => {
+    const service = new McpTokensLanguageService({ secretlint: false });
+    const uri = 'file:///w/.vscode/mcp.tokens.json';
+    const servers: Record<string, unknown> = {};
+    for (let i = 0; i < 4; i++) servers[`s${i}`] = { command: 'x', env: { A: `$<TOKEN:bearer:t${i}>`, B: `pre-$<TOKEN:api-key:k${i}>` } };
+    const text = JSON.stringify({ servers }, null, 2);
+    let doc = TextDocument.create(uri, 'jsonc', 1, text);
+    service.workspace.didOpen(doc);
+    const expected = (t: string) => [...t.matchAll(/\$<TOKEN:[^>]+>/g)].map((m) => [m.index, m.index + m[0].length]);
+    const actual = (d: TextDocument) => service.documentLinks(d).map((l) => [d.offsetAt(l.range.start), d.offsetAt(l.range.end)]);
+    assert.deepEqual(actual(doc), expected(text));
+    assert.equal(service.documentLinks(doc).length, 8);
+    // Lengthen a reference in s1: the chunks after it move, and their links with them.
+    const at = text.indexOf('t1>');
+    doc = service.workspace.update(doc, [{ range: { start: doc.positionAt(at), end: doc.positionAt(at) }, text: 'long-' }], 2);
+    assert.equal(service.workspace.analyze(doc)!.incremental, true);
+    assert.deepEqual(actual(doc), expected(doc.getText()));
   });
   it('keeps one copy of a file: the open document replaces the one read from disk, which is read again on close', async () => {
     const ws = new McpWorkspace();
@@ -304,6 +321,15 @@ describe('TokenCatalog', () => {
     assert.deepEqual(c.namespaces().map(([ns]) => ns), ['B', 'a', 'b']);
     assert.deepEqual(c.tokensIn('b').map((t) => t.name), ['Alpha', 'beta']);
     assert.equal(closest('abc', []), undefined);
+  });
+  it('"did you mean" with an index gives what a full search gives: the first of the closest names', () => {
+    const names = ['token-1', 'Token-10', 'token-100', 'token-10', 'tokn-1000', 'token-1001', 'other', 'TOKEN-2000'];
+    const index = nameIndex(names);
+    for (const word of ['token-1000', 'token-10', 'TOKEN-100', 'token-2000', 'tkn-1', 'zzzzzzzzzzzz', 'token-9', 'oter']) {
+      assert.equal(closest(word, names, index), closest(word, names), word);
+    }
+    assert.equal(closest('token-10', names, index), 'Token-10', 'distance 0 ignoring case: the first such name');
+    assert.equal(closest('token-1000', names, index), 'token-100', 'the first name at distance 1');
   });
 });
 
