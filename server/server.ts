@@ -79,6 +79,10 @@ async function validate(uri: string): Promise<void> {
       if (!current()) return;
       early = diagnostics;
       await send(diagnostics);
+      // A turn of the event loop first: the IPC socket takes a few hundred KB at a time, and the
+      // rest of the message is written only when the loop polls (a collection now would hold it back).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      memory.afterEarlyPublish(doc.getText().length);
     };
     const diagnostics = await service.diagnostics(doc, publish);
     if (!current()) return; // a newer version is scheduled

@@ -13,6 +13,13 @@
  *   collection of server/memory.ts compacts instead, once the editor is quiet.
  * - `--expose-gc`: lets server/memory.ts collect a large document's garbage once the editor is
  *   quiet, so the previous version's text and scan do not stay resident.
+ * - `--max-opt=2`: V8's optimizing tiers stop at Maglev, without TurboFan (issue 14). TurboFan's
+ *   compiler code in the Node.js binary becomes resident once it runs (file-backed pages counted in
+ *   the process's RSS: 47.4 MB of the binary resident with it, 41.8 without) and it compiles in
+ *   malloc'd zones; on the benchmark's document, on code-server's Node.js 24 (in-process probe,
+ *   3 runs each): 75.6–77.7 MB idle with the document open instead of 80.8–81.7, peak 103.1–103.7
+ *   instead of 107.7–109.0, the first diagnostics as fast (332–484 ms vs 263–453). `--max-opt=1`
+ *   (no Maglev either) saved 6 MB more but took 1.0–1.2 s to the first diagnostics.
  * - `MALLOC_ARENA_MAX=1`, `MALLOC_TRIM_THRESHOLD_`: glibc keeps the memory V8's parser and compiler
  *   free (in one arena per thread) instead of returning it; one arena and a low trim threshold give
  *   it back (about 8 MB). Ignored where malloc is not glibc's.
@@ -20,9 +27,10 @@
  * Rejected after measuring: `--optimize-for-size` (−15 MB more, but the diagnostics pass takes
  * twice as long: 3.4× the bare parse in CPU time), `--heap-growing-percent` (same cost), `--no-opt`
  * and `--lite-mode` (first pass 7–10× slower), `--v8-pool-size=1` and `--single-threaded-gc` (no
- * measurable gain). Every flag here exists in Node.js 20 and 24 (V8 11.3 and 13.6); an unknown V8
+ * measurable gain). Every flag here exists in Node.js 20 and 24 (V8 11.3 and 13.6; test/lsp starts the
+ * server with them on the Node.js it runs on, the e2e tests on code-server's); an unknown V8
  * flag would stop the process from starting.
  */
-export const SERVER_EXEC_ARGV: readonly string[] = ['--max-semi-space-size=1', '--expose-gc'];
+export const SERVER_EXEC_ARGV: readonly string[] = ['--max-semi-space-size=1', '--max-opt=2', '--expose-gc'];
 
 export const SERVER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESHOLD_: '131072' };

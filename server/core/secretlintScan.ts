@@ -34,6 +34,8 @@ const RULES: Record<string, { provider?: string; label: string; type: SecretFind
 };
 
 const CACHE_LIMIT = 100_000;
+/** About this many characters of values per `lintSource` call (10–20 ms of work). */
+export const BATCH_CHARS = 64 * 1024;
 const NONE: SecretFinding[] = [];
 
 /**
@@ -68,7 +70,25 @@ export class SecretlintScanner {
     return values.map((v) => (mayMatch(v) ? (this.cache.get(v) ?? NONE) : NONE));
   }
 
+  /**
+   * Lints `values` in batches of about `BATCH_CHARS`, yielding to the event loop before each: a large
+   * document's first pass hands secretlint tens of thousands of values (a second or more of work in a
+   * busy editor), and meanwhile the server must flush the diagnostics it already sent (the IPC socket
+   * takes a few hundred KB at a time: without a turn of the event loop the rest waited for the whole
+   * scan) and answer the editor's requests.
+   */
   private async lint(values: string[]): Promise<void> {
+    for (let i = 0; i < values.length; ) {
+      let j = i;
+      let chars = 0;
+      while (j < values.length && (j === i || chars + values[j].length < BATCH_CHARS)) chars += values[j++].length + 1;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await this.lintBatch(values.slice(i, j));
+      i = j;
+    }
+  }
+
+  private async lintBatch(values: string[]): Promise<void> {
     // One value per line; line breaks inside a value (never in JSON source text) become spaces.
     const starts: number[] = [];
     let content = '';

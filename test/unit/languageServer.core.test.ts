@@ -8,7 +8,7 @@ import { McpWorkspace, diagnosticsDelayFor } from '../../server/documents';
 import { MemoryKeeper, hasMemoryReducingGc } from '../../server/memory';
 import { EDITOR_DIAGNOSTICS_PER_FILE, forEditor } from '../../server/features/diagnostics';
 import { detectSecrets, isSecretLikeName, looksRandom, mergeFindings, shannonEntropy, slug, suggestKey } from '../../server/core/secrets';
-import { SecretlintScanner } from '../../server/core/secretlintScan';
+import { BATCH_CHARS, SecretlintScanner } from '../../server/core/secretlintScan';
 import { VALID } from './support/formatSamples';
 import { TokenCatalog, closest, editDistance, nameIndex } from '../../server/catalog';
 import { McpTokensLanguageService } from '../../server/service';
@@ -256,6 +256,20 @@ describe('secret detection', () => {
     assert.equal(scanner.cached([`token ${slack}`, 'x']), true);
     assert.equal(scanner.cached([`other ${slack}`]), false);
   });
+  it('lints many values in batches, yielding to the event loop between them, with each hit on its own value', async () => {
+    const scanner = new SecretlintScanner();
+    const slack = (i: number) => `xoxb-123456789012-1234567890123-abcdefghijABCDEFGH${String(i).padStart(4, '0')}`;
+    // About three batches of values, a secret at the start, in the middle and at the very end.
+    const values = Array.from({ length: Math.ceil((3 * BATCH_CHARS) / 41) }, (_, i) => `https://service-${String(i).padStart(6, '0')}.example.com/`);
+    const at = [0, Math.floor(values.length / 2), values.length - 1];
+    for (const i of at) values[i] = `token ${slack(i)}`;
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    const found = await scanner.scan(values).finally(() => clearInterval(ticker));
+    assert.ok(turns >= 2, `other work ran while it linted (${turns} timer turns)`);
+    assert.deepEqual(found.flatMap((f, i) => (f.length ? [i] : [])), at);
+    for (const i of at) assert.equal(values[i].slice(found[i][0].start, found[i][0].end), slack(i));
+  });
   it('publishes the diagnostics without secretlint first while secretlint reads new values, then all of them', async () => {
     const service = new McpTokensLanguageService();
     service.catalog.update({ tokens: [], expiryWarningDays: 7 });
@@ -354,6 +368,16 @@ describe('MemoryKeeper', () => {
     keeper.afterPass(10 * 1024 * 1024);
     keeper.afterChange(10 * 1024 * 1024);
     keeper.dispose();
+  });
+  it('collects once right after the first diagnostics of a large document, not of a small one', async () => {
+    await withRecordedGc(async (calls) => {
+      const keeper = new MemoryKeeper(() => true);
+      keeper.afterEarlyPublish(1000);
+      assert.deepEqual(calls, [], 'small document: nothing');
+      keeper.afterEarlyPublish(600 * 1024);
+      assert.deepEqual(calls, [undefined], 'one plain collection, at once');
+      keeper.dispose();
+    });
   });
   it('knows which V8 versions have the memory-reducing collection', () => {
     assert.equal(hasMemoryReducingGc('11.3.244.8-node.33'), false);
