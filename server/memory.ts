@@ -22,6 +22,7 @@
  * Without the flag (tests, debugging) nothing happens.
  */
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { v8Major } from './core/launch';
 
 /** Documents at least this long (UTF-16 code units) get the collections above. */
 export const LARGE_DOCUMENT = 512 * 1024;
@@ -34,7 +35,7 @@ type Gc = (options?: { type: 'major'; execution: 'sync'; flavor?: 'regular' | 'l
 
 /** Whether this V8's `gc()` takes `flavor: 'last-resort'` (V8 12+; older versions ignore it and collect less). */
 export function hasMemoryReducingGc(v8Version = process.versions.v8): boolean {
-  return Number(/^(\d+)\./.exec(v8Version)?.[1] ?? 0) >= 12;
+  return v8Major(v8Version) >= 12;
 }
 
 export class MemoryKeeper {

@@ -10,7 +10,7 @@ import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerO
 import { assessValue } from '../../server/core/formats';
 import { isInternalNamespace } from '../../server/core/model';
 import { MCP_FILE_NAMES, TOKEN_AWARE_USER_FILE, WORKSPACE_GLOBS } from '../../server/core/mcpFiles';
-import { SERVER_ENV, SERVER_EXEC_ARGV } from '../../server/core/launch';
+import { SERVER_ENV, serverExecArgv } from '../../server/core/launch';
 import {
   CreateTokenRequest,
   EXTENSION_COMMANDS,
@@ -98,8 +98,9 @@ class LanguageClientManager implements vscode.Disposable {
     // The same flags and environment as the benchmark (server/core/launch.ts): the server's memory budget.
     const env = { ...process.env, ...SERVER_ENV };
     const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_EXEC_ARGV], env } },
-      debug: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_EXEC_ARGV, '--nolazy', '--inspect=6019'], env } },
+      // The server runs on this process's Node.js (vscode-languageclient forks process.execPath).
+      run: { module, transport: TransportKind.ipc, options: { execArgv: serverExecArgv(), env } },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: [...serverExecArgv(), '--nolazy', '--inspect=6019'], env } },
     };
     const extra = this.s.config.languageServerExtraFiles();
     const clientOptions: LanguageClientOptions = {

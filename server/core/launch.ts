@@ -1,7 +1,7 @@
 /**
  * How the language server process is started: the extension (extension/language/client.ts) and the
  * benchmark (test/bench/language-server.bench.ts) both use these, so `npm run bench` measures the
- * process users get. Pure constants, no imports.
+ * process users get. Pure, no imports.
  *
  * A 2.4 MB config with 5,000 servers is the budget case (issue 3: at most 80 MB resident):
  * - `--max-semi-space-size=1`: V8's young generation grows to 2 × 16 MB semi-spaces after a large
@@ -19,7 +19,10 @@
  *   malloc'd zones; on the benchmark's document, on code-server's Node.js 24 (in-process probe,
  *   3 runs each): 75.6–77.7 MB idle with the document open instead of 80.8–81.7, peak 103.1–103.7
  *   instead of 107.7–109.0, the first diagnostics as fast (332–484 ms vs 263–453). `--max-opt=1`
- *   (no Maglev either) saved 6 MB more but took 1.0–1.2 s to the first diagnostics.
+ *   (no Maglev either) saved 6 MB more but took 1.0–1.2 s to the first diagnostics. Only where V8
+ *   runs Maglev, V8 12 and later (Node.js 22+, the Electron of every VS Code this extension supports,
+ *   code-server's Node.js 24): V8 11 (Node.js 20) has Maglev off, so the flag left it the baseline
+ *   compiler alone and the whole-document pass took 2.5 times as long (716 vs 283 ms in-process).
  * - `MALLOC_ARENA_MAX=1`, `MALLOC_TRIM_THRESHOLD_`: glibc keeps the memory V8's parser and compiler
  *   free (in one arena per thread) instead of returning it; one arena and a low trim threshold give
  *   it back (about 8 MB). Ignored where malloc is not glibc's.
@@ -31,6 +34,13 @@
  * server with them on the Node.js it runs on, the e2e tests on code-server's); an unknown V8
  * flag would stop the process from starting.
  */
-export const SERVER_EXEC_ARGV: readonly string[] = ['--max-semi-space-size=1', '--max-opt=2', '--expose-gc'];
+export function serverExecArgv(v8Version: string = process.versions.v8): string[] {
+  return ['--max-semi-space-size=1', ...(v8Major(v8Version) >= 12 ? ['--max-opt=2'] : []), '--expose-gc'];
+}
+
+/** `process.versions.v8` → its major version (0 when unreadable). */
+export function v8Major(v8Version: string): number {
+  return Number(/^(\d+)\./.exec(v8Version)?.[1] ?? 0);
+}
 
 export const SERVER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESHOLD_: '131072' };

@@ -19,7 +19,7 @@ import { parse as jsoncParse } from 'jsonc-parser';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { getLanguageService } from 'vscode-json-languageservice';
 import type { TokenMetadata } from '../../server/core/model';
-import { SERVER_ENV, SERVER_EXEC_ARGV } from '../../server/core/launch';
+import { SERVER_ENV, serverExecArgv } from '../../server/core/launch';
 import type { McpTokensLanguageService as Service } from '../../server/service';
 import { TestClient } from '../lsp/client';
 
@@ -217,7 +217,10 @@ async function main(): Promise<void> {
   execFileSync(process.execPath, ['esbuild.mjs', '--production'], { cwd: join(__dirname, '..', '..'), stdio: 'ignore' });
   // MCP_TOKENS_BENCH_SERVER_NODE: the Node.js to run the server on (code-server's Node 24, VS Code's Electron with ELECTRON_RUN_AS_NODE).
   const serverNode = process.env.MCP_TOKENS_BENCH_SERVER_NODE || undefined;
-  const client = await TestClient.startLikeExtension({ execArgv: SERVER_EXEC_ARGV, env: SERVER_ENV, execPath: serverNode });
+  // The flags for the V8 the server runs on, as the extension chooses them for its own Node.js.
+  const serverV8 = serverNode ? execFileSync(serverNode, ['-p', 'process.versions.v8'], { encoding: 'utf8' }).trim() : process.versions.v8;
+  const serverArgv = serverExecArgv(serverV8);
+  const client = await TestClient.startLikeExtension({ execArgv: serverArgv, env: SERVER_ENV, execPath: serverNode });
   const statusMb = (field: string): number => {
     const m = new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(readFileSync(`/proc/${client.proc.pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : NaN;
@@ -305,7 +308,7 @@ async function main(): Promise<void> {
   console.log(`\n${'measure'.padEnd(w[0])} | ${'p50 ms'.padStart(w[1])} | ${'p95 ms'.padStart(w[2])} | target`);
   console.log(`${'-'.repeat(w[0])}-|-${'-'.repeat(w[1])}-|-${'-'.repeat(w[2])}-|-------`);
   for (const [a, b, c, d] of rows) console.log(`${a.padEnd(w[0])} | ${b.padStart(w[1])} | ${c.padStart(w[2])} | ${d}`);
-  console.log(`\nServer flags: ${SERVER_EXEC_ARGV.join(' ')}; environment: ${Object.entries(SERVER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} (server/core/launch.ts; this process runs with them too).`);
+  console.log(`\nServer flags: ${serverArgv.join(' ')} (V8 ${serverV8}); environment: ${Object.entries(SERVER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} (server/core/launch.ts; the in-process figures above run under the flags for this Node.js: ${serverExecArgv().join(" ")}).`);
   console.log('\nTargets (issue 3):');
   for (const [ok, what] of targets) console.log(`${verdict(ok)}  ${what}`);
   if (targets.some(([ok]) => !ok)) process.exitCode = 1;
@@ -317,7 +320,7 @@ async function main(): Promise<void> {
  */
 function underServerFlags(): boolean {
   if (process.env.MCP_TOKENS_BENCH_CHILD === '1') return true;
-  const r = spawnSync(process.execPath, [...process.execArgv, ...SERVER_EXEC_ARGV, __filename], { stdio: 'inherit', env: { ...process.env, ...SERVER_ENV, MCP_TOKENS_BENCH_CHILD: '1' } });
+  const r = spawnSync(process.execPath, [...process.execArgv, ...serverExecArgv(), __filename], { stdio: 'inherit', env: { ...process.env, ...SERVER_ENV, MCP_TOKENS_BENCH_CHILD: '1' } });
   process.exitCode = r.status ?? 1;
   return false;
 }

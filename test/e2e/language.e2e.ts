@@ -3,7 +3,8 @@
  * .vscode/mcp.json opens the suggest widget with the stored namespaces and tokens (screenshot);
  * hover shows metadata and never the value; `languages.getDiagnostics` reports an unknown reference
  * and a hard-coded `ghp_...` token; the "Move to MCP Tokens" quick fix stores the literal and the
- * file then holds the reference.
+ * file then holds the reference; in a file with more problems than VS Code keeps (1,000), the server
+ * publishes the ones nearest the last edit and a summary with the total.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -146,5 +147,43 @@ describe('language server in VS Code', () => {
     await vs.runCommand('workbench.action.files.save');
     await vs.driver.waitForDiagnostics(FILE, (d) => !d.some((x) => x.code === 'hard-coded-secret'), 20_000);
     await vs.screenshot('after-quick-fix');
+  });
+
+  test('a file with more problems than VS Code shows: the first ones, after typing the ones nearest the edit, and the total at the top', async () => {
+    // 1,200 references to tokens that are not stored: one warning each, more than the 1,000 per file VS Code keeps.
+    const MANY = '.vscode/mcp.tokens.json';
+    const count = 1200;
+    const lines = Array.from({ length: count }, (_, i) => `    "s${i}": { "command": "x", "env": { "T": "$<TOKEN:bearer:missing-${i}>" } }`);
+    const text = `{\n  "servers": {\n${lines.join(',\n')}\n  }\n}\n`;
+    await vs.driver.write(MANY, text);
+    await vs.driver.open(MANY);
+    const ours = <T extends { source?: string | null }>(d: T[]) => d.filter((x) => x.source === 'MCP Tokens');
+    const names = (d: { message: string }[]) => new Set(d.flatMap((x) => /bearer:(missing-\d+x?)/.exec(x.message)?.[1] ?? []));
+    const first = ours(await vs.driver.waitForDiagnostics(MANY, (d) => ours(d).length > 0, 60_000));
+    assert.equal(first.length, 1000, 'as many as VS Code shows');
+    const summary = first.find((d) => d.code === 'more-diagnostics');
+    assert.deepEqual(summary && { severity: summary.severity, start: summary.range.start }, { severity: 'information', start: { line: 0, character: 0 } });
+    assert.match(summary!.message, /^1,200 MCP Tokens problems in this file: the first 999 by severity are shown \(VS Code shows at most 1,000 per file\)\.$/);
+    assert.ok(names(first).has('missing-0') && !names(first).has('missing-1199'), 'before any edit: the top of the file');
+
+    // Type at the last server, with real key strokes: the shown problems move to where the user types.
+    const line = lines.length + 1; // "{" and "servers" come first
+    const character = lines[count - 1].indexOf('missing-1199') + 'missing-1199'.length;
+    await vs.driver.open(MANY, { line, character });
+    await vs.runCommand('workbench.action.focusActiveEditorGroup');
+    await vs.page.keyboard.type('x', { delay: 60 });
+    const after = ours(await vs.driver.waitForDiagnostics(MANY, (d) => names(d).has('missing-1199x'), 30_000));
+    assert.equal(after.length, 1000);
+    assert.match(after.find((d) => d.code === 'more-diagnostics')!.message, /^1,200 MCP Tokens problems in this file: the 999 nearest the last edit, by severity, are shown/);
+    assert.ok(!names(after).has('missing-0'), 'the top of the file gave way to the lines around the edit');
+    assert.ok(names(after).has('missing-201') && !names(after).has('missing-200'), 'the 999 nearest the edit, and no others');
+    // The Problems view (the real widget): the file's 1,000 problems, from the lines around the edit.
+    await vs.runCommand('workbench.actions.view.problems');
+    const panel = vs.page.locator('.markers-panel');
+    await panel.getByText('No token bearer:missing-201 is stored.').first().waitFor({ state: 'visible', timeout: 15_000 });
+    const badges = await panel.locator('.monaco-count-badge').allInnerTexts();
+    assert.ok(badges.map((t) => t.trim()).includes('1000'), `the file's count in the Problems view: ${badges.join(', ')}`);
+    await vs.screenshot('problems-over-limit');
+    await vs.runCommand('workbench.action.revertAndCloseActiveEditor');
   });
 });

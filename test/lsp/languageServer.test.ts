@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CodeAction, CompletionItem, CompletionList, Diagnostic, DocumentLink, Hover, Location, MarkupContent, Range, WorkspaceEdit } from 'vscode-languageserver-protocol/node';
 import { TestClient } from './client';
-import { SERVER_ENV, SERVER_EXEC_ARGV } from '../../server/core/launch';
+import { SERVER_ENV, serverExecArgv } from '../../server/core/launch';
 import {
   CreateTokenCommand,
   CreateTokenRequest,
@@ -471,7 +471,7 @@ describe('language server started as the extension starts it (fork, IPC, launch 
   });
 
   it('runs with server/core/launch.ts\'s V8 flags and environment on a large document, and answers after the idle collection', async () => {
-    c = await TestClient.startLikeExtension({ execArgv: SERVER_EXEC_ARGV, env: SERVER_ENV });
+    c = await TestClient.startLikeExtension({ execArgv: serverExecArgv(), env: SERVER_ENV });
     await c.initialize(['editRange']);
     await c.settings({ diagnosticsDelay: 0 });
     await c.metadata({ tokens: TOKENS, expiryWarningDays: 7 });

@@ -6,6 +6,7 @@ import { isSecretCandidate, scanConfig, stringAtOffset } from '../../server/core
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { McpWorkspace, diagnosticsDelayFor } from '../../server/documents';
 import { MemoryKeeper, hasMemoryReducingGc } from '../../server/memory';
+import { serverExecArgv } from '../../server/core/launch';
 import { EDITOR_DIAGNOSTICS_PER_FILE, forEditor } from '../../server/features/diagnostics';
 import { detectSecrets, isSecretLikeName, looksRandom, mergeFindings, shannonEntropy, slug, suggestKey } from '../../server/core/secrets';
 import { BATCH_CHARS, SecretlintScanner } from '../../server/core/secretlintScan';
@@ -378,6 +379,11 @@ describe('MemoryKeeper', () => {
       assert.deepEqual(calls, [undefined], 'one plain collection, at once');
       keeper.dispose();
     });
+  });
+  it('starts the server with Maglev as the top tier only where V8 runs Maglev (V8 12 and later)', () => {
+    assert.deepEqual(serverExecArgv('11.3.244.8-node.33'), ['--max-semi-space-size=1', '--expose-gc']);
+    assert.deepEqual(serverExecArgv('13.6.233.17-node.53'), ['--max-semi-space-size=1', '--max-opt=2', '--expose-gc']);
+    assert.deepEqual(serverExecArgv('12.4.254.21-node.33'), serverExecArgv('14.0.1'));
   });
   it('knows which V8 versions have the memory-reducing collection', () => {
     assert.equal(hasMemoryReducingGc('11.3.244.8-node.33'), false);
