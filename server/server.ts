@@ -67,12 +67,17 @@ function schedule(uri: string, delay = diagnosticsDelay): void {
   );
 }
 
+/** Per document, the last pass started: a pass publishes only while it is the last (a metadata push can start another of the same version while one waits for secretlint). */
+const passes = new Map<string, number>();
+
 async function validate(uri: string): Promise<void> {
   const doc = documents.get(uri);
   if (!doc || !service.isMcpFile(uri)) return;
+  const pass = (passes.get(uri) ?? 0) + 1;
+  passes.set(uri, pass);
   validating++;
   try {
-    const current = () => documents.get(uri)?.version === doc.version;
+    const current = () => documents.get(uri)?.version === doc.version && passes.get(uri) === pass;
     const send = (diagnostics: Diagnostic[]) => connection.sendDiagnostics({ uri, version: doc.version, diagnostics: forEditor(diagnostics, service.workspace.lastEditLine(uri)) });
     let early: Diagnostic[] | undefined;
     const publish = async (diagnostics: Diagnostic[]) => {
@@ -85,7 +90,7 @@ async function validate(uri: string): Promise<void> {
       memory.afterEarlyPublish(doc.getText().length);
     };
     const diagnostics = await service.diagnostics(doc, publish);
-    if (!current()) return; // a newer version is scheduled
+    if (!current()) return; // a newer version or pass is on its way
     // The early set already sent is the whole result: not sent twice.
     if (diagnostics !== early) await send(diagnostics);
     memory.afterPass(doc.getText().length);
@@ -117,6 +122,7 @@ documents.onDidClose((e) => {
   justOpened.delete(e.document.uri);
   clearTimeout(timers.get(e.document.uri));
   timers.delete(e.document.uri);
+  passes.delete(e.document.uri);
   service.workspace.didClose(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });

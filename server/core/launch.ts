@@ -20,9 +20,11 @@
  *   3 runs each): 75.6–77.7 MB idle with the document open instead of 80.8–81.7, peak 103.1–103.7
  *   instead of 107.7–109.0, the first diagnostics as fast (332–484 ms vs 263–453). `--max-opt=1`
  *   (no Maglev either) saved 6 MB more but took 1.0–1.2 s to the first diagnostics. Only where V8
- *   runs Maglev, V8 12 and later (Node.js 22+, the Electron of every VS Code this extension supports,
- *   code-server's Node.js 24): V8 11 (Node.js 20) has Maglev off, so the flag left it the baseline
- *   compiler alone and the whole-document pass took 2.5 times as long (716 vs 283 ms in-process).
+ *   runs Maglev: V8 13 and later (the Electron of every VS Code this extension supports, Node.js 23+,
+ *   code-server's Node.js 24) on x64 and arm64, Maglev's targets. Node.js 20 (V8 11) has no Maglev
+ *   and Node.js 22 (V8 12.4, VS Code's remote server) builds it off since 22.9, so there the flag would
+ *   leave the baseline compiler alone: on Node.js 20 the whole-document pass took 2.5 times as long
+ *   (716 vs 283 ms in-process). They keep TurboFan.
  * - `MALLOC_ARENA_MAX=1`, `MALLOC_TRIM_THRESHOLD_`: glibc keeps the memory V8's parser and compiler
  *   free (in one arena per thread) instead of returning it; one arena and a low trim threshold give
  *   it back (about 8 MB). Ignored where malloc is not glibc's.
@@ -34,8 +36,9 @@
  * server with them on the Node.js it runs on, the e2e tests on code-server's); an unknown V8
  * flag would stop the process from starting.
  */
-export function serverExecArgv(v8Version: string = process.versions.v8): string[] {
-  return ['--max-semi-space-size=1', ...(v8Major(v8Version) >= 12 ? ['--max-opt=2'] : []), '--expose-gc'];
+export function serverExecArgv(v8Version: string = process.versions.v8, arch: string = process.arch): string[] {
+  const maglev = v8Major(v8Version) >= 13 && (arch === 'x64' || arch === 'arm64');
+  return ['--max-semi-space-size=1', ...(maglev ? ['--max-opt=2'] : []), '--expose-gc'];
 }
 
 /** `process.versions.v8` → its major version (0 when unreadable). */

@@ -1,7 +1,7 @@
 /**
  * secretlint's recommended preset (`@secretlint/secretlint-rule-preset-recommend`) over many string
- * values at once: the values are joined one per line into a single source, linted in one call, and
- * the hits mapped back. Results are cached per value, so after an edit only new values are linted.
+ * values at once: the values are joined one per line into a few large sources (`BATCH_CHARS` each),
+ * each linted in one call, and the hits mapped back. Results are cached per value, so after an edit only new values are linted.
  * Pure (no editor API); asynchronous because secretlint is.
  */
 import { lintSource } from '@secretlint/core';
@@ -50,24 +50,33 @@ function mayMatch(v: string): boolean {
 export class SecretlintScanner {
   private readonly cache = new Map<string, SecretFinding[]>();
 
+  /** `cacheLimit`: values kept before the cache starts over (tests give a small one). */
+  constructor(private readonly cacheLimit = CACHE_LIMIT) {}
+
   /** True when `scan(values)` would answer from the cache alone (no value secretlint has not seen). */
   cached(values: readonly string[]): boolean {
     return values.every((v) => !mayMatch(v) || this.cache.has(v));
   }
 
-  /** Findings for each value (offsets into that value), in the order given. Never throws. */
+  /**
+   * Findings for each value (offsets into that value), in the order given. Never throws. The answers
+   * are collected in this call's own map, the cached ones before the first batch: another scan that
+   * runs while this one yields (another document) may clear the shared cache meanwhile.
+   */
   async scan(values: readonly string[]): Promise<SecretFinding[][]> {
+    const answers = new Map<string, SecretFinding[]>();
     const pending: string[] = [];
-    const seen = new Set<string>();
     for (const v of values) {
-      if (!mayMatch(v)) continue;
-      if (!this.cache.has(v) && !seen.has(v)) {
-        seen.add(v);
-        pending.push(v);
-      }
+      if (!mayMatch(v) || answers.has(v)) continue;
+      const hit = this.cache.get(v);
+      answers.set(v, hit ?? NONE);
+      if (!hit) pending.push(v);
     }
-    if (pending.length) await this.lint(pending);
-    return values.map((v) => (mayMatch(v) ? (this.cache.get(v) ?? NONE) : NONE));
+    if (pending.length) {
+      if (this.cache.size + pending.length > this.cacheLimit) this.cache.clear();
+      await this.lint(pending, answers);
+    }
+    return values.map((v) => answers.get(v) ?? NONE);
   }
 
   /**
@@ -77,18 +86,18 @@ export class SecretlintScanner {
    * takes a few hundred KB at a time: without a turn of the event loop the rest waited for the whole
    * scan) and answer the editor's requests.
    */
-  private async lint(values: string[]): Promise<void> {
+  private async lint(values: string[], answers: Map<string, SecretFinding[]>): Promise<void> {
     for (let i = 0; i < values.length; ) {
       let j = i;
       let chars = 0;
       while (j < values.length && (j === i || chars + values[j].length < BATCH_CHARS)) chars += values[j++].length + 1;
       await new Promise<void>((resolve) => setImmediate(resolve));
-      await this.lintBatch(values.slice(i, j));
+      await this.lintBatch(values.slice(i, j), answers);
       i = j;
     }
   }
 
-  private async lintBatch(values: string[]): Promise<void> {
+  private async lintBatch(values: string[], answers: Map<string, SecretFinding[]>): Promise<void> {
     // One value per line; line breaks inside a value (never in JSON source text) become spaces.
     const starts: number[] = [];
     let content = '';
@@ -113,9 +122,12 @@ export class SecretlintScanner {
     } catch {
       // secretlint failed on this input: the curated rules still apply.
     }
-    if (this.cache.size + values.length > CACHE_LIMIT) this.cache.clear();
     // Keys are copied: a value sliced from a document would keep that whole document version alive.
-    values.forEach((v, i) => this.cache.set(detach(v), hits[i].length ? hits[i] : NONE));
+    values.forEach((v, i) => {
+      const found = hits[i].length ? hits[i] : NONE;
+      answers.set(v, found);
+      this.cache.set(detach(v), found);
+    });
   }
 }
 

@@ -48,7 +48,7 @@ export function tokens(): TokenMetadata[] {
 }
 
 /** Deterministic pseudo-random literal (a hard-coded secret every 10th server). */
-function literal(i: number): string {
+function literalOf(i: number): string {
   let x = (i * 2654435761) >>> 0;
   let s = '';
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -59,18 +59,24 @@ function literal(i: number): string {
   return s;
 }
 
-export function config(): string {
+/**
+ * The benchmark's document. `variant` > 0: the same shape and references, with other string values
+ * (service URLs, package names, hard-coded secrets), so that no per-value cache knows them.
+ */
+export function config(variant = 0): string {
   const servers: Record<string, unknown> = {};
+  const v = variant ? `-v${variant}` : '';
+  const literal = (i: number) => literalOf(i + variant * SERVERS);
   for (let i = 0; i < SERVERS; i++) {
     const t = (k: number) => `${NAMESPACES[k % NAMESPACES.length]}:token-${k % (TOKENS + 50)}`; // a few unknown tokens
     servers[`server-${i}`] = {
       type: 'stdio',
       command: 'npx',
-      args: ['-y', `@example/mcp-server-${i}`, '--port', String(3000 + (i % 1000))],
+      args: ['-y', `@example/mcp-server-${i}${v}`, '--port', String(3000 + (i % 1000))],
       env: {
         API_TOKEN: `$<TOKEN:${t(i)}>`,
         LOG_LEVEL: 'info',
-        SERVICE_URL: `https://service-${i}.example.com/api`,
+        SERVICE_URL: `https://service-${i}${v}.example.com/api`,
         ...(i % 10 === 0 ? { GITHUB_TOKEN: `ghp_${literal(i)}` } : { REGION: 'eu-west-1' }),
         ...(i % 10 === 5 ? { SERVICE_SECRET: literal(i).slice(0, 28) } : {}),
       },

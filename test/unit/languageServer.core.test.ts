@@ -271,6 +271,22 @@ describe('secret detection', () => {
     assert.deepEqual(found.flatMap((f, i) => (f.length ? [i] : [])), at);
     for (const i of at) assert.equal(values[i].slice(found[i][0].start, found[i][0].end), slack(i));
   });
+  it('answers every value of a scan even when the cache starts over while it runs (its own batches, or another scan\'s)', async () => {
+    const scanner = new SecretlintScanner(10);
+    const slack = 'xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJabcd';
+    const values = Array.from({ length: Math.ceil((3 * BATCH_CHARS) / 41) }, (_, i) => `https://service-${String(i).padStart(6, '0')}.example.com/`);
+    values[0] = `token ${slack}`; // found in the first batch
+    const others = Array.from({ length: 20 }, (_, i) => `https://other-${String(i).padStart(6, '0')}.example.com/`);
+    const a = scanner.scan(values);
+    // A second scan once the first batch is cached: it starts the cache over (20 new values, limit 10).
+    const b = (async () => {
+      while (!scanner.cached([values[0]])) await new Promise((r) => setImmediate(r));
+      return scanner.scan(others);
+    })();
+    const [found] = await Promise.all([a, b]);
+    assert.deepEqual(found.flatMap((f, i) => (f.length ? [i] : [])), [0]);
+    assert.equal(values[0].slice(found[0][0].start, found[0][0].end), slack);
+  });
   it('publishes the diagnostics without secretlint first while secretlint reads new values, then all of them', async () => {
     const service = new McpTokensLanguageService();
     service.catalog.update({ tokens: [], expiryWarningDays: 7 });
@@ -380,10 +396,13 @@ describe('MemoryKeeper', () => {
       keeper.dispose();
     });
   });
-  it('starts the server with Maglev as the top tier only where V8 runs Maglev (V8 12 and later)', () => {
-    assert.deepEqual(serverExecArgv('11.3.244.8-node.33'), ['--max-semi-space-size=1', '--expose-gc']);
-    assert.deepEqual(serverExecArgv('13.6.233.17-node.53'), ['--max-semi-space-size=1', '--max-opt=2', '--expose-gc']);
-    assert.deepEqual(serverExecArgv('12.4.254.21-node.33'), serverExecArgv('14.0.1'));
+  it('starts the server with Maglev as the top tier only where V8 runs Maglev (V8 13 and later, x64 and arm64)', () => {
+    const plain = ['--max-semi-space-size=1', '--expose-gc'];
+    assert.deepEqual(serverExecArgv('11.3.244.8-node.33', 'x64'), plain);
+    assert.deepEqual(serverExecArgv('12.4.254.21-node.33', 'x64'), plain, 'Node.js 22 builds Maglev off');
+    assert.deepEqual(serverExecArgv('13.6.233.17-node.53', 'x64'), ['--max-semi-space-size=1', '--max-opt=2', '--expose-gc']);
+    assert.deepEqual(serverExecArgv('14.0.1', 'arm64'), serverExecArgv('13.6.233.17-node.53', 'x64'));
+    assert.deepEqual(serverExecArgv('13.6.233.17-node.53', 'arm'), plain, 'no Maglev on 32-bit ARM');
   });
   it('knows which V8 versions have the memory-reducing collection', () => {
     assert.equal(hasMemoryReducingGc('11.3.244.8-node.33'), false);
