@@ -229,7 +229,7 @@ async function main(): Promise<void> {
     rows.push([`edit → VS Code JSON, plain .json (median)`, fmt(median(jsonPlain)), jsonPlain.map(fmt).join(' ')]);
     rows.push(['language server RSS 3 s after the open (MB)', afterOpen.rss.toFixed(1), '']);
     rows.push(['language server RSS 3 s after the edits (MB)', settled.rss.toFixed(1), '']);
-    rows.push(['language server peak RSS, VmHWM (MB)', settled.peak.toFixed(1), 'whole life of the process']);
+    rows.push(['language server peak RSS, VmHWM (MB)', settled.peak.toFixed(1), 'from its start until 3 s after the edits (before the later open rounds)']);
     rows.push(['language server process', '', serverFacts]);
     rows.push(['VS Code JSON server RSS / peak (MB)', `${jsonMem.rss.toFixed(0)}`, `peak ${jsonMem.peak.toFixed(0)}`]);
 
