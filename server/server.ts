@@ -67,13 +67,18 @@ function schedule(uri: string, delay = diagnosticsDelay): void {
   );
 }
 
-/** Per document, the last pass started: a pass publishes only while it is the last (a metadata push can start another of the same version while one waits for secretlint). */
+/**
+ * Per document, the last pass started: a pass publishes only while it is the last (a metadata push
+ * can start another of the same version while one waits for secretlint). Numbered across documents,
+ * so that a pass from before a close and reopen never matches a later one.
+ */
 const passes = new Map<string, number>();
+let lastPass = 0;
 
 async function validate(uri: string): Promise<void> {
   const doc = documents.get(uri);
   if (!doc || !service.isMcpFile(uri)) return;
-  const pass = (passes.get(uri) ?? 0) + 1;
+  const pass = ++lastPass;
   passes.set(uri, pass);
   validating++;
   try {
